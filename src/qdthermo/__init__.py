@@ -1,0 +1,28 @@
+"""qdthermo: quantum thermodynamics of coupled transport in quantum-dot devices.
+
+Describe a device, solve it into a frozen result, read its currents and
+thermodynamics::
+
+    import qdthermo as qd
+    dev = qd.three_terminal(eps_L=1.0, eps_R=1.0, U=0.5, J=0.0,
+                            T={"t": 2.0, "b": 1.0, "r": 1.0}, mu=0.0, gamma=1.0)
+    res = qd.solve(dev)
+    res.particle_current["t"]
+
+Units and sign conventions: :mod:`qdthermo.units`.
+"""
+
+from qdthermo.model import (
+    Device, Dot, Interaction, Lead, System,
+    coupled_transport, sanchez_buttiker, single_dot, three_terminal,
+)
+from qdthermo.solve import Method, SteadyState, fermi, solve
+from qdthermo.solve.evolve import LindbladTrajectory, Trajectory, evolve, evolve_lindblad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Device", "Dot", "Interaction", "Lead", "LindbladTrajectory", "Method", "SteadyState",
+    "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
+    "fermi", "sanchez_buttiker", "single_dot", "solve", "three_terminal",
+]

@@ -1,0 +1,355 @@
+"""Preset devices built on the general :class:`~qdthermo.model.device.Device`.
+
+* :func:`three_terminal` - the seed paper's device: dot L (spin down) with
+  leads ``t`` and ``b``, dot R (spin up) with lead ``r``.
+* :func:`coupled_transport` - the same device parametrised by the two
+  mutually parallel forces (F_E, F_N) of PHYSICS.md section 7.
+* :func:`single_dot` - one level between leads ``L`` and ``R``.
+* :func:`sanchez_buttiker` - the Sanchez-Buttiker energy harvester
+  (PRB 83, 085428 (2011)) in the three-terminal geometry, with
+  energy-dependent tunnel couplings.
+
+Every numeric argument may be a scalar or an array; arrays broadcast.
+Units: energies, temperatures (k_B T), chemical potentials in the energy
+unit; couplings in the rate unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from qdthermo._validate import as_real_array, check_positive
+from qdthermo.model.device import Coupling, Device, Dot, Interaction, Lead
+
+__all__ = ["three_terminal", "coupled_transport", "single_dot", "sanchez_buttiker"]
+
+_PAPER_LEADS = ("t", "b", "r")
+_PAPER_DOT = {"t": "L", "b": "L", "r": "R"}
+#: paper transition names (w_ji as "i->j") for each lead of the three-terminal device
+_PAPER_TRANSITIONS = {"t": ("1->2", "3->4"), "b": ("1->2", "3->4"), "r": ("1->3", "2->4")}
+_PAPER_ALIASES = {"E:t": "E", "E:r": "R", "N:t": "N"}
+
+
+def _per_lead(name: str, value: Any, leads: tuple[str, ...], default: Any = None) -> dict[str, Any]:
+    """Expand a scalar/array or a dict keyed by lead name into one value per lead."""
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in leads]
+        if unknown:
+            raise ValueError(f"{name}: unknown lead name(s) {unknown}; allowed leads: {list(leads)}")
+        out = {}
+        for lead in leads:
+            if lead in value:
+                out[lead] = value[lead]
+            elif default is not None:
+                out[lead] = default
+            else:
+                raise ValueError(f"{name}: no value for lead {lead!r}; give one for each of {list(leads)}")
+        return out
+    if value is None:
+        if default is None:
+            raise ValueError(f"{name} is required (one value or a dict by lead name {list(leads)})")
+        value = default
+    return {lead: value for lead in leads}
+
+
+def _couplings(gamma: Any, leads: tuple[str, ...]) -> dict[str, Coupling]:
+    """Couplings per lead from one value, a dict by lead, or a dict by (lead, transition)."""
+    if not isinstance(gamma, Mapping):
+        return {lead: gamma for lead in leads}
+    per_lead: dict[str, Any] = {}
+    per_transition: dict[str, dict[str, Any]] = {}
+    for key, value in gamma.items():
+        if isinstance(key, tuple):
+            if len(key) != 2 or key[0] not in leads:
+                raise ValueError(
+                    f"gamma: key {key!r} must be a lead name or a (lead, transition) pair "
+                    f"with lead in {list(leads)}"
+                )
+            per_transition.setdefault(key[0], {})[str(key[1])] = value
+        elif key in leads:
+            per_lead[key] = value
+        else:
+            raise ValueError(f"gamma: unknown lead name {key!r}; allowed leads: {list(leads)}")
+    out: dict[str, Coupling] = {}
+    for lead in leads:
+        if lead in per_transition:
+            mapping = dict(per_transition[lead])
+            if lead in per_lead:  # lead-wide value fills the transitions not given
+                for tr in _PAPER_TRANSITIONS.get(lead, ()):
+                    alt = _paper_to_occupation(tr)
+                    if tr not in mapping and alt not in mapping:
+                        mapping[tr] = per_lead[lead]
+            out[lead] = mapping
+        elif lead in per_lead:
+            out[lead] = per_lead[lead]
+        else:
+            raise ValueError(f"gamma: no coupling for lead {lead!r}; give one for each of {list(leads)}")
+    return out
+
+
+def _paper_to_occupation(tr: str) -> str:
+    labels = {"1": "00", "2": "10", "3": "01", "4": "11"}
+    i, j = tr.split("->")
+    return f"{labels[i]}->{labels[j]}"
+
+
+def three_terminal(
+    eps_L: ArrayLike,
+    eps_R: ArrayLike,
+    U: ArrayLike = 0.0,
+    J: ArrayLike = 0.0,
+    T: ArrayLike | Mapping[str, ArrayLike] = 1.0,
+    mu: ArrayLike | Mapping[str, ArrayLike] = 0.0,
+    gamma: Any = 1.0,
+    *,
+    reference_lead: str = "b",
+) -> Device:
+    """The seed paper's three-terminal Coulomb-coupled double dot.
+
+    Dot L (spin down) is coupled to leads ``t`` and ``b``; dot R (spin up) to
+    lead ``r``.  States ``"00", "10", "01", "11"`` (occupations of L, R) are
+    the paper's |1>..|4> with energies 0, eps_L, eps_R, eps_L + eps_R + U_eff,
+    U_eff = U - J/4.
+
+    Parameters
+    ----------
+    eps_L, eps_R
+        Level energies [energy unit].
+    U, J
+        Interdot Coulomb interaction and spin exchange [energy unit], >= 0.
+    T, mu
+        Temperatures (> 0) and chemical potentials [energy unit]: one value
+        for all leads or a dict by lead name ``{"t": ..., "b": ..., "r": ...}``.
+    gamma
+        Tunnel couplings [rate unit], >= 0: one value, a dict by lead name,
+        or a dict keyed by ``(lead, transition)`` where transition is
+        ``"1->2"``, ``"3->4"`` (leads t, b) or ``"1->3"``, ``"2->4"`` (lead r),
+        equivalently ``"00->10"`` etc.  Lead-name keys fill the transitions
+        not given explicitly.  Values may also be callables ``Gamma(w)``.
+    reference_lead
+        Reference lead of the force-flux basis (default ``"b"``: the paper's
+        ``F_E, F_R, F_N``).
+
+    Returns
+    -------
+    Device
+        With forces/fluxes aliased ``E`` (lead t energy), ``R`` (lead r
+        energy), ``N`` (lead t particles) when ``reference_lead="b"``.
+    """
+    leads = _PAPER_LEADS
+    Ts = _per_lead("T", T, leads)
+    mus = _per_lead("mu", mu, leads)
+    gammas = _couplings(gamma, leads)
+    device_leads = tuple(
+        Lead(name, _PAPER_DOT[name], Ts[name], mus[name], gammas[name]) for name in leads
+    )
+    return Device(
+        dots=(Dot("L", eps_L, "down"), Dot("R", eps_R, "up")),
+        leads=device_leads,
+        interactions=(Interaction(("L", "R"), U, J),),
+        reference_lead=reference_lead,
+        name="three_terminal",
+        aliases=_PAPER_ALIASES if reference_lead == "b" else {},
+        parallel_pair=("E", "N") if reference_lead == "b" else None,
+        parameters={"eps_L": eps_L, "eps_R": eps_R, "U": U, "J": J, "T": T, "mu": mu, "gamma": gamma},
+    )
+
+
+def coupled_transport(
+    F_E: ArrayLike,
+    F_N: ArrayLike,
+    eps_L: ArrayLike = 1.0,
+    eps_R: ArrayLike = 1.0,
+    U: ArrayLike = 0.0,
+    J: ArrayLike = 0.0,
+    T_ref: ArrayLike = 1.0,
+    mu_ref: ArrayLike = 0.0,
+    gamma: Any = 1.0,
+) -> Device:
+    """The paper's device driven by the two mutually parallel forces (section 7).
+
+    The non-parallel force is switched off, ``T_r = T_b = T_ref`` (F_R = 0),
+    ``mu_b = mu_r = mu_ref``, and lead ``t`` follows from the forces:
+
+    ``1/T_t = 1/T_ref - F_E``,  ``mu_t = T_t (F_N + mu_ref/T_ref)``.
+
+    Parameters
+    ----------
+    F_E
+        Energy force 1/T_b - 1/T_t [1/energy]; must be < 1/T_ref.
+    F_N
+        Particle force mu_t/T_t - mu_b/T_b [dimensionless].
+    eps_L
+        Level of dot L [energy unit], > 0 (the paper's convention; x and
+        the scaled force F~_E = eps_L F_E are defined with it).
+    eps_R, U, J, gamma
+        As in :func:`three_terminal`.
+    T_ref, mu_ref
+        Temperature (> 0) and chemical potential of the reference leads b, r.
+
+    Returns
+    -------
+    Device
+        Its ``parameters`` also hold ``F_E_scaled`` = eps_L F_E, ``x`` =
+        (eps_L + U_eff)/eps_L, ``U_eff``, ``T_t`` and ``mu_t``.
+
+    Raises
+    ------
+    ValueError
+        If F_E >= 1/T_ref: the top lead would need a negative or infinite
+        temperature.
+    """
+    F_E_arr = as_real_array("F_E (energy force)", F_E)
+    F_N_arr = as_real_array("F_N (particle force)", F_N)
+    T_ref_arr = as_real_array("T_ref (temperature of the reference leads b, r)", T_ref)
+    check_positive("T_ref (temperature of the reference leads b, r)", T_ref_arr)
+    mu_ref_arr = as_real_array("mu_ref (chemical potential of the reference leads b, r)", mu_ref)
+    eps_L_arr = as_real_array("eps_L (level of dot L)", eps_L)
+    check_positive("eps_L (level of dot L; the paper's convention eps_L > 0)", eps_L_arr)
+    inv_T_t = 1.0 / T_ref_arr - F_E_arr
+    bad = ~(inv_T_t > 0)
+    if np.any(bad):
+        F_bad = np.broadcast_to(F_E_arr, bad.shape)[bad].flat[0]
+        lim = np.broadcast_to(1.0 / T_ref_arr, bad.shape)[bad].flat[0]
+        raise ValueError(
+            f"F_E = {F_bad!r} implies a non-positive temperature of lead t "
+            f"(1/T_t = 1/T_ref - F_E <= 0); allowed range: F_E < 1/T_ref = {lim!r}"
+        )
+    T_t = 1.0 / inv_T_t
+    mu_t = T_t * (F_N_arr + mu_ref_arr / T_ref_arr)
+    U_eff = np.asarray(U, dtype=float) - np.asarray(J, dtype=float) / 4.0
+    device = three_terminal(
+        eps_L, eps_R, U, J,
+        T={"t": T_t, "b": T_ref_arr, "r": T_ref_arr},
+        mu={"t": mu_t, "b": mu_ref_arr, "r": mu_ref_arr},
+        gamma=gamma,
+    )
+    params = {
+        "F_E": F_E, "F_N": F_N, "eps_L": eps_L, "eps_R": eps_R, "U": U, "J": J,
+        "T_ref": T_ref, "mu_ref": mu_ref, "gamma": gamma,
+        "F_E_scaled": eps_L_arr * F_E_arr, "x": (eps_L_arr + U_eff) / eps_L_arr,
+        "U_eff": U_eff, "T_t": T_t, "mu_t": mu_t,
+    }
+    return Device(
+        dots=device.dots, leads=device.leads, interactions=device.interactions,
+        reference_lead="b", name="coupled_transport", aliases=_PAPER_ALIASES,
+        parallel_pair=("E", "N"), parameters=params,
+    )
+
+
+def single_dot(
+    eps: ArrayLike,
+    T: ArrayLike | Mapping[str, ArrayLike] = 1.0,
+    mu: ArrayLike | Mapping[str, ArrayLike] = 0.0,
+    gamma: Any = 1.0,
+    *,
+    species: str = "down",
+) -> Device:
+    """One single-level dot between leads ``L`` and ``R`` (reference lead ``R``).
+
+    Parameters
+    ----------
+    eps
+        Level energy [energy unit].
+    T, mu
+        Temperatures (> 0) and chemical potentials [energy unit]: one value
+        or a dict ``{"L": ..., "R": ...}``.
+    gamma
+        Tunnel couplings [rate unit]: one value, or a dict by lead name.
+    species
+        Particle species label of the dot.
+
+    Returns
+    -------
+    Device
+        Forces/fluxes aliased ``E`` (energy, lead L) and ``N`` (particles,
+        lead L): F_E = 1/T_R - 1/T_L, F_N = mu_L/T_L - mu_R/T_R.
+    """
+    leads = ("L", "R")
+    Ts = _per_lead("T", T, leads)
+    mus = _per_lead("mu", mu, leads)
+    gammas = _couplings(gamma, leads)
+    return Device(
+        dots=(Dot("dot", eps, species),),
+        leads=tuple(Lead(n, "dot", Ts[n], mus[n], gammas[n]) for n in leads),
+        reference_lead="R",
+        name="single_dot",
+        aliases={"E:L": "E", "N:L": "N"},
+        parallel_pair=("E", "N"),
+        parameters={"eps": eps, "T": T, "mu": mu, "gamma": gamma},
+    )
+
+
+def sanchez_buttiker(
+    eps_L: ArrayLike,
+    eps_R: ArrayLike,
+    U: ArrayLike,
+    T: ArrayLike = 1.0,
+    T_hot: ArrayLike = 2.0,
+    *,
+    V: ArrayLike = 0.0,
+    gamma: ArrayLike = 1.0,
+    gamma_hot: ArrayLike = 1.0,
+    asymmetry: ArrayLike = 1.0,
+) -> Device:
+    """The Sanchez-Buttiker three-terminal energy harvester (PRB 83, 085428).
+
+    Dot L is the conductor between lead ``t`` (left, mu = +V/2) and lead
+    ``b`` (right, mu = -V/2), both at temperature ``T``; dot R is the gate
+    dot coupled to the hot lead ``r`` at ``T_hot``.  Each transferred energy
+    quantum U from the hot lead is rectified into a particle current by
+    energy-dependent tunnelling:
+
+    * lead t: Gamma (1 + a)/2 when R is empty (00->10), Gamma (1 - a)/2 when R is full (01->11);
+    * lead b: Gamma (1 - a)/2 when R is empty, Gamma (1 + a)/2 when R is full;
+
+    with ``a = asymmetry`` in [-1, 1].  For |a| = 1 (perfect energy filter)
+    every electron carries exactly one quantum: J_N^t = a J_E^r / U
+    (tight coupling).  Dots are spinless (no exchange term).
+
+    Parameters
+    ----------
+    eps_L, eps_R
+        Conductor and gate levels [energy unit].
+    U
+        Interdot Coulomb interaction [energy unit], >= 0.
+    T, T_hot
+        Temperature of the conductor leads and of the hot lead [energy unit], > 0.
+    V
+        Bias [energy unit]: mu_t = V/2, mu_b = -V/2.
+    gamma, gamma_hot
+        Conductor and hot-lead couplings [rate unit], >= 0.
+    asymmetry
+        Energy-filter asymmetry a in [-1, 1].
+    """
+    a = as_real_array("asymmetry (energy-filter asymmetry a)", asymmetry)
+    bad = (a < -1) | (a > 1)
+    if np.any(bad):
+        raise ValueError(
+            f"asymmetry (energy-filter asymmetry a) must lie in [-1, 1], got {a[bad].flat[0]!r}"
+        )
+    g = as_real_array("gamma (conductor coupling)", gamma)
+    half_V = as_real_array("V (bias)", V) / 2.0
+    lo, hi = g * (1 - a) / 2, g * (1 + a) / 2
+    t_coupling = {"00->10": hi, "01->11": lo}
+    b_coupling = {"00->10": lo, "01->11": hi}
+    return Device(
+        dots=(Dot("L", eps_L, "spinless"), Dot("R", eps_R, "spinless")),
+        leads=(
+            Lead("t", "L", T, half_V, t_coupling),
+            Lead("b", "L", T, -half_V, b_coupling),
+            Lead("r", "R", T_hot, 0.0, gamma_hot),
+        ),
+        interactions=(Interaction(("L", "R"), U, 0.0),),
+        reference_lead="b",
+        name="sanchez_buttiker",
+        aliases=_PAPER_ALIASES,
+        parallel_pair=("E", "N"),
+        parameters={"eps_L": eps_L, "eps_R": eps_R, "U": U, "T": T, "T_hot": T_hot, "V": V,
+                    "gamma": gamma, "gamma_hot": gamma_hot, "asymmetry": asymmetry},
+    )
+

@@ -1,0 +1,78 @@
+"""Fermi functions and tunnelling rates (PHYSICS.md section 2).
+
+For a channel of lead nu with transition energy w:
+
+``k^+ = Gamma(w) f(w)`` (electron enters the system),
+``k^- = Gamma(w) (1 - f(w))`` (electron leaves),
+``f(w) = 1 / (exp((w - mu)/T) + 1)``.
+
+The Fermi function is evaluated as a logistic function
+(:func:`scipy.special.expit`), which never overflows or warns for any
+``(w - mu)/T``; the local-detailed-balance log-ratio
+``ln(k^+/k^-) = -(w - mu)/T`` is computed directly, never as the log of a
+ratio of two rounded numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit
+
+from qdthermo.model.system import System
+
+__all__ = ["fermi", "fermi_argument", "Rates", "rates"]
+
+Array = NDArray[np.float64]
+
+
+def fermi_argument(w: ArrayLike, mu: ArrayLike, T: ArrayLike) -> Array:
+    """``(w - mu)/T`` [dimensionless], without overflow warnings (inf is allowed)."""
+    with np.errstate(over="ignore"):
+        return (np.asarray(w, dtype=float) - mu) / np.asarray(T, dtype=float)
+
+
+def fermi(w: ArrayLike, mu: ArrayLike, T: ArrayLike) -> Array:
+    """Fermi-Dirac occupation ``1/(exp((w - mu)/T) + 1)``, overflow-free.
+
+    Parameters
+    ----------
+    w, mu
+        Energy and chemical potential [energy unit].
+    T
+        Temperature k_B T [energy unit], > 0.
+    """
+    return expit(-fermi_argument(w, mu, T))
+
+
+@dataclass(frozen=True, eq=False)
+class Rates:
+    """Excitation and de-excitation rates of every channel.
+
+    Attributes
+    ----------
+    plus
+        ``(*shape, n_channels)`` rate ``k^+`` of ``i -> j`` (electron enters) [rate unit].
+    minus
+        ``(*shape, n_channels)`` rate ``k^-`` of ``j -> i`` (electron leaves) [rate unit].
+    log_ratio
+        ``(*shape, n_channels)`` ``ln(k^+/k^-) = -(w - mu)/T`` computed directly.
+    """
+
+    plus: Array
+    minus: Array
+    log_ratio: Array
+
+
+def rates(system: System) -> Rates:
+    """Channel rates of a finalized system (see :class:`Rates`)."""
+    x = fermi_argument(system.channel_energy, system.channel_chemical_potential,
+                       system.channel_temperature)
+    g = system.channel_coupling
+    plus = g * expit(-x)
+    minus = g * expit(x)
+    for a in (plus, minus, x):
+        a.setflags(write=False)
+    return Rates(plus=plus, minus=minus, log_ratio=-x)

@@ -1,0 +1,1 @@
+"""Thermodynamics: currents, entropy production, forces, cycles, regimes, devices."""

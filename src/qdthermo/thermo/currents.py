@@ -1,0 +1,54 @@
+"""Channel fluxes and per-lead currents (PHYSICS.md section 4).
+
+For a channel of lead nu, excitation ``i -> j`` at energy ``w``, the net
+flux is ``J_c = k^+ P_i - k^- P_j`` [rate unit].  Per lead:
+
+* particle current ``J_N = sum_c J_c`` [rate unit];
+* energy current ``J_E = sum_c w J_c`` [energy x rate];
+* heat current ``J_Q = J_E - mu J_N`` [energy x rate];
+
+all positive when flowing **from the lead into the system**.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qdthermo.model.system import System
+from qdthermo.solve.rates import Rates
+
+__all__ = ["channel_flux", "lead_currents"]
+
+Array = NDArray[np.float64]
+
+
+def channel_flux(system: System, k: Rates, P: Array) -> Array:
+    """Net flux ``k^+ P_i - k^- P_j`` of every channel, ``(..., n_channels)`` [rate unit].
+
+    ``P`` may carry extra leading axes (e.g. time) that broadcast against the
+    rates' batch shape.
+    """
+    return k.plus * P[..., system.channel_initial] - k.minus * P[..., system.channel_final]
+
+
+def lead_currents(system: System, flux: Array) -> tuple[Array, Array, Array]:
+    """Per-lead particle, energy and heat currents, each ``(..., n_leads)``.
+
+    Parameters
+    ----------
+    system
+        The finalized system.
+    flux
+        Channel fluxes from :func:`channel_flux` [rate unit].
+
+    Returns
+    -------
+    particle, energy, heat
+        [rate unit], [energy x rate], [energy x rate]; positive from lead into system.
+    """
+    M = system.lead_incidence
+    particle = flux @ M
+    energy = (flux * system.channel_energy) @ M
+    heat = energy - system.lead_chemical_potential * particle
+    return particle, energy, heat
