@@ -18,11 +18,12 @@ from qdthermo.model import (
 )
 from qdthermo.solve import Method, SteadyState, fermi, solve
 from qdthermo.solve.evolve import LindbladTrajectory, Trajectory, evolve, evolve_lindblad
+from qdthermo.thermo.regimes import Regime
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Device", "Dot", "Interaction", "Lead", "LindbladTrajectory", "Method", "SteadyState",
+    "Device", "Dot", "Interaction", "Lead", "LindbladTrajectory", "Method", "Regime", "SteadyState",
     "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
     "fermi", "sanchez_buttiker", "single_dot", "solve", "three_terminal",
 ]

@@ -28,6 +28,7 @@ from qdthermo.model.system import System
 from qdthermo.solve.master import rate_matrix
 from qdthermo.solve.rates import Rates, rates
 from qdthermo.solve.result import _ro, per_lead
+from qdthermo.thermo import entropy as _entropy
 from qdthermo.thermo.currents import channel_flux, lead_currents
 
 __all__ = ["Trajectory", "LindbladTrajectory", "evolve", "evolve_lindblad", "initial_populations"]
@@ -131,6 +132,32 @@ class Trajectory:
     def heat_current(self) -> Mapping[str, Array]:
         """Per-lead heat current ``(*shape, n_times)`` [energy x rate]."""
         return per_lead(self.lead_names, self._currents[2])
+
+    @cached_property
+    def entropy(self) -> Array:
+        """System entropy ``S(t) = -sum_i P_i ln P_i`` [k_B], ``(*shape, n_times)``."""
+        return _ro(_entropy.system_entropy(self.populations))
+
+    @cached_property
+    def entropy_rate(self) -> Array:
+        """``dS/dt = -sum_i (dP_i/dt) ln P_i`` [k_B x rate], ``(*shape, n_times)``.
+
+        +inf where probability flows into an exactly empty state (t = 0 from a pure state).
+        """
+        return _ro(_entropy.entropy_rate(self.rate_matrix[..., None, :, :], self.populations))
+
+    @cached_property
+    def entropy_production(self) -> Array:
+        """Schnakenberg entropy production ``Sigma_dot(t) >= 0`` [k_B x rate], ``(*shape, n_times)``."""
+        return _ro(_entropy.entropy_production(self.system, self._k, self.populations))
+
+    @cached_property
+    def entropy_flow(self) -> Array:
+        """Entropy flow ``sum_nu J_Q^nu(t)/T_nu`` [k_B x rate], ``(*shape, n_times)``.
+
+        ``dS/dt = entropy_production + entropy_flow`` at every time.
+        """
+        return _ro(_entropy.entropy_flow(self._currents[2], self.system.lead_temperature[..., None, :]))
 
 
 class _TimeView:

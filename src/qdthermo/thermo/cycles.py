@@ -1,0 +1,203 @@
+"""Schnakenberg cycle decomposition: microscopic forces from the rates alone.
+
+The transition graph has the many-body states as nodes and one edge per
+channel (lead, i -> j).  A spanning tree is chosen by Kruskal's rule,
+preferring the channels of the reference leads (the force basis' references,
+:mod:`qdthermo.thermo.forces`), then the remaining channels in device order;
+each remaining channel (a *chord*) closes one fundamental cycle: the chord
+traversed in its excitation direction ``i -> j`` followed by the tree path
+from ``j`` back to ``i``.
+
+For the paper's device (reference ``b``) the tree is {1-2 via b, 3-4 via b,
+1-3 via r} and the chords are 1->2 via t (C1), 3->4 via t (C2), 2->4 via r
+(C3), as in PHYSICS.md section 6.
+
+* cycle flux = net flux of the chord [rate];
+* cycle affinity = ``sum_e s_e ln(k_e^+/k_e^-)`` over the cycle's edges,
+  ``s_e = +1`` when the edge is traversed in its excitation direction
+  [dimensionless; from the rates alone];
+* at steady state ``Sigma_dot = sum_c flux_c affinity_c``;
+* ``affinity = M F`` with the macroscopic forces F: ``M[c, k]`` sums
+  ``s_e w_e`` (energy force of the edge's lead) or ``s_e`` (particle force)
+  over the cycle's edges.  ``microscopic_forces`` inverts this map (least
+  squares, NaN where M has not full column rank, e.g. U_eff = 0 in the paper's
+  device or the tightly coupled single dot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qdthermo.model.system import System
+from qdthermo.solve.rates import Rates
+from qdthermo.thermo.forces import ForceBasis
+
+__all__ = ["CycleBasis", "cycle_basis", "Cycles"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class CycleBasis:
+    """Spanning tree and fundamental cycles of a system's transition graph.
+
+    Attributes
+    ----------
+    tree
+        Channel indices of the spanning tree.
+    chords
+        Channel index of each cycle's chord.
+    incidence
+        ``(n_cycles, n_channels)`` signs ``s_e`` (0 if the channel is not in the cycle).
+    labels
+        ``"C1"``, ``"C2"``, ...
+    descriptions
+        The cycles as state paths, e.g. ``"00 -t-> 10 -b-> 00"``.
+    """
+
+    tree: tuple[int, ...]
+    chords: tuple[int, ...]
+    incidence: NDArray[np.float64]
+    labels: tuple[str, ...]
+    descriptions: tuple[str, ...]
+
+
+def cycle_basis(system: System, basis: ForceBasis) -> CycleBasis:
+    """Fundamental cycles of ``system`` with the reference leads of ``basis`` preferred in the tree."""
+    n, C = system.n_states, system.n_channels
+    preferred = [int(basis.reference[0])] if len(basis.reference) else []
+    preferred += [int(r) for r in basis.reference if int(r) not in preferred]
+    order = [c for r in preferred for c in range(C) if system.channel_lead[c] == r]
+    order += [c for c in range(C) if c not in order]
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    tree, chords = [], []
+    for c in order:
+        a, b = find(int(system.channel_initial[c])), find(int(system.channel_final[c]))
+        if a == b:
+            chords.append(c)
+        else:
+            parent[a] = b
+            tree.append(c)
+    chords.sort()
+    adj: dict[int, list[tuple[int, int, int]]] = {k: [] for k in range(n)}
+    for c in tree:
+        i, j = int(system.channel_initial[c]), int(system.channel_final[c])
+        adj[i].append((j, c, +1))
+        adj[j].append((i, c, -1))
+    inc = np.zeros((len(chords), C))
+    desc = []
+    leads, labels = system.lead_names, system.state_labels
+    for row, chord in enumerate(chords):
+        i, j = int(system.channel_initial[chord]), int(system.channel_final[chord])
+        inc[row, chord] = 1.0
+        path = _tree_path(adj, j, i)  # list of (node_from, node_to, channel, sign)
+        text = f"{labels[i]} -{leads[system.channel_lead[chord]]}-> {labels[j]}"
+        for _, dst, c, s in path:
+            inc[row, c] += s
+            text += f" -{leads[system.channel_lead[c]]}-> {labels[dst]}"
+        desc.append(text)
+    inc.setflags(write=False)
+    return CycleBasis(tuple(tree), tuple(chords), inc,
+                      tuple(f"C{k + 1}" for k in range(len(chords))), tuple(desc))
+
+
+def _tree_path(adj: dict[int, list[tuple[int, int, int]]], start: int, goal: int) -> list[tuple[int, int, int, int]]:
+    prev: dict[int, tuple[int, int, int]] = {start: (-1, -1, 0)}
+    stack = [start]
+    while stack:
+        u = stack.pop()
+        for v, c, s in adj[u]:
+            if v not in prev:
+                prev[v] = (u, c, s)
+                stack.append(v)
+    path = []
+    v = goal
+    while v != start:
+        u, c, s = prev[v]
+        path.append((u, v, c, s))
+        v = u
+    return path[::-1]
+
+
+@dataclass(frozen=True, eq=False)
+class Cycles:
+    """Cycle fluxes, affinities and the cycle -> force map of a solved state.
+
+    Attributes
+    ----------
+    basis
+        The :class:`CycleBasis`.
+    flux
+        ``(*shape, n_cycles)`` chord fluxes [rate].
+    affinity
+        ``(*shape, n_cycles)`` affinities from the rates [dimensionless].
+    force_map
+        ``(*shape, n_cycles, n_forces)`` M with ``affinity = M @ forces``.
+    force_names
+        Names of the forces (columns of M).
+    """
+
+    basis: CycleBasis
+    flux: Array
+    affinity: Array
+    force_map: Array
+    force_names: tuple[str, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Cycle labels ``C1, C2, ...``."""
+        return self.basis.labels
+
+    @cached_property
+    def entropy_production(self) -> Array:
+        """``sum_c flux_c affinity_c`` [k_B x rate] (equals Sigma_dot at steady state)."""
+        return (self.flux * self.affinity).sum(axis=-1)
+
+    @cached_property
+    def microscopic_forces(self) -> Array:
+        """Forces ``(*shape, n_forces)`` solved from the affinities (least squares).
+
+        NaN where the map is rank-deficient (forces not determined by the cycles).
+        """
+        M = self.force_map
+        u, s, vt = np.linalg.svd(M, full_matrices=False)
+        n_forces = M.shape[-1]
+        if s.shape[-1] < n_forces:
+            return np.full(M.shape[:-2] + (n_forces,), np.nan)
+        smax = s[..., :1]
+        ok = np.all(s > 1e-12 * np.where(smax > 0, smax, 1.0), axis=-1) & (smax[..., 0] > 0)
+        s_safe = np.where(s > 0, s, 1.0)
+        coeff = np.einsum("...ki,...k->...i", u, self.affinity) / s_safe
+        F = np.einsum("...ik,...i->...k", vt, coeff)
+        return np.where(ok[..., None], F, np.nan)
+
+
+def cycles(system: System, k: Rates, flux: Array, basis: ForceBasis, cb: CycleBasis) -> Cycles:
+    """Evaluate the cycle quantities of a solved system."""
+    inc = cb.incidence
+    affinity = k.log_ratio @ inc.T
+    chord_flux = flux[..., list(cb.chords)]
+    # force map: energy forces get s_e w_e, particle forces s_e, summed over edges of that lead
+    n_forces = len(basis.keys)
+    lead_of_channel = system.channel_lead
+    M = np.zeros(system.shape + (len(cb.chords), n_forces))
+    for f in range(n_forces):
+        mask = (lead_of_channel == basis.lead[f]).astype(float)
+        weights = inc * mask  # (n_cycles, n_channels)
+        if basis.kind[f] == "E":
+            M[..., f] = system.channel_energy @ weights.T
+        else:
+            M[..., f] = weights.sum(axis=-1)
+    return Cycles(basis=cb, flux=chord_flux, affinity=affinity, force_map=M,
+                  force_names=basis.force_names)

@@ -1,0 +1,84 @@
+"""The device as an engine or a refrigerator (PHYSICS.md section 9).
+
+Definitions (all per parameter point, energies in the energy unit, rates in
+the rate unit):
+
+* power ``P = -sum_nu mu_nu J_N^nu`` [energy x rate], delivered against the
+  chemical potentials (equals the total heat absorbed, ``sum_nu J_Q^nu``);
+* heat input ``Q_in = sum_{T_nu = T_max} J_Q^nu + sum_{T_min < T_nu < T_max} max(J_Q^nu, 0)``:
+  the heat drawn from the hottest leads (plus any absorbed at intermediate
+  temperatures).  For the paper's two-force setup with F_E > 0 this is
+  ``J_Q^t`` (Eq. 56);
+* efficiency ``eta = P / Q_in``, defined (else NaN) where ``P > 0``,
+  ``Q_in > 0`` and ``T_max > T_min``; bounded by
+  ``carnot_efficiency = 1 - T_min/T_max`` (0 for an isothermal device);
+* cooling power ``sum_{T_nu = T_min} J_Q^nu``: heat drawn from the coldest
+  leads (``J_Q^b + J_Q^r`` in the paper, Eq. 58);
+* ``cop = cooling_power / (-P)``, defined (else NaN) where the cooling power
+  is > 0, ``P < 0`` and ``T_max > T_min``; bounded by
+  ``carnot_cop = T_min / (T_max - T_min)`` (NaN when isothermal).
+
+Both bounds follow from Sigma_dot >= 0 for any number of leads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Performance", "performance"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class Performance:
+    """Engine and refrigerator figures of merit (see the module docstring).
+
+    Attributes
+    ----------
+    power
+        P [energy x rate].
+    heat_input
+        Q_in [energy x rate].
+    efficiency, carnot_efficiency
+        Dimensionless; efficiency NaN where the device is not an engine.
+    cooling_power
+        [energy x rate].
+    cop, carnot_cop
+        Dimensionless; NaN where undefined.
+    """
+
+    power: Array
+    heat_input: Array
+    efficiency: Array
+    carnot_efficiency: Array
+    cooling_power: Array
+    cop: Array
+    carnot_cop: Array
+
+
+def performance(particle: Array, heat: Array, T: Array, mu: Array) -> Performance:
+    """Figures of merit from per-lead arrays ``(..., n_leads)``."""
+    power = -(mu * particle).sum(axis=-1)
+    T_max = T.max(axis=-1, keepdims=True)
+    T_min = T.min(axis=-1, keepdims=True)
+    hot = T == T_max
+    mid = (T > T_min) & (T < T_max)
+    cold = T == T_min
+    Q_in = np.where(hot, heat, 0.0).sum(axis=-1) + np.where(mid, np.maximum(heat, 0.0), 0.0).sum(axis=-1)
+    cooling = np.where(cold, heat, 0.0).sum(axis=-1)
+    Tmax, Tmin = T_max[..., 0], T_min[..., 0]
+    gradient = Tmax > Tmin
+    engine = gradient & (power > 0) & (Q_in > 0)
+    fridge = gradient & (power < 0) & (cooling > 0)
+    eff = np.where(engine, power / np.where(engine, Q_in, 1.0), np.nan)
+    cop = np.where(fridge, cooling / np.where(fridge, -power, 1.0), np.nan)
+    carnot_eff = 1.0 - Tmin / Tmax
+    carnot_cop = np.where(gradient, Tmin / np.where(gradient, Tmax - Tmin, 1.0), np.nan)
+    arrays = [np.array(a, dtype=np.float64) for a in (power, Q_in, eff, carnot_eff, cooling, cop, carnot_cop)]
+    for a in arrays:
+        a.setflags(write=False)
+    return Performance(*arrays)
