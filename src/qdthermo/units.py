@@ -66,7 +66,7 @@ QUANTITIES: Final[dict[str, tuple[str, str]]] = {
     "carnot_efficiency": ("1", "Carnot efficiency 1 - T_min/T_max"),
     "cooling_power": (f"{ENERGY}*{RATE}", "heat drawn from the coldest leads"),
     "cop": ("1", "refrigerator coefficient of performance"),
-    "carnot_cop": ("1", "Carnot coefficient of performance T_min/(T_max - T_min)"),
+    "carnot_cop": ("1", "Carnot coefficient of performance T_min/(T_2 - T_min)"),
     "time": (TIME, "time"),
 }
 

@@ -69,8 +69,8 @@ class CycleBasis:
 def cycle_basis(system: System, basis: ForceBasis) -> CycleBasis:
     """Fundamental cycles of ``system`` with the reference leads of ``basis`` preferred in the tree."""
     n, C = system.n_states, system.n_channels
-    preferred = [int(basis.reference[0])] if len(basis.reference) else []
-    preferred += [int(r) for r in basis.reference if int(r) not in preferred]
+    ref = system.lead_names.index(system.device.reference_lead)  # type: ignore[arg-type]
+    preferred = list(dict.fromkeys([ref] + [int(r) for r in basis.reference]))
     order = [c for r in preferred for c in range(C) if system.channel_lead[c] == r]
     order += [c for c in range(C) if c not in order]
     parent = list(range(n))

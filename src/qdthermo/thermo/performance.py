@@ -15,10 +15,16 @@ the rate unit):
 * cooling power ``sum_{T_nu = T_min} J_Q^nu``: heat drawn from the coldest
   leads (``J_Q^b + J_Q^r`` in the paper, Eq. 58);
 * ``cop = cooling_power / (-P)``, defined (else NaN) where the cooling power
-  is > 0, ``P < 0`` and ``T_max > T_min``; bounded by
-  ``carnot_cop = T_min / (T_max - T_min)`` (NaN when isothermal).
+  is > 0, ``P < 0`` and no warmer lead absorbs heat (a work-driven
+  refrigerator); bounded by ``carnot_cop = T_min / (T_2 - T_min)`` with
+  ``T_2`` the lowest lead temperature above ``T_min`` (NaN when isothermal).
+  With two temperatures (the paper's setup) ``T_2 = T_max`` and this is
+  Eq. 58's bound ``T_b / (T_t - T_b)``.
 
-Both bounds follow from Sigma_dot >= 0 for any number of leads.
+Both bounds follow from Sigma_dot >= 0 for any number of leads: for the
+engine, ``P <= Q_H (1 - T_min/T_max) + sum_mid Q_m (1 - T_min/T_m) <= eta_C Q_in``;
+for the refrigerator, heat rejected at temperatures >= T_2 gives
+``Q_c (1/T_min - 1/T_2) <= W / T_2``.
 """
 
 from __future__ import annotations
@@ -72,12 +78,14 @@ def performance(particle: Array, heat: Array, T: Array, mu: Array) -> Performanc
     cooling = np.where(cold, heat, 0.0).sum(axis=-1)
     Tmax, Tmin = T_max[..., 0], T_min[..., 0]
     gradient = Tmax > Tmin
+    T_2 = np.where(cold, np.inf, T).min(axis=-1)
+    warm_absorbs = np.any(~cold & (heat > 0), axis=-1)
     engine = gradient & (power > 0) & (Q_in > 0)
-    fridge = gradient & (power < 0) & (cooling > 0)
+    fridge = gradient & (power < 0) & (cooling > 0) & ~warm_absorbs
     eff = np.where(engine, power / np.where(engine, Q_in, 1.0), np.nan)
     cop = np.where(fridge, cooling / np.where(fridge, -power, 1.0), np.nan)
     carnot_eff = 1.0 - Tmin / Tmax
-    carnot_cop = np.where(gradient, Tmin / np.where(gradient, Tmax - Tmin, 1.0), np.nan)
+    carnot_cop = np.where(gradient, Tmin / np.where(gradient, T_2 - Tmin, 1.0), np.nan)
     arrays = [np.array(a, dtype=np.float64) for a in (power, Q_in, eff, carnot_eff, cooling, cop, carnot_cop)]
     for a in arrays:
         a.setflags(write=False)
