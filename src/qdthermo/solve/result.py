@@ -160,6 +160,11 @@ class SteadyState:
         """``(*shape)`` entropy flow from the reservoirs ``sum_nu J_Q^nu/T_nu`` [k_B x rate]."""
         return _ro(_entropy.entropy_flow(self.heat_current_array, self.system.lead_temperature))
 
+    @cached_property
+    def entropy_flow_by_lead(self) -> Mapping[str, Array]:
+        """Entropy flow from each reservoir ``J_Q^nu / T_nu`` [k_B x rate]."""
+        return per_lead(self.lead_names, self.heat_current_array / self.system.lead_temperature)
+
     @property
     def entropy_production_macro(self) -> Array:
         """``(*shape)`` macroscopic entropy production ``-sum_nu J_Q^nu/T_nu`` [k_B x rate].
