@@ -237,7 +237,7 @@ def liouvillian(system: System, k: Rates) -> NDArray[np.complex128]:
             for b in range(n):
                 L[..., src * n + b, src * n + b] -= 0.5 * rate * ones
                 L[..., b * n + src, b * n + src] -= 0.5 * rate * ones
-    return L
+    return L  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, eq=False)
@@ -296,7 +296,7 @@ def evolve_lindblad(device: Device, times: ArrayLike, *, initial: Any = None) ->
     Lv = liouvillian(system, k)
     vec = _propagate(Lv, t, rho0.reshape(rho0.shape[:-2] + (n * n,)).astype(np.complex128))
     rho = vec.reshape(vec.shape[:-1] + (n, n))
-    return LindbladTrajectory(device=device, system=system, times=_ro(t), density_matrix=_ro(rho))
+    return LindbladTrajectory(device=device, system=system, times=_ro(t), density_matrix=_ro(rho))  # type: ignore[arg-type]
 
 
 def _initial_density_matrix(system: System, initial: Any) -> NDArray[np.complex128]:
@@ -315,4 +315,4 @@ def _initial_density_matrix(system: System, initial: Any) -> NDArray[np.complex1
             raise ValueError("initial density matrix must be positive semidefinite")
         return rho
     P0 = initial_populations(system, initial)
-    return P0[..., :, None] * np.eye(n)
+    return (P0[..., :, None] * np.eye(n)).astype(np.complex128)

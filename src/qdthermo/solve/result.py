@@ -51,7 +51,7 @@ __all__ = ["SteadyState", "per_lead"]
 Array = NDArray[np.float64]
 
 
-def _ro(a: Array) -> Array:
+def _ro(a: NDArray[Any]) -> NDArray[Any]:
     a = np.asarray(a)
     if a.flags.writeable:
         a = a.copy() if not a.flags.owndata else a
@@ -59,7 +59,7 @@ def _ro(a: Array) -> Array:
     return a
 
 
-def per_lead(names: Sequence[str], values: Array) -> Mapping[str, Array]:
+def per_lead(names: Sequence[str], values: NDArray[Any]) -> Mapping[str, NDArray[Any]]:
     """Read-only mapping lead name -> ``values[..., k]``."""
     return MappingProxyType({n: _ro(np.array(values[..., k])) for k, n in enumerate(names)})
 
@@ -269,7 +269,7 @@ class SteadyState:
         values = self.force_array if by == "forces" else gradients(
             self.force_basis, s.lead_temperature, s.lead_chemical_potential)
         f_zero, j_zero = self._zero_masks(values, tol, gradient=(by == "gradients"))
-        out = {}
+        out: dict[str, NDArray[np.int8]] = {}
         for i, j in ((a, b), (b, a)):
             out[self.force_basis.flux_names[i]] = _ro(classify(
                 self.flux_array[..., i], values[..., i], values[..., j],
@@ -298,12 +298,12 @@ class SteadyState:
                            s.lead_temperature, s.lead_chemical_potential)
 
     # ----------------------------------------------------------------- export
-    def _observables(self) -> dict[str, tuple[tuple[str, ...], Array, dict[str, Any]]]:
+    def _observables(self) -> dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]]:
         """name -> (trailing dims, array, attrs) for :meth:`to_xarray`.
 
         Further observables (thermodynamics) extend this table.
         """
-        obs: dict[str, tuple[tuple[str, ...], Array, dict[str, Any]]] = {
+        obs: dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]] = {
             "populations": (("state",), self.populations, attrs("populations")),
             "energy": (("state",), self.system.energies, attrs("energy")),
             "channel_flux": (("channel",), self.channel_flux, attrs("channel_flux")),
