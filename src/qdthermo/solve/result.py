@@ -295,7 +295,15 @@ class SteadyState:
         """Engine/refrigerator figures of merit (:mod:`qdthermo.thermo.performance`)."""
         s = self.system
         return performance(self.particle_current_array, self.heat_current_array,
-                           s.lead_temperature, s.lead_chemical_potential)
+                           s.lead_temperature, s.lead_chemical_potential, atol=self._current_noise)
+
+    @cached_property
+    def _current_noise(self) -> Array:
+        """Round-off floor of energy-like currents: 1e-12 x one-way fluxes x (|w| + |mu|)."""
+        s, k, P = self.system, self.rates, self.populations
+        one_way = k.plus * P[..., s.channel_initial] + k.minus * P[..., s.channel_final]
+        energy = np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential)
+        return 1e-12 * (one_way * energy).sum(axis=-1)
 
     # ----------------------------------------------------------------- export
     def _observables(self) -> dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]]:

@@ -66,8 +66,13 @@ class Performance:
     carnot_cop: Array
 
 
-def performance(particle: Array, heat: Array, T: Array, mu: Array) -> Performance:
-    """Figures of merit from per-lead arrays ``(..., n_leads)``."""
+def performance(particle: Array, heat: Array, T: Array, mu: Array, *, atol: Array | float = 0.0) -> Performance:
+    """Figures of merit from per-lead arrays ``(..., n_leads)``.
+
+    ``atol`` [energy x rate] is the round-off floor of the power and heat
+    currents: efficiency and COP are NaN where the power, heat input or cooling
+    power do not exceed it (a ratio of round-off noise is not an efficiency).
+    """
     power = -(mu * particle).sum(axis=-1)
     T_max = T.max(axis=-1, keepdims=True)
     T_min = T.min(axis=-1, keepdims=True)
@@ -80,8 +85,8 @@ def performance(particle: Array, heat: Array, T: Array, mu: Array) -> Performanc
     gradient = Tmax > Tmin
     T_2 = np.where(cold, np.inf, T).min(axis=-1)
     warm_absorbs = np.any(~cold & (heat > 0), axis=-1)
-    engine = gradient & (power > 0) & (Q_in > 0)
-    fridge = gradient & (power < 0) & (cooling > 0) & ~warm_absorbs
+    engine = gradient & (power > atol) & (Q_in > atol)
+    fridge = gradient & (power < -atol) & (cooling > atol) & ~warm_absorbs
     eff = np.where(engine, power / np.where(engine, Q_in, 1.0), np.nan)
     cop = np.where(fridge, cooling / np.where(fridge, -power, 1.0), np.nan)
     carnot_eff = 1.0 - Tmin / Tmax
