@@ -22,7 +22,7 @@ def _scale(res: qd.SteadyState) -> np.ndarray:
     s, k, P = res.system, res.rates, res.populations
     one_way = k.plus * P[..., s.channel_initial] + k.minus * P[..., s.channel_final]
     cancelling = np.abs(res.heat_current_array / s.lead_temperature).sum(axis=-1)  # terms of -sum J_Q/T
-    return ((one_way * np.maximum(1.0, np.abs(k.log_ratio))).sum(axis=-1) + cancelling) * 1e-5 + 1e-300
+    return ((one_way * np.maximum(1.0, np.abs(k.log_ratio))).sum(axis=-1) + cancelling) * 1e-4 + 1e-300
 
 
 @given(seeds)

@@ -30,7 +30,5 @@ def solve(device: Device, *, method: Method | str = Method.AUTO) -> SteadyState:
     """
     system = device.finalized()
     k = rates(system)
-    W = rate_matrix(system, k)
-    W.setflags(write=False)
-    P = steady_state(system, W, method=method)
-    return SteadyState(device=device, system=system, rates=k, rate_matrix=W, populations=P)
+    P = steady_state(system, k, method=method)
+    return SteadyState(device=device, system=system, rates=k, populations=P)

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
+from qdthermo.solve.master import rate_matrix
 from qdthermo.solve.rates import Rates
 from qdthermo.thermo import entropy as _entropy
 from qdthermo.thermo.currents import channel_flux, lead_currents
@@ -76,8 +77,6 @@ class SteadyState:
         Its many-body states and channels.
     rates
         Channel rates :class:`~qdthermo.solve.rates.Rates` [rate unit].
-    rate_matrix
-        ``(*shape, n, n)`` Pauli rate matrix W [rate unit].
     populations
         ``(*shape, n_states)`` steady-state probabilities.
     """
@@ -85,8 +84,12 @@ class SteadyState:
     device: Device
     system: System
     rates: Rates
-    rate_matrix: Array
     populations: Array
+
+    @cached_property
+    def rate_matrix(self) -> Array:
+        """``(*shape, n, n)`` Pauli rate matrix W [rate unit] (built on first access)."""
+        return _ro(rate_matrix(self.system, self.rates))
 
     # ----------------------------------------------------------------- basics
     @property

@@ -23,6 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo.model.system import System
+from qdthermo.solve.master import rate_matrix
+from qdthermo.solve.rates import Rates
 
 __all__ = [
     "Method", "steady_state", "steady_state_linear", "steady_state_matrix_tree", "spanning_trees",
@@ -65,19 +67,18 @@ def spanning_trees(n: int, edges: tuple[tuple[int, int], ...], max_trees: int = 
     ValueError
         If the graph has more than ``max_trees`` spanning trees.
     """
+    def find(parent: list[int], a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
     trees = []
     for combo in itertools.combinations(range(len(edges)), n - 1):
         parent = list(range(n))
-
-        def find(a: int) -> int:
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            return a
-
         ok = True
         for e in combo:
-            a, b = find(edges[e][0]), find(edges[e][1])
+            a, b = find(parent, edges[e][0]), find(parent, edges[e][1])
             if a == b:
                 ok = False
                 break
@@ -115,51 +116,156 @@ def _rooted_tree_terms(n: int, edges: tuple[tuple[int, int], ...]) -> tuple[NDAr
     return tuple(out)
 
 
+_NOT_UNIQUE = ("the steady state is not unique ({route}): the transition graph is disconnected "
+               "at some parameter point (a lead coupling or all rates of a transition are zero)")
+
+
 def _normalise(weights: Array, route: str) -> Array:
     Z = weights.sum(axis=-1, keepdims=True)
     bad = ~(Z > 0) | ~np.isfinite(Z)
     if np.any(bad):
-        raise ValueError(
-            f"the steady state is not unique ({route}): the transition graph is disconnected "
-            "at some parameter point (a lead coupling or all rates of a transition are zero)"
-        )
+        raise ValueError(_NOT_UNIQUE.format(route=route))
     P = weights / Z
     P.setflags(write=False)
     return P
 
 
-def steady_state_matrix_tree(system: System, W: Array) -> Array:
+#: points per block of the matrix-tree kernel (the working set stays in the CPU cache)
+_BLOCK = 32768
+
+
+@lru_cache(maxsize=64)
+def _directed_edges(system_key: tuple[int, tuple[int, ...], tuple[int, ...]]) -> tuple[
+        tuple[tuple[int, int], ...], NDArray[np.float64], tuple[NDArray[np.intp], ...]]:
+    """Directed edges ``(child, parent)`` (rate child -> parent), the aggregation matrix
+    ``(2 n_channels, n_directed)`` from ``[k^+, k^-]`` to edge rates, and for every root
+    the ``(n_trees, n-1)`` directed-edge indices of its in-trees."""
+    n, ci, cj = system_key
+    undirected = tuple(sorted({(min(i, j), max(i, j)) for i, j in zip(ci, cj)}))
+    directed = tuple(e for a, b in undirected for e in ((a, b), (b, a)))
+    pos = {e: k for k, e in enumerate(directed)}
+    n_ch = len(ci)
+    agg = np.zeros((2 * n_ch, len(directed)))
+    for c, (i, j) in enumerate(zip(ci, cj)):
+        agg[c, pos[(i, j)]] = 1.0  # k^+: i -> j
+        agg[n_ch + c, pos[(j, i)]] = 1.0  # k^-: j -> i
+    flat = _rooted_tree_terms(n, undirected)
+    terms = tuple(np.vectorize(lambda f: pos[(f % n, f // n)], otypes=[np.intp])(idx) for idx in flat)
+    return directed, agg, terms
+
+
+def _ring(n: int, undirected: tuple[tuple[int, int], ...]) -> tuple[int, ...] | None:
+    """The states in cycle order if the transition graph is one ring (n >= 3), else None."""
+    if n < 3 or len(undirected) != n:
+        return None
+    adj: dict[int, list[int]] = {i: [] for i in range(n)}
+    for a, b in undirected:
+        adj[a].append(b)
+        adj[b].append(a)
+    if any(len(v) != 2 for v in adj.values()):
+        return None
+    order = [0, adj[0][0]]
+    while len(order) < n:
+        a, b = adj[order[-1]]
+        order.append(a if a != order[-2] else b)
+    return tuple(order) if order[0] in adj[order[-1]] else None
+
+
+def _ring_weights(R: Array, ring: tuple[int, ...], w: Array) -> None:
+    """In-tree sums of a ring, in Horner form.
+
+    With the ring relabelled ``c_0 = root, c_1, ...``, ``f_q`` the rate
+    ``c_q -> c_{q+1}`` and ``g_q`` the rate ``c_{q+1} -> c_q``, the in-trees
+    towards ``c_0`` are the ring without one edge ``m``:
+    ``w = sum_m (g_0 ... g_{m-1}) (f_{m+1} ... f_{n-1})``, evaluated as
+    ``acc = f_1 + g_0; acc = acc f_q + g_0 ... g_{q-1}`` for q = 2 .. n-1.
+    Row ``2e`` of ``R`` is the rate ``a -> b`` of undirected edge ``e = (a, b)``
+    (a < b) and row ``2e + 1`` the rate ``b -> a``.
+    """
+    n = len(ring)
+    und = {}
+    for e, (a, b) in enumerate(sorted({(min(x, y), max(x, y)) for x, y in zip(ring, ring[1:] + ring[:1])})):
+        und[(a, b)], und[(b, a)] = 2 * e, 2 * e + 1
+    for r in range(n):
+        c = ring[r:] + ring[:r]
+        f = [R[und[(c[q], c[(q + 1) % n])]] for q in range(n)]
+        g = [R[und[(c[(q + 1) % n], c[q])]] for q in range(n)]
+        acc = w[c[0]]
+        np.add(f[1], g[0], out=acc)
+        G = g[0].copy()
+        for q in range(2, n):
+            G *= g[q - 1]
+            acc *= f[q]
+            acc += G
+
+
+def _tree_weights(R: Array, terms: tuple[NDArray[np.intp], ...], w: Array) -> None:
+    """Sum over in-trees of each root of the product of their edge rates."""
+    n = len(terms)
+    for root, idx in enumerate(terms):
+        acc = w[root]
+        np.multiply(R[idx[0, 0]], R[idx[0, 1]] if n > 2 else 1.0, out=acc)
+        for e in idx[0, 2:]:
+            acc *= R[e]
+        for tree in idx[1:]:
+            prod = R[tree[0]] * R[tree[1]] if n > 2 else R[tree[0]].copy()
+            for e in tree[2:]:
+                prod *= R[e]
+            acc += prod
+
+
+def steady_state_matrix_tree(system: System, k: Rates) -> Array:
     """Closed-form steady state by the matrix-tree theorem, shape ``(*shape, n_states)``.
+
+    ``P_i`` is the sum over spanning trees directed towards ``i`` of the
+    product of their rates, normalised.  The batch is processed in blocks
+    of :data:`_BLOCK` points laid out point-last, so every product is a
+    contiguous vector operation; each point is scaled by its largest edge
+    rate, so the products of ``n - 1`` rates cannot overflow or underflow.
 
     Parameters
     ----------
     system
         The finalized system (gives the graph structure).
-    W
-        Rate matrix ``(*shape, n, n)`` [rate unit], from :func:`~qdthermo.solve.master.rate_matrix`.
+    k
+        Channel rates [rate unit].
     """
     n = system.n_states
+    shape = system.shape
     if n == 1:
-        return _normalise(np.ones(W.shape[:-1]), "matrix tree")
+        return _normalise(np.ones(shape + (1,)), "matrix tree")
     if n > 8:
         raise ValueError(f"method='matrix_tree' supports at most 3 dots (8 states), got {n} states; "
                          "use method='linear'")
-    terms = _rooted_tree_terms(n, _edges(system))
-    Wf = W.reshape(W.shape[:-2] + (n * n,))
-    # scale each point by its largest rate: the products of n-1 rates cannot underflow/overflow
-    scale = np.max(np.abs(Wf), axis=-1, keepdims=True)
-    scale = np.where(scale > 0, scale, 1.0)
-    Wf = Wf / scale
-    weights = np.empty(W.shape[:-1])
-    for root, idx in enumerate(terms):
-        acc = np.zeros(W.shape[:-2])
-        for tree in idx:
-            prod = Wf[..., tree[0]].copy()
-            for e in tree[1:]:
-                prod *= Wf[..., e]
-            acc += prod
-        weights[..., root] = acc
-    return _normalise(weights, "matrix tree")
+    key = (n, tuple(int(i) for i in system.channel_initial), tuple(int(j) for j in system.channel_final))
+    _, agg, terms = _directed_edges(key)
+    n_ch = system.n_channels
+    plus = np.broadcast_to(k.plus, shape + (n_ch,)).reshape(-1, n_ch)
+    minus = np.broadcast_to(k.minus, shape + (n_ch,)).reshape(-1, n_ch)
+    N = plus.shape[0]
+    out = np.empty((n, N))  # state-major: every row is contiguous
+    agg_plus, agg_minus = np.ascontiguousarray(agg[:n_ch].T), np.ascontiguousarray(agg[n_ch:].T)
+    ring = _ring(n, tuple(sorted({(min(i, j), max(i, j)) for i, j in zip(*key[1:])})))
+    bad = False
+    with np.errstate(invalid="ignore", divide="ignore"):  # a dead point gives Z = 0 or NaN: reported below
+        for s in range(0, N, _BLOCK):
+            sl = slice(s, min(s + _BLOCK, N))
+            R = agg_plus @ plus[sl].T  # (n_dir, B), C-contiguous
+            R += agg_minus @ minus[sl].T
+            R /= R.max(axis=0)
+            w = out[:, sl]
+            if ring is not None:
+                _ring_weights(R, ring, w)
+            else:
+                _tree_weights(R, terms, w)
+            Z = w.sum(axis=0)
+            bad |= not (Z.min() > 0 and Z.max() < np.inf)
+            w /= Z
+    if bad:
+        raise ValueError(_NOT_UNIQUE.format(route="matrix tree"))
+    P: Array = np.moveaxis(out.reshape((n,) + shape), 0, -1)
+    P.setflags(write=False)
+    return P
 
 
 def steady_state_linear(system: System, W: Array) -> Array:
@@ -187,8 +293,12 @@ def steady_state_linear(system: System, W: Array) -> Array:
     return _normalise(np.clip(P, 0.0, None), "linear solve")
 
 
-def steady_state(system: System, W: Array, *, method: Method | str = Method.AUTO) -> Array:
-    """Steady-state populations ``(*shape, n_states)`` by the chosen :class:`Method`."""
+def steady_state(system: System, k: Rates, *, method: Method | str = Method.AUTO,
+                 W: Array | None = None) -> Array:
+    """Steady-state populations ``(*shape, n_states)`` by the chosen :class:`Method`.
+
+    ``W`` (the rate matrix, built from ``k`` if not given) is used by the linear route only.
+    """
     m = Method.parse(method)
     if m is Method.AUTO:
         n = system.n_states
@@ -200,5 +310,5 @@ def steady_state(system: System, W: Array, *, method: Method | str = Method.AUTO
             n_terms = _MATRIX_TREE_MAX_TERMS + 1
         m = Method.MATRIX_TREE if n_terms <= _MATRIX_TREE_MAX_TERMS else Method.LINEAR
     if m is Method.MATRIX_TREE:
-        return steady_state_matrix_tree(system, W)
-    return steady_state_linear(system, W)
+        return steady_state_matrix_tree(system, k)
+    return steady_state_linear(system, rate_matrix(system, k) if W is None else W)

@@ -64,17 +64,21 @@ def schnakenberg_terms(system: System, k: Rates, P: Array) -> Array:
     Shape ``(..., n_channels)`` [k_B x rate]; see the module docstring for the
     numerically stable evaluation.
     """
-    Pi = P[..., system.channel_initial]
-    Pj = P[..., system.channel_final]
-    a = k.plus * Pi
-    b = k.minus * Pj
+    a = k.plus * P[..., system.channel_initial]
+    b = k.minus * P[..., system.channel_final]
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = k.log_ratio + np.log(Pi) - np.log(Pj)
-        terms = (a - b) * log_ratio
+        lnP = np.log(P)
+        log_ratio = k.log_ratio + lnP[..., system.channel_initial]
+        log_ratio -= lnP[..., system.channel_final]
+        same = a == b
+        a -= b
+        a *= log_ratio
+    terms = a
     # a == b (incl. closed channels and empty states on both sides) -> exactly 0
-    terms = np.where(a == b, 0.0, terms)
-    # a != b with both populations empty cannot happen; remaining inf are physical (+inf)
-    return np.where(np.isnan(terms), np.inf, np.maximum(terms, 0.0))
+    terms[same] = 0.0
+    # a != b with both populations empty cannot happen; remaining NaN are physical (+inf)
+    terms[np.isnan(terms)] = np.inf
+    return np.maximum(terms, 0.0, out=terms)
 
 
 def entropy_production(system: System, k: Rates, P: Array) -> Array:
