@@ -16,7 +16,7 @@ __all__ = ["as_real_array", "check_finite", "check_positive", "check_nonnegative
 def _first_bad(arr: NDArray[np.float64], bad: NDArray[np.bool_]) -> str:
     idx = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
     where = f" at index {idx}" if idx else ""
-    return f"{arr[idx] if idx else arr.item()!r}{where}"
+    return f"{arr[idx].item() if idx else arr.item()!r}{where}"
 
 
 def as_real_array(name: str, value: ArrayLike) -> NDArray[np.float64]:

@@ -140,6 +140,8 @@ def three_terminal(
         With forces/fluxes aliased ``E`` (lead t energy), ``R`` (lead r
         energy), ``N`` (lead t particles) when ``reference_lead="b"``.
     """
+    as_real_array("eps_L (level of dot L)", eps_L)  # validate under the preset's own names
+    as_real_array("eps_R (level of dot R)", eps_R)
     leads = _PAPER_LEADS
     Ts = _per_lead("T", T, leads)
     mus = _per_lead("mu", mu, leads)
@@ -213,8 +215,8 @@ def coupled_transport(
     inv_T_t = 1.0 / T_ref_arr - F_E_arr
     bad = ~(inv_T_t > 0)
     if np.any(bad):
-        F_bad = np.broadcast_to(F_E_arr, bad.shape)[bad].flat[0]
-        lim = np.broadcast_to(1.0 / T_ref_arr, bad.shape)[bad].flat[0]
+        F_bad = float(np.broadcast_to(F_E_arr, bad.shape)[bad].flat[0])
+        lim = float(np.broadcast_to(1.0 / T_ref_arr, bad.shape)[bad].flat[0])
         raise ValueError(
             f"F_E = {F_bad!r} implies a non-positive temperature of lead t "
             f"(1/T_t = 1/T_ref - F_E <= 0); allowed range: F_E < 1/T_ref = {lim!r}"
@@ -269,6 +271,7 @@ def single_dot(
         Forces/fluxes aliased ``E`` (energy, lead L) and ``N`` (particles,
         lead L): F_E = 1/T_R - 1/T_L, F_N = mu_L/T_L - mu_R/T_R.
     """
+    as_real_array("eps (level of the dot)", eps)  # validate under the preset's own name
     leads = ("L", "R")
     Ts = _per_lead("T", T, leads)
     mus = _per_lead("mu", mu, leads)
@@ -326,11 +329,13 @@ def sanchez_buttiker(
     asymmetry
         Energy-filter asymmetry a in [-1, 1].
     """
+    as_real_array("eps_L (level of the conductor dot L)", eps_L)  # validate under the preset's own names
+    as_real_array("eps_R (level of the gate dot R)", eps_R)
     a = as_real_array("asymmetry (energy-filter asymmetry a)", asymmetry)
     bad = (a < -1) | (a > 1)
     if np.any(bad):
         raise ValueError(
-            f"asymmetry (energy-filter asymmetry a) must lie in [-1, 1], got {a[bad].flat[0]!r}"
+            f"asymmetry (energy-filter asymmetry a) must lie in [-1, 1], got {float(a[bad].flat[0])!r}"
         )
     g = as_real_array("gamma (conductor coupling)", gamma)
     half_V = as_real_array("V (bias)", V) / 2.0

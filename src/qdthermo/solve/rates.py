@@ -73,6 +73,7 @@ def rates(system: System) -> Rates:
     g = system.channel_coupling
     plus = g * expit(-x)
     minus = g * expit(x)
-    for a in (plus, minus, x):
+    log_ratio = -x
+    for a in (plus, minus, log_ratio):
         a.setflags(write=False)
-    return Rates(plus=plus, minus=minus, log_ratio=-x)
+    return Rates(plus=plus, minus=minus, log_ratio=log_ratio)

@@ -162,7 +162,9 @@ class Cycles:
     @cached_property
     def entropy_production(self) -> Array:
         """``sum_c flux_c affinity_c`` [k_B x rate] (equals Sigma_dot at steady state)."""
-        return (self.flux * self.affinity).sum(axis=-1)
+        out = np.asarray((self.flux * self.affinity).sum(axis=-1))
+        out.setflags(write=False)
+        return out
 
     @cached_property
     def microscopic_forces(self) -> Array:
@@ -174,13 +176,17 @@ class Cycles:
         u, s, vt = np.linalg.svd(M, full_matrices=False)
         n_forces = M.shape[-1]
         if s.shape[-1] < n_forces:
-            return np.full(M.shape[:-2] + (n_forces,), np.nan)
+            nan = np.full(M.shape[:-2] + (n_forces,), np.nan)
+            nan.setflags(write=False)
+            return nan
         smax = s[..., :1]
         ok = np.all(s > 1e-12 * np.where(smax > 0, smax, 1.0), axis=-1) & (smax[..., 0] > 0)
         s_safe = np.where(s > 0, s, 1.0)
         coeff = np.einsum("...ki,...k->...i", u, self.affinity) / s_safe
         F = np.einsum("...ik,...i->...k", vt, coeff)
-        return np.where(ok[..., None], F, np.nan)
+        out = np.where(ok[..., None], F, np.nan)
+        out.setflags(write=False)
+        return out
 
 
 def cycles(system: System, k: Rates, flux: Array, basis: ForceBasis, cb: CycleBasis) -> Cycles:
@@ -199,5 +205,7 @@ def cycles(system: System, k: Rates, flux: Array, basis: ForceBasis, cb: CycleBa
             M[..., f] = system.channel_energy @ weights.T
         else:
             M[..., f] = weights.sum(axis=-1)
+    for a in (affinity, chord_flux, M):
+        a.setflags(write=False)
     return Cycles(basis=cb, flux=chord_flux, affinity=affinity, force_map=M,
                   force_names=basis.force_names)
