@@ -88,7 +88,7 @@ def main() -> None:
         return np.linalg.solve(A, b)
 
     def general() -> Any:
-        P = steady_state_linear(system, rate_matrix(system, k))
+        P = steady_state_linear(system, k, rate_matrix(system, k))
         return P, lead_currents(system, channel_flux(system, k, P))
 
     def closed_form() -> Any:

@@ -3,7 +3,7 @@
 Two independent routes, for the whole batch at once:
 
 * :func:`steady_state_linear` - a batched linear solve of ``W P = 0`` with
-  ``sum_i P_i = 1`` (any network);
+  ``sum_i P_i = 1`` by subtraction-free (GTH) Gaussian elimination (any network);
 * :func:`steady_state_matrix_tree` - the exact closed form of the
   matrix-tree (Kirchhoff) theorem: ``P_i`` is proportional to the sum, over
   spanning trees of the transition graph directed towards ``i``, of the
@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import logsumexp
 
 from qdthermo.model.system import System
 from qdthermo.solve.master import rate_matrix
@@ -240,14 +241,13 @@ def steady_state_matrix_tree(system: System, k: Rates) -> Array:
     key = (n, tuple(int(i) for i in system.channel_initial), tuple(int(j) for j in system.channel_final))
     _, agg, terms = _directed_edges(key)
     n_ch = system.n_channels
-    plus = np.broadcast_to(k.plus, shape + (n_ch,)).reshape(-1, n_ch)
-    minus = np.broadcast_to(k.minus, shape + (n_ch,)).reshape(-1, n_ch)
+    plus, minus = _flat_channels(system, k.plus), _flat_channels(system, k.minus)
     N = plus.shape[0]
     out = np.empty((n, N))  # state-major: every row is contiguous
     agg_plus, agg_minus = np.ascontiguousarray(agg[:n_ch].T), np.ascontiguousarray(agg[n_ch:].T)
     ring = _ring(n, tuple(sorted({(min(i, j), max(i, j)) for i, j in zip(*key[1:])})))
-    bad = False
-    with np.errstate(invalid="ignore", divide="ignore"):  # a dead point gives Z = 0 or NaN: reported below
+    fragile = []
+    with np.errstate(all="ignore"):  # flagged points are redone below
         for s in range(0, N, _BLOCK):
             sl = slice(s, min(s + _BLOCK, N))
             R = agg_plus @ plus[sl].T  # (n_dir, B), C-contiguous
@@ -258,39 +258,137 @@ def steady_state_matrix_tree(system: System, k: Rates) -> Array:
                 _ring_weights(R, ring, w)
             else:
                 _tree_weights(R, terms, w)
-            Z = w.sum(axis=0)
-            bad |= not (Z.min() > 0 and Z.max() < np.inf)
-            w /= Z
-    if bad:
-        raise ValueError(_NOT_UNIQUE.format(route="matrix tree"))
+            low = ~(w.min(axis=0) >= _TINY)  # a weight near underflow (or NaN): redo in log space
+            if np.any(low):
+                fragile.append(s + np.flatnonzero(low))
+            w /= w.sum(axis=0)
+    if fragile:
+        idx = np.concatenate(fragile)
+        LQ = log_rate_matrix(system, k, idx)
+        out[:, idx] = _log_matrix_tree(LQ, _directed_edges(key)[0], terms).T
     P: Array = np.moveaxis(out.reshape((n,) + shape), 0, -1)
     P.setflags(write=False)
     return P
 
 
-def steady_state_linear(system: System, W: Array) -> Array:
-    """Steady state by a batched linear solve, shape ``(*shape, n_states)``.
+def steady_state_linear(system: System, k: Rates, W: Array | None = None) -> Array:
+    """Steady state by batched Gaussian elimination, shape ``(*shape, n_states)``.
 
-    Solves ``W P = 0`` with the last equation replaced by ``sum_i P_i = 1``;
-    each point is scaled by its largest rate first.  Round-off negatives
-    (|P| ~ 1e-17) are clipped to zero.
+    Solves ``W P = 0``, ``sum_i P_i = 1`` by the Grassmann-Taksar-Heyman (GTH)
+    form of Gaussian elimination: states are eliminated one by one, the
+    diagonal is never used (each pivot is the sum of the remaining outgoing
+    rates), so no subtraction occurs and every population, however small,
+    carries full relative precision.  Vectorised over the batch; the loop
+    runs over the ``n_states`` states only.  Each point is scaled by its
+    largest rate first; points whose rates span more than 1e-140 (or
+    underflow: extreme ``|w - mu|/T``) are eliminated in log space instead.
+
+    Parameters
+    ----------
+    system
+        The finalized system.
+    k
+        Channel rates [rate unit].
+    W
+        Rate matrix ``(*shape, n, n)`` [rate unit] (``W[j, i]`` = rate ``i -> j``);
+        built from ``k`` if not given.
     """
     n = system.n_states
-    scale = np.max(np.abs(W), axis=(-2, -1), keepdims=True)
-    A = W / np.where(scale > 0, scale, 1.0)
-    A[..., -1, :] = 1.0
-    b = np.zeros(W.shape[:-1])
-    b[..., -1] = 1.0
-    try:
-        P = np.linalg.solve(A, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            "the steady state is not unique (linear solve): the rate matrix is singular "
-            "at some parameter point (a lead coupling or all rates of a transition are zero)"
-        ) from None
-    if n > 1 and not np.all(np.isfinite(P)):
-        raise ValueError("the steady state is not unique (linear solve): singular rate matrix")
-    return _normalise(np.clip(P, 0.0, None), "linear solve")
+    shape = system.shape
+    if n == 1:
+        return _normalise(np.ones(shape + (1,)), "linear solve")
+    W = rate_matrix(system, k) if W is None else np.broadcast_to(W, shape + (n, n))
+    Q = np.swapaxes(W, -1, -2).reshape(-1, n, n).copy()  # Q[i, j] = rate i -> j
+    Q[:, np.arange(n), np.arange(n)] = 0.0
+    pivot = np.empty((Q.shape[0], n))
+    P = np.empty((Q.shape[0], n))
+    with np.errstate(all="ignore"):  # flagged points are redone below
+        Q /= np.max(Q, axis=(-2, -1), keepdims=True)
+        for m in range(n - 1, 0, -1):
+            pivot[:, m] = Q[:, m, :m].sum(axis=-1)
+            Q[:, :m, :m] += Q[:, :m, m, None] * (Q[:, m, None, :m] / pivot[:, m, None, None])
+        P[:, 0] = 1.0
+        for m in range(1, n):
+            P[:, m] = np.einsum("...i,...i->...", P[:, :m], Q[:, :m, m]) / pivot[:, m]
+    # fragile points: a rate near underflow relative to the largest, or a failed elimination
+    g, plus, minus = (_flat_channels(system, a) for a in (system.channel_coupling, k.plus, k.minus))
+    kmax = np.max(np.maximum(plus, minus), axis=-1, keepdims=True)
+    fragile = np.any((g > 0) & ~(np.minimum(plus, minus) >= _TINY_RATE * kmax), axis=-1)
+    fragile |= ~np.all(np.isfinite(P), axis=-1)
+    if np.any(fragile):
+        idx = np.flatnonzero(fragile)
+        P[idx] = _log_gth(log_rate_matrix(system, k, idx))
+    return _normalise(P.reshape(shape + (n,)), "linear solve")
+
+
+# ------------------------------------------------------------------ log space
+#: a matrix-tree weight below this (relative to the largest rate) is redone in log space
+_TINY = 1e-290
+#: a channel rate below this times the point's largest rate sends the GTH elimination to log space
+_TINY_RATE = 1e-140
+
+
+def _flat_channels(system: System, a: Array) -> Array:
+    """A channel array as ``(n_points, n_channels)`` (a view where possible)."""
+    n_ch = system.n_channels
+    return np.broadcast_to(a, system.shape + (n_ch,)).reshape(-1, n_ch)
+
+
+def log_rate_matrix(system: System, k: Rates, points: NDArray[np.intp]) -> Array:
+    """``(len(points), n, n)`` logarithms of the rates ``i -> j`` at the flat batch ``points``.
+
+    Computed from ``ln Gamma`` and ``(w - mu)/T`` directly:
+    ``ln k^+ = ln Gamma - ln(1 + e^x)``, ``ln k^- = ln Gamma - ln(1 + e^-x)``,
+    ``x = (w - mu)/T``, so they are exact where the rates themselves underflow;
+    ``-inf`` where there is no transition.
+    """
+    n = system.n_states
+    x = -_flat_channels(system, k.log_ratio)[points]
+    with np.errstate(divide="ignore"):
+        log_gamma = np.log(_flat_channels(system, system.channel_coupling)[points])
+    log_plus = log_gamma - np.logaddexp(0.0, x)
+    log_minus = log_gamma - np.logaddexp(0.0, -x)
+    LQ = np.full((len(points), n, n), -np.inf)
+    for c, (i, j) in enumerate(zip(system.channel_initial, system.channel_final)):
+        LQ[:, i, j] = np.logaddexp(LQ[:, i, j], log_plus[:, c])
+        LQ[:, j, i] = np.logaddexp(LQ[:, j, i], log_minus[:, c])
+    return LQ
+
+
+def _log_normalise(logw: Array, route: str) -> Array:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logZ = logsumexp(logw, axis=-1, keepdims=True)
+    if not np.all(np.isfinite(logZ)):
+        raise ValueError(_NOT_UNIQUE.format(route=route))
+    return np.exp(logw - logZ)
+
+
+def _log_gth(LQ: Array) -> Array:
+    """GTH elimination in log space (only sums and products of positive numbers)."""
+    n = LQ.shape[-1]
+    LQ = LQ.copy()
+    LQ[:, np.arange(n), np.arange(n)] = -np.inf
+    pivot = np.empty(LQ.shape[:-1])
+    logP = np.empty(LQ.shape[:-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for m in range(n - 1, 0, -1):
+            pivot[:, m] = logsumexp(LQ[:, m, :m], axis=-1)
+            LQ[:, :m, :m] = np.logaddexp(LQ[:, :m, :m],
+                                         LQ[:, :m, m, None] + LQ[:, m, None, :m] - pivot[:, m, None, None])
+        logP[:, 0] = 0.0
+        for m in range(1, n):
+            logP[:, m] = logsumexp(logP[:, :m] + LQ[:, :m, m], axis=-1) - pivot[:, m]
+    logP = np.where(np.isnan(logP), -np.inf, logP) if np.all(np.isfinite(pivot[:, 1:])) else logP
+    return _log_normalise(logP, "linear solve")
+
+
+def _log_matrix_tree(LQ: Array, directed: tuple[tuple[int, int], ...],
+                     terms: tuple[NDArray[np.intp], ...]) -> Array:
+    """Matrix-tree weights in log space: log-sum over in-trees of summed log rates."""
+    LR = np.stack([LQ[:, a, b] for a, b in directed], axis=-1)  # (M, n_directed)
+    with np.errstate(invalid="ignore"):
+        logw = np.stack([logsumexp(LR[:, idx].sum(axis=-1), axis=-1) for idx in terms], axis=-1)
+    return _log_normalise(logw, "matrix tree")
 
 
 def steady_state(system: System, k: Rates, *, method: Method | str = Method.AUTO,
@@ -311,4 +409,4 @@ def steady_state(system: System, k: Rates, *, method: Method | str = Method.AUTO
         m = Method.MATRIX_TREE if n_terms <= _MATRIX_TREE_MAX_TERMS else Method.LINEAR
     if m is Method.MATRIX_TREE:
         return steady_state_matrix_tree(system, k)
-    return steady_state_linear(system, rate_matrix(system, k) if W is None else W)
+    return steady_state_linear(system, k, W)

@@ -11,6 +11,9 @@
   ratio of rounded rates), so a vanishing rate (``k^+`` underflowing to 0 at
   low temperature) still gives the exact finite term.  A channel with
   ``a == b`` (including a closed channel, Gamma = 0) contributes exactly 0.
+  A channel whose two one-way fluxes are both below 1e-290 times the largest
+  rate at that point (populations beyond double range, e.g. ~exp(-750) at low
+  temperature) contributes 0: its true term is below 1e-287 of the rates.
   The only infinite value is the physical one: a population that is exactly
   zero while probability flows into it (e.g. at t = 0 from a pure state),
   where ``Sigma_dot = +inf``; it is never NaN.
@@ -58,6 +61,10 @@ def entropy_flow(heat_current: Array, lead_temperature: Array) -> Array:
     return (heat_current / lead_temperature).sum(axis=-1)
 
 
+#: one-way fluxes below this times the point's largest rate are beyond double precision (see below)
+_NEGLIGIBLE = 1e-290
+
+
 def schnakenberg_terms(system: System, k: Rates, P: Array) -> Array:
     """Per-channel terms ``(a - b) ln(a/b) >= 0`` of the Schnakenberg entropy production.
 
@@ -66,6 +73,8 @@ def schnakenberg_terms(system: System, k: Rates, P: Array) -> Array:
     """
     a = k.plus * P[..., system.channel_initial]
     b = k.minus * P[..., system.channel_final]
+    # both one-way fluxes below double range relative to the point's rates: the term is < 1e-287 of them
+    negligible = np.maximum(a, b) < _NEGLIGIBLE * np.max(k.plus + k.minus, axis=-1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         lnP = np.log(P)
         log_ratio = k.log_ratio + lnP[..., system.channel_initial]
@@ -75,7 +84,7 @@ def schnakenberg_terms(system: System, k: Rates, P: Array) -> Array:
         a *= log_ratio
     terms = a
     # a == b (incl. closed channels and empty states on both sides) -> exactly 0
-    terms[same] = 0.0
+    terms[same | negligible] = 0.0
     # a != b with both populations empty cannot happen; remaining NaN are physical (+inf)
     terms[np.isnan(terms)] = np.inf
     return np.maximum(terms, 0.0, out=terms)
