@@ -96,8 +96,8 @@ class System:
         index = {d.name: k for k, d in enumerate(dots)}
 
         energies = np.zeros(shape + (n_states,))
-        for k, d in enumerate(dots):
-            energies += np.asarray(d.level)[..., None] * occ[:, k]
+        for k, dot in enumerate(dots):
+            energies += np.asarray(dot.level)[..., None] * occ[:, k]
         for inter in device.interactions:
             a, b = index[inter.dots[0]], index[inter.dots[1]]
             sz = spin_z(dots[a].species) * spin_z(dots[b].species)
