@@ -43,7 +43,11 @@ QUANTITIES: Final[dict[str, tuple[str, str]]] = {
     "gamma": (RATE, "tunnel coupling"),
     "T_ref": (ENERGY, "temperature of the reference lead"),
     "mu_ref": (ENERGY, "chemical potential of the reference lead"),
+    "F_E": ("1/energy", "energy force F_E = 1/T_ref - 1/T_t"),
+    "F_N": ("1", "particle force F_N = mu_t/T_t - mu_ref/T_ref"),
     "F_E_scaled": ("1", "scaled energy force eps_L F_E"),
+    "V": (ENERGY, "bias voltage mu_t - mu_b"),
+    "asymmetry": ("1", "energy-filter asymmetry of the couplings"),
     "x": ("1", "scaled system parameter (eps_L + U_eff)/eps_L"),
     # state and currents
     "energy": (ENERGY, "many-body state energy"),

@@ -42,7 +42,7 @@ from qdthermo.thermo.cycles import Cycles, cycle_basis, cycles
 from qdthermo.thermo.forces import ForceBasis, conjugate_fluxes, force_basis, gradients, macroscopic_forces
 from qdthermo.thermo.performance import Performance, performance
 from qdthermo.thermo.regimes import Regime, Tolerance, classify
-from qdthermo.units import attrs
+from qdthermo.units import QUANTITIES, attrs
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -63,6 +63,13 @@ def _ro(a: NDArray[Any]) -> NDArray[Any]:
 def per_lead(names: Sequence[str], values: NDArray[Any]) -> Mapping[str, NDArray[Any]]:
     """Read-only mapping lead name -> ``values[..., k]``."""
     return MappingProxyType({n: _ro(np.array(values[..., k])) for k, n in enumerate(names)})
+
+
+def _labelled(name: str, value: Any, dims: tuple[str, ...]) -> Any:
+    """A coordinate for ``to_xarray``: bare 1-D values of a batch dimension get units and long name."""
+    if name in dims and name in QUANTITIES and isinstance(value, (np.ndarray, list, tuple, range)):
+        return (name, np.asarray(value), attrs(name))
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -354,7 +361,10 @@ class SteadyState:
         dims
             Names of the batch dimensions (default ``dim_0, dim_1, ...``).
         coords
-            Optional coordinates for the batch dimensions.
+            Optional coordinates for the batch dimensions; a 1-D coordinate
+            named after a known quantity (``F_E``, ``eps_L``, ``T_ref``, ...,
+            see :data:`qdthermo.units.QUANTITIES`) gets its ``units`` and
+            ``long_name``.
 
         Returns
         -------
@@ -383,7 +393,7 @@ class SteadyState:
                 "channel": ("channel", list(self.channel_labels), {"long_name": "tunnelling channel lead:i->j"}),
                 "force": ("force", list(self.force_basis.force_names), {"long_name": "thermodynamic force"}),
                 "flux": ("flux", list(self.force_basis.flux_names), {"long_name": "conjugate flux"}),
-                **(dict(coords) if coords else {}),
+                **{name: _labelled(name, value, dims) for name, value in (coords or {}).items()},
             },
             attrs={"device": self.device.name, "dots": ",".join(self.system.dot_names),
                    "sign_convention": "currents positive from lead into system",
