@@ -1,0 +1,327 @@
+"""``report.md`` and ``report.html``: parameters, claims with evidence and verdicts, figures, data files.
+
+Both documents are built from one list of blocks, so they always say the
+same thing.  Figure descriptions quote numbers read from the datasets that
+were written next to them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+import qdthermo as qd
+from qdthermo.paper.claims import Claim, PaperData
+from qdthermo.paper.conditions import RANDOM_RANGES, thresholds
+from qdthermo.paper.config import PaperConfig
+
+__all__ = ["FIGURES", "describe_figures", "write"]
+
+R = qd.Regime
+
+#: figure stem -> (title, NetCDF file with its data)
+FIGURES: dict[str, tuple[str, str]] = {
+    "fig1_levels": ("FIG. 1: level diagrams and allowed transitions, x > 0 and x < 0", "fig1_levels.nc"),
+    "fig3_force_plane": ("FIG. 3: regimes of J_E and J_N in the (F~_E, F_N) force plane", "fig3_force_plane.nc"),
+    "fig4_one_force": ("FIG. 4a/4b: one force zero, pseudo-ICC", "fig4_one_force.nc"),
+    "fig5_icc_regions": ("FIG. 5a/5b: genuine-ICC regions in the first quadrant", "fig5_icc_regions.nc"),
+    "devices": ("Eq. 56/58: ICC engine efficiency and refrigerator COP against Carnot", "devices.nc"),
+    "conditions": ("Necessary and sufficient conditions: ICC share of the first quadrant against x",
+                   "conditions.nc"),
+}
+
+
+def _g(v: float) -> str:
+    return f"{float(v):.3g}"
+
+
+def describe_figures(data: PaperData) -> dict[str, list[str]]:
+    """What each figure shows, with numbers read from its dataset."""
+    cfg = data.cfg
+    out: dict[str, list[str]] = {}
+    lv = data.levels
+    lines = []
+    for k, x in enumerate(lv["x"].values):
+        E = lv["energy"].values[k]
+        w = dict(zip(lv["transition_paper"].values.tolist(), lv["transition_energy"].values[k]))
+        swap = bool(lv["level_swap"].values[k])
+        lines.append(f"{cfg.x_text(float(x))}: E_1..E_4 = {', '.join(_g(e) for e in E)}; w43 = {_g(w['3->4'])}, "
+                     f"w42 = {_g(w['2->4'])}; " + ("level swap E_4 < E_3" if swap else "no level swap"))
+    out["fig1_levels"] = ["Columns: dot R empty (|1>, |2>) and full (|3>, |4>); vertical arrows fill dot L "
+                          "(leads t, b), slanted arrows fill dot R (lead r)."] + lines
+
+    pl = data.plane
+    lines = []
+    fe, fn = pl["F_E_scaled"].values, pl["F_N"].values
+    quad = {"Q1": (fe[:, None] > 0) & (fn[None, :] > 0), "Q3": (fe[:, None] < 0) & (fn[None, :] < 0),
+            "Q2": (fe[:, None] < 0) & (fn[None, :] > 0), "Q4": (fe[:, None] > 0) & (fn[None, :] < 0)}
+    for k, x in enumerate(pl["x"].values):
+        parts = []
+        for flux in ("J_N", "J_E"):
+            r = pl[f"regime_{flux}"].values[k]
+            n_icc = {q: int((r[m] == R.ICC).sum()) for q, m in quad.items()}
+            cross = {q: int((r[m] == R.CROSS_EFFECT).sum()) for q, m in quad.items()}
+            parts.append(f"{flux}: ICC Q1 {n_icc['Q1']}, Q3 {n_icc['Q3']} (Q2, Q4: {n_icc['Q2'] + n_icc['Q4']}); "
+                         f"cross-effect Q2 {cross['Q2']}, Q4 {cross['Q4']} (Q1, Q3: {cross['Q1'] + cross['Q3']}); "
+                         f"pseudo-ICC on the axes {int((r == R.PSEUDO_ICC).sum())}")
+        lines.append(f"x = {x:g}: " + "; ".join(parts))
+    out["fig3_force_plane"] = [f"{fe.size} x {fn.size} grid on F~_E in [{fe.min():g}, {fe.max():g}], F_N in "
+                               f"[{fn.min():g}, {fn.max():g}]; points counted per regime. ICC can only occur where "
+                               "the forces are parallel (Q1, Q3), cross-effects where they oppose (Q2, Q4)."] + lines
+
+    cuts = data.cuts
+    lines = []
+    for k, x in enumerate(cuts["x"].values):
+        jn = cuts["J_N_at_FN0"].values[k, 1:] / cfg.gamma
+        je = cuts["J_E_at_FE0"].values[k, 1:] / (cfg.gamma * cfg.eps_L)
+        lines.append(f"x = {x:g}: (a) J_N/Gamma from {_g(jn.min())} to {_g(jn.max())}, negative at "
+                     f"{int((jn < 0).sum())}/{jn.size} pts; (b) J_E/(Gamma eps_L) from {_g(je.min())} to "
+                     f"{_g(je.max())}, negative at {int((je < 0).sum())}/{je.size} pts")
+    out["fig4_one_force"] = ["(a) J_N against F~_E at F_N = 0 and (b) J_E against F_N at F~_E = 0 (the induced "
+                             "fluxes); (c), (d) the conjugate fluxes on the same cuts."] + lines
+
+    reg = data.icc
+    n1 = int(reg["n_first_quadrant"])
+    lines = []
+    for k, x in enumerate(reg["x"].values):
+        nN, nE = int(reg["n_icc_J_N"].values[k]), int(reg["n_icc_J_E"].values[k])
+        lines.append(f"x = {x:g}: ICC in J_N at {nN} ({100 * nN / n1:.1f}%), in J_E at {nE} ({100 * nE / n1:.1f}%), "
+                     f"overlap {int(reg['n_overlap'].values[k])} of {n1} points")
+    out["fig5_icc_regions"] = [f"Window F~_E in [0, {cfg.fe_max:g}], F_N in [0, {cfg.fn_max:g}]; rows: J_N map, "
+                               "J_E map (hatched: genuine ICC), both ICC regions."] + lines
+
+    dev = data.devices
+    lines = []
+    for k, x in enumerate(dev["x"].values if dev.sizes.get("x", 0) else []):
+        for var, name in (("efficiency_over_carnot", "eta/eta_C"), ("cop_over_carnot", "COP/COP_C")):
+            v = dev[var].values[k]
+            if np.isfinite(v).any():
+                i, j = np.unravel_index(np.nanargmax(v), v.shape)
+                extra = ""
+                if var == "efficiency_over_carnot":
+                    extra = f", eta = {_g(dev['efficiency'].values[k][i, j])}, power {_g(dev['power'].values[k][i, j])}"
+                else:
+                    extra = (f", COP = {_g(dev['cop'].values[k][i, j])}, cooling power "
+                             f"{_g(dev['cooling_power'].values[k][i, j])}")
+                lines.append(f"x = {x:g}: max {name} = {_g(v[i, j])} at F~_E = {_g(dev['F_E_scaled'].values[i])}, "
+                             f"F_N = {_g(dev['F_N'].values[j])}{extra}")
+            else:
+                lines.append(f"x = {x:g}: no {name} (no such device in the window)")
+    out["devices"] = ["Efficiency / Carnot over the J_N-ICC region (engine) and COP / Carnot COP over the "
+                      "J_E-ICC region (refrigerator); grey: no ICC."]
+    out["devices"] += lines or ["no ICC region for the configured x"]
+
+    cond = data.conditions
+    xs = cond["x"].values
+    thr = thresholds(cond)
+    eR_map = cond["eps_R_map"].values
+    lines = []
+    for k, eR in enumerate(cond["eps_R"].values):
+        fN = cond["icc_fraction_J_N"].values[k]
+        fE = cond["icc_fraction_J_E"].values[k]
+        jm = int(np.argmin(np.abs(eR_map - eR)))
+        lines.append(f"eps_R = {eR:g}: max ICC share {100 * fN.max():.1f}% (J_N), {100 * fE.max():.1f}% (J_E); "
+                     f"share at x > 0: {100 * fN[xs > 0].max() if (xs > 0).any() else 0:g}%, "
+                     f"{100 * fE[xs > 0].max() if (xs > 0).any() else 0:g}%; pseudo-ICC threshold x* = "
+                     f"{_g(thr['J_N'][jm])} (J_N), {_g(thr['J_E'][jm])} (J_E)")
+    out["conditions"] = [f"(a), (b) share of the window (F~_E in (0, {cfg.fe_max:g}], F_N in (0, {cfg.fn_max:g}],"
+                         f" {int(cond['n_window'])} pts) with ICC against x in [{xs.min():g}, {xs.max():g}]; (c) "
+                         "where pseudo-ICC occurs in the (x, eps_R) plane."] + lines
+    return out
+
+
+# ------------------------------------------------------------------ blocks
+@dataclass(frozen=True)
+class _Block:
+    """One element of the report: heading, paragraph, list, table or image."""
+
+    kind: str  # "h1", "h2", "h3", "p", "ul", "table", "img"
+    text: str = ""  # headings, paragraphs; the image source
+    items: tuple[str, ...] = ()  # list items; the image alt text as items[0]
+    head: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+def _h(level: int, text: str) -> _Block:
+    return _Block(f"h{level}", text)
+
+
+def _p(text: str) -> _Block:
+    return _Block("p", text)
+
+
+def _ul(items: Sequence[str]) -> _Block:
+    return _Block("ul", items=tuple(items))
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> _Block:
+    return _Block("table", head=tuple(head), rows=tuple(tuple(str(v) for v in r) for r in rows))
+
+
+def _img(src: str, alt: str) -> _Block:
+    return _Block("img", src, (alt,))
+
+
+def _blocks(cfg: PaperConfig, claims: Sequence[Claim], notes: Sequence[str], data: PaperData,
+            files: Sequence[Path], timings: Mapping[str, float], command: str) -> list[_Block]:
+    n_pass = sum(c.passed for c in claims)
+    verdict = "ALL CLAIMS PASS" if n_pass == len(claims) else f"{len(claims) - n_pass} CLAIM(S) FAIL"
+    total = sum(timings.values())
+    b: list[_Block] = [
+        _h(1, "Inverse current in coupled transport: reproduction report"),
+        _p("Reproduction of Ghosh, Gupt & Ghosh, *Inverse Current in Coupled Transport* "
+           "(arXiv:2405.01295), following `PHYSICS.md` (section 10 lists the claims). Every number "
+           "below is computed from the solved master equation; nothing is drawn or asserted by hand."),
+        _p(f"**{verdict}: {n_pass}/{len(claims)} PASS.** Mode: "
+           f"{'quick (coarse grids)' if cfg.quick else 'full'}; run time {total:.1f} s; qdthermo {qd.__version__}. "
+           f"Command: `{command}`"),
+        _h(2, "Parameters"),
+        _p("Units k_B = hbar = e = 1: energies, temperatures and chemical potentials in one energy unit, "
+           "Gamma in the rate unit. The two-force setup of PHYSICS.md section 7: T_r = T_b (so F_R = 0), "
+           "mu_r = mu_b, and lead t from the forces: 1/T_t = 1/T_b - F_E, mu_t = T_t (F_N + mu_b/T_b). "
+           "Scaled forces F~_E = eps_L F_E and F_N; currents J_N/Gamma, J_E/(Gamma eps_L). An interaction "
+           "x = (eps_L + U_eff)/eps_L is realised as U = max(U_eff, 0), J = max(-4 U_eff, 0) "
+           "(U_eff = U - J/4). Override any value with `--set NAME=VALUE` or `--config FILE.toml` "
+           "(`config.toml` in this folder reproduces this run)."),
+        _table(["parameter", "value", "meaning"], _param_rows(cfg)),
+        _h(2, "Claims"),
+        _table(["claim", "verdict", "statement"], [[c.key, c.status, c.statement] for c in claims]),
+    ]
+    for c in claims:
+        b.append(_h(3, f"Claim {c.key}: {c.status}"))
+        b.append(_p(c.statement))
+        b.append(_ul(list(c.evidence) + ([f"figures: {', '.join(c.figures)}"] if c.figures else [])))
+    if notes:
+        b.append(_h(2, "Notes"))
+        b.append(_ul(list(notes)))
+    b.append(_h(2, "Figures"))
+    desc = describe_figures(data)
+    names = {p.name for p in files}
+    for stem, (title, nc) in FIGURES.items():
+        b.append(_h(3, title))
+        b.append(_ul(desc.get(stem, [])))
+        links = [f for f in (f"{stem}.png", f"{stem}.{cfg.vector_format}", nc) if f in names]
+        b.append(_p("Files: " + ", ".join(f"[{f}]({f})" for f in links)))
+        if f"{stem}.png" in names:
+            b.append(_img(f"{stem}.png", title))
+    b.append(_h(2, "Data files"))
+    b.append(_p("NetCDF (xarray: `xr.open_dataset(path)`); every data variable has `units` and "
+                "`long_name` attributes; the run's parameters are global attributes `config_*`. Random "
+                "scan ranges: " + "; ".join(f"{k}: {v}" for k, v in RANDOM_RANGES.items()) + "."))
+    rows = []
+    for p in files:
+        if p.suffix == ".nc":
+            with xr.open_dataset(p) as ds:
+                for name, var in ds.data_vars.items():
+                    rows.append([p.name, str(name), ", ".join(f"{d}={ds.sizes[d]}" for d in var.dims) or "scalar",
+                                 str(var.attrs.get("units", "")), str(var.attrs.get("long_name", ""))])
+    b.append(_table(["file", "variable", "dims", "units", "meaning"], rows))
+    b.append(_h(2, "Timings"))
+    b.append(_table(["step", "seconds"], [[k, f"{v:.2f}"] for k, v in timings.items()]))
+    return b
+
+
+def _param_rows(cfg: PaperConfig) -> list[list[str]]:
+    doc = {
+        "eps_L": "level of dot L (> 0)", "eps_R": "level of dot R (FIG. 1-5, devices)",
+        "gamma": "tunnel coupling of every lead", "T_b": "temperature of the reference leads b, r",
+        "mu_b": "chemical potential of b, r", "x_values": "x = (eps_L + U_eff)/eps_L of the figures",
+        "fe_max": "FIG. 5 / devices: F~_E window", "fn_max": "FIG. 5 / devices: F_N window",
+        "n_plane": "FIG. 5 grid points per axis", "quad_fe": "FIG. 3 half-width in F~_E",
+        "quad_fn": "FIG. 3 half-width in F_N", "n_quad": "FIG. 3 grid points per axis",
+        "line_fe_max": "FIG. 4a F~_E range", "line_fn_max": "FIG. 4b F_N range", "n_line": "FIG. 4 points per cut",
+        "cond_x_min": "conditions: x from", "cond_x_max": "conditions: x to", "n_cond_x": "conditions: x points",
+        "cond_eps_R": "conditions: eps_R of the share curves", "n_cond_grid": "conditions: window points per axis",
+        "thr_eps_R_min": "threshold map: eps_R from", "thr_eps_R_max": "threshold map: eps_R to",
+        "n_thr_eps_R": "threshold map: eps_R points", "n_cond_line": "threshold map: points per cut",
+        "suff_x_max": "claim 6b: x <= this must show ICC for some eps_R",
+        "n_random": "random scan points (x > 0, and as many x < 0)", "seed": "random seed",
+        "force_tol": "regime: relative zero tolerance of forces",
+        "flux_tol": "regime: relative zero tolerance of fluxes",
+        "tol_sigma": "claim 1a: Sigma >= -tol", "tol_agree": "claims 1b, 1c: agreement tolerance",
+        "tol_conservation": "claims 2, 3: current tolerance", "dpi": "PNG resolution",
+        "vector_format": "vector figure format", "quick": "coarse grids (--quick)",
+    }
+    return [[k, ", ".join(f"{x:g}" for x in v) if isinstance(v, list) else str(v), doc.get(k, "")]
+            for k, v in cfg.as_dict().items()]
+
+
+# ---------------------------------------------------------------- renderers
+def _md(blocks: Sequence[_Block]) -> str:
+    out: list[str] = []
+    for blk in blocks:
+        if blk.kind in ("h1", "h2", "h3"):
+            out.append("#" * int(blk.kind[1]) + " " + blk.text)
+        elif blk.kind == "p":
+            out.append(blk.text)
+        elif blk.kind == "ul":
+            out.append("\n".join(f"- {item}" for item in blk.items))
+        elif blk.kind == "table":
+            lines = ["| " + " | ".join(blk.head) + " |", "|" + "---|" * len(blk.head)]
+            lines += ["| " + " | ".join(v.replace("|", "\\|") for v in r) + " |" for r in blk.rows]
+            out.append("\n".join(lines))
+        elif blk.kind == "img":
+            out.append(f"![{blk.items[0]}]({blk.text})")
+        out.append("")
+    return "\n".join(out)
+
+
+def _inline(text: str) -> str:
+    """Escape ``text`` and render the markdown subset used here: **bold**, `code`, *em*, [a](b)."""
+    import re
+
+    t = html.escape(text, quote=False)
+    t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
+    t = re.sub(r"`(.+?)`", r"<code>\1</code>", t)
+    t = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", t)
+    t = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', t)
+    return t
+
+
+def _html(blocks: Sequence[_Block], title: str) -> str:
+    css = ("body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.45}"
+           "table{border-collapse:collapse;margin:0.5em 0;font-size:0.9em}td,th{border:1px solid #ccc;"
+           "padding:3px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}"
+           ".PASS{color:#fff;background:#1a7f37;font-weight:bold}.FAIL{color:#fff;background:#cf222e;"
+           "font-weight:bold}img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}")
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>{html.escape(title)}</title><style>{css}</style></head><body>"]
+    for blk in blocks:
+        if blk.kind in ("h1", "h2", "h3"):
+            text = html.escape(blk.text)
+            for status in ("PASS", "FAIL"):
+                if blk.text.endswith(": " + status):
+                    text = f'{html.escape(blk.text[:-len(status)])}<span class="{status}">&nbsp;{status}&nbsp;</span>'
+            out.append(f"<{blk.kind}>{text}</{blk.kind}>")
+        elif blk.kind == "p":
+            out.append(f"<p>{_inline(blk.text)}</p>")
+        elif blk.kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in blk.items) + "</ul>")
+        elif blk.kind == "table":
+            cells = []
+            for r in blk.rows:
+                tds = [f'<td{f" class={chr(34)}{v}{chr(34)}" if v in ("PASS", "FAIL") else ""}>{_inline(v)}</td>'
+                       for v in r]
+                cells.append("<tr>" + "".join(tds) + "</tr>")
+            out.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in blk.head) + "</tr>"
+                       + "".join(cells) + "</table>")
+        elif blk.kind == "img":
+            src, alt = html.escape(blk.text), html.escape(blk.items[0])
+            out.append(f'<p><a href="{src}"><img src="{src}" alt="{alt}"></a></p>')
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write(out: Path, cfg: PaperConfig, claims: Sequence[Claim], notes: Sequence[str], data: PaperData,
+          files: Sequence[Path], timings: Mapping[str, float], command: str) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` into ``out``; return their paths."""
+    blocks = _blocks(cfg, claims, notes, data, files, timings, command)
+    md, page = out / "report.md", out / "report.html"
+    md.write_text(_md(blocks), encoding="utf-8")
+    page.write_text(_html(blocks, "qdthermo paper: reproduction report"), encoding="utf-8")
+    return [md, page]
