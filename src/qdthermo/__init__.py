@@ -13,11 +13,19 @@ Units and sign conventions: :mod:`qdthermo.units`.
 """
 
 from qdthermo.model import (
-    Device, Dot, Interaction, Lead, System,
-    coupled_transport, sanchez_buttiker, single_dot, three_terminal,
+    Device,
+    Dot,
+    Interaction,
+    Lead,
+    System,
+    coupled_transport,
+    sanchez_buttiker,
+    single_dot,
+    three_terminal,
 )
 from qdthermo.solve import Method, SteadyState, fermi, solve
 from qdthermo.solve.evolve import LindbladTrajectory, Trajectory, evolve, evolve_lindblad
+from qdthermo.sweep import sweep
 from qdthermo.thermo.regimes import Regime
 
 __version__ = "0.1.0"
@@ -25,5 +33,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Device", "Dot", "Interaction", "Lead", "LindbladTrajectory", "Method", "Regime", "SteadyState",
     "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
-    "fermi", "sanchez_buttiker", "single_dot", "solve", "three_terminal",
+    "fermi", "sanchez_buttiker", "single_dot", "solve", "sweep", "three_terminal",
 ]

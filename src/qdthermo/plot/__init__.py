@@ -1,1 +1,158 @@
-"""plot"""
+"""Quick looks at sweep results: a 1-D or 2-D slice of one variable, axes labelled with units.
+
+>>> fig = plot_slice("phase.zarr", "regime_J_N")              # doctest: +SKIP
+>>> fig = plot_slice(ds, "particle_current", lead="t", F_N=0.5)  # doctest: +SKIP
+>>> fig.savefig("slice.png")                                  # doctest: +SKIP
+
+Figures are built with :class:`matplotlib.figure.Figure` directly (no
+pyplot), so this works on headless machines and never changes the
+matplotlib backend.  The ``qdthermo plot`` command wraps :func:`plot_slice`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+__all__ = ["plot_slice"]
+
+#: larger slices are thinned to at most this many values per axis for display
+MAX_VALUES_PER_AXIS = 2048
+
+
+def _open(data: Any) -> Any:
+    import xarray as xr
+
+    if isinstance(data, xr.Dataset):
+        return data
+    if isinstance(data, (str, os.PathLike)):
+        from qdthermo.sweep.store import FINGERPRINT_ATTR, open_sweep
+
+        ds = xr.open_zarr(data, consolidated=False)
+        return open_sweep(data) if FINGERPRINT_ATTR in ds.attrs else ds
+    raise TypeError(f"expected an xarray.Dataset or the path of a Zarr store, got {type(data).__name__}")
+
+
+def _label(obj: Any, name: str) -> str:
+    text = str(obj.attrs.get("long_name", name))
+    units = obj.attrs.get("units")
+    return f"{text} [{units}]" if units else text
+
+
+def _select(da: Any, var: str, selection: dict[str, Any]) -> tuple[Any, list[str]]:
+    """Apply ``dim=value`` selections (nearest for numeric coordinates); return the slice and a caption."""
+    caption = []
+    for dim, value in selection.items():
+        if dim not in da.dims:
+            raise ValueError(f"cannot select {dim}={value!r}: {var!r} has no dimension {dim!r}; "
+                             f"its dimensions: {list(da.dims)}")
+        coord = da[dim]
+        if coord.dtype.kind in "iuf":
+            try:
+                x = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{dim}={value!r}: {dim} is numeric (from {float(coord.min())!r} to "
+                                 f"{float(coord.max())!r}); give a number") from None
+            da = da.sel({dim: x}, method="nearest")
+            caption.append(f"{dim} = {float(da[dim]):.6g}")
+        else:
+            labels = [str(v) for v in coord.values]
+            if str(value) not in labels:
+                raise ValueError(f"{dim}={value!r}: not a label of {dim}; allowed: {labels}")
+            da = da.isel({dim: labels.index(str(value))})
+            caption.append(f"{dim} = {value}")
+    return da, caption
+
+
+def _positions(coord: Any) -> tuple[np.ndarray, list[str] | None]:
+    """Plot positions of a coordinate and, for text labels, the tick labels."""
+    if coord.dtype.kind in "iuf":
+        return np.asarray(coord.values, dtype=float), None
+    labels = [str(v) for v in coord.values]
+    return np.arange(len(labels), dtype=float), labels
+
+
+def plot_slice(ds_or_store: Any, var: str, **selection: Any) -> Any:
+    """Draw a 1-D (line) or 2-D (colour map) slice of one variable of a sweep.
+
+    Parameters
+    ----------
+    ds_or_store
+        An :class:`xarray.Dataset` (e.g. from :func:`qdthermo.sweep`) or the
+        path of a sweep's Zarr store.
+    var
+        Name of the variable (``"populations"``, ``"regime_J_N"``, ...).
+    **selection
+        ``dim=value`` for every dimension beyond two: numeric coordinates
+        take the nearest value, label coordinates (``lead="t"``) an exact label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes and colour bar labelled ``long_name [units]``; the title gives
+        the variable and the selected values.
+
+    Raises
+    ------
+    ValueError
+        Unknown variable or dimension, a bad value, or more than two
+        dimensions left unselected (the message names them).
+    """
+    from matplotlib.figure import Figure
+
+    ds = _open(ds_or_store)
+    if var not in ds.data_vars:
+        raise ValueError(f"unknown variable {var!r}; available: {sorted(map(str, ds.data_vars))}")
+    da, caption = _select(ds[var], var, selection)
+    if da.ndim > 2:
+        raise ValueError(f"{var!r} has {da.ndim} dimensions left; select a value (dim=value) for all but two. "
+                         f"Unselected dimensions: {list(da.dims)}")
+    if da.ndim == 0:
+        raise ValueError(f"nothing left to plot: every dimension of {var!r} is selected; leave one or two free")
+    da = da.isel({d: slice(None, None, -(-da.sizes[d] // MAX_VALUES_PER_AXIS)) for d in da.dims})
+    values = np.asarray(da.values)
+
+    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(_label(da, var) if not caption else f"{da.attrs.get('long_name', var)}\n{', '.join(caption)}",
+                 fontsize="medium")
+    if da.ndim == 1:
+        (dim,) = da.dims
+        x, ticks = _positions(da[dim])
+        if ticks is None:
+            ax.plot(x, values, marker="o" if values.size <= 50 else None)
+        else:
+            ax.bar(x, values)
+            ax.set_xticks(x, ticks)
+        ax.set_xlabel(_label(da[dim], str(dim)))
+        ax.set_ylabel(_label(da, var))
+        return fig
+
+    ydim, xdim = da.dims
+    x, xticks = _positions(da[xdim])
+    y, yticks = _positions(da[ydim])
+    flags = da.attrs.get("flag_values")
+    if flags is not None:  # categorical (regimes): one colour per code, ticks named
+        import matplotlib
+        from matplotlib.colors import BoundaryNorm, ListedColormap
+
+        codes = np.asarray(flags, dtype=float)
+        names = str(da.attrs.get("flag_meanings", "")).split() or [str(int(c)) for c in codes]
+        bounds = np.concatenate([codes - 0.5, [codes[-1] + 0.5]])
+        cmap = ListedColormap(matplotlib.colormaps["tab10"](np.arange(len(codes)) % 10))
+        mesh = ax.pcolormesh(x, y, values, shading="nearest", cmap=cmap, norm=BoundaryNorm(bounds, len(codes)))
+        cbar = fig.colorbar(mesh, ax=ax, ticks=codes)
+        cbar.ax.set_yticklabels(names, fontsize="small")
+    else:
+        mesh = ax.pcolormesh(x, y, values, shading="nearest")
+        cbar = fig.colorbar(mesh, ax=ax)
+    cbar.set_label(_label(da, var))
+    if xticks is not None:
+        ax.set_xticks(x, xticks)
+    if yticks is not None:
+        ax.set_yticks(y, yticks)
+    ax.set_xlabel(_label(da[xdim], str(xdim)))
+    ax.set_ylabel(_label(da[ydim], str(ydim)))
+    return fig

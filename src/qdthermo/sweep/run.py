@@ -1,0 +1,363 @@
+"""``qd.sweep``: a preset on the outer-product grid of its array arguments, in chunks, locally or on Dask."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qdthermo.sweep import _worker
+from qdthermo.sweep._worker import Job
+from qdthermo.sweep.plan import Plan, fingerprint, make_plan, preset_function
+from qdthermo.sweep.store import (
+    coords,
+    create_store,
+    dataset_attrs,
+    describe_mismatch,
+    open_sweep,
+    read_done,
+    read_spec,
+    remove_partial_files,
+    write_done,
+)
+
+__all__ = ["sweep"]
+
+#: seconds between two writes of the ``chunk_done`` record
+_DONE_FLUSH_S = 0.25
+
+
+def n_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def sweep(
+    preset: str | Callable[..., Any],
+    *,
+    store: str | os.PathLike[str] | None = None,
+    chunk_points: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    **params: Any,
+) -> Any:
+    """Solve a preset on the outer-product grid of its array-valued parameters.
+
+    Every 1-D array-like parameter becomes a dimension of the result (outer
+    product, in the order given; the first varies slowest); scalars and
+    strings stay fixed.  A dict-valued parameter may hold swept entries:
+    ``T={"t": np.linspace(1, 2, 5), "b": 1.0, "r": 1.0}`` gives a dimension
+    ``T_t``.
+
+    Parameters
+    ----------
+    preset
+        ``qd.coupled_transport``, ``qd.three_terminal``, ``qd.single_dot`` or
+        ``qd.sanchez_buttiker`` (or the name as a string).
+    store
+        Path of a Zarr store to stream the results into.  If it exists and
+        was made with the same arguments, the sweep resumes: finished chunks
+        are skipped, and the final store is byte-identical to that of an
+        uninterrupted run.  A store made with other arguments is refused
+        (``ValueError`` naming what differs).  Without a store the result is
+        assembled in memory.
+    chunk_points
+        Points per chunk (default 65536; when resuming, the store's).  A
+        chunk is a block of the grid whose trailing dimensions are whole.
+    scheduler
+        ``None`` (default): one worker process per local core; ``"serial"``:
+        in this process; ``"local"``: a new Dask ``LocalCluster``; any other
+        string: the address of a running Dask scheduler
+        (``"tcp://host:8786"``); or a ``distributed.Client``.  On a cluster
+        the store path must be visible to every worker (shared filesystem).
+    progress
+        Show a progress bar (points done, rate, ETA) on stderr.
+    **params
+        Arguments of the preset.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims named after the swept parameters (coordinates with ``units``
+        and ``long_name``), then the observables' own dims (``state``,
+        ``lead``, ``channel``, ``force``, ``flux``); every variable of
+        :meth:`~qdthermo.solve.result.SteadyState.to_xarray`.  Fixed
+        parameters are attributes (``fixed_parameters`` lists them).  With a
+        store, the dataset is opened lazily from it.
+
+    Raises
+    ------
+    ValueError
+        Unknown preset or parameter; a value the preset refuses (each axis is
+        checked against the fixed parameters before any work; a bad
+        combination of two swept values fails when its chunk is solved); a
+        store made with other arguments; an in-memory result larger than
+        half the RAM.
+
+    Notes
+    -----
+    Peak memory does not depend on the grid size: a worker holds one chunk
+    (about 1.6 kB per point while solving and writing), the driver the axis
+    values and one byte per chunk.  With a store the total is about
+    ``0.25 GiB + n_workers x (0.11 GiB + 1.6 kB x chunk_points)``, ~0.7 GiB
+    on 2 cores at the default ``chunk_points``; without a store the result
+    (~300 B per point) comes on top.  See ``docs/sweeps.md``.  Scripts using
+    the default process pool must guard their entry point with
+    ``if __name__ == "__main__":``, as for any multiprocessing code.
+    """
+    path = Path(store) if store is not None else None
+    existing = read_spec(path) if path is not None and path.exists() else None
+    if existing is not None and chunk_points is None:
+        chunk_points = existing[0].get("chunk_points")
+    plan = make_plan(preset, params, chunk_points)
+    _validate_axes(plan)
+    finished = path is not None and existing is not None and bool(read_done(path).all())
+    # workers start while the driver probes and prepares the store
+    with _Serial() if finished else _executor(plan, scheduler) as ex:
+        schema = _worker.probe(plan)
+        spec = {**plan.spec(), "observables": schema.spec()}
+        fp = fingerprint(spec)
+        job = Job(plan, schema, None if path is None else str(path), uuid.uuid4().hex)
+        attrs = dataset_attrs(job, spec, fp)
+
+        if path is None:
+            need = plan.n_points * schema.bytes_per_point()
+            mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+            if need > mem // 2:
+                raise ValueError(f"the result needs {need / 2**30:.1f} GiB in memory (more than half of the "
+                                 f"{mem / 2**30:.1f} GiB of RAM); pass store=PATH to stream it to disk")
+            arrays = {f.name: np.empty(plan.shape + f.shape, dtype=f.dtype) for f in schema.fields}
+
+            def add(k: int, data: Any) -> None:
+                sl = plan.chunk_slices(k)
+                for name, arr in data.items():
+                    arrays[name][sl] = arr
+
+            _run(ex, job, np.zeros(plan.n_chunks, dtype=bool), progress, add, lambda: None)
+            import xarray as xr
+
+            data_vars = {f.name: (plan.dims + f.dims, arrays[f.name], f.attrs) for f in schema.fields}
+            return xr.Dataset(data_vars, coords=coords(job), attrs=attrs)
+
+        if existing is not None:
+            old, old_fp = existing
+            if old_fp != fp:
+                raise ValueError(f"store {str(path)!r} was made with different sweep arguments and is not "
+                                 "reused: " + "; ".join(describe_mismatch(old, spec))
+                                 + ". Use another store path or remove the old store.")
+            remove_partial_files(path)
+            done = read_done(path)
+        else:
+            create_store(path, job, attrs)
+            done = np.zeros(plan.n_chunks, dtype=bool)
+
+        last = [time.monotonic(), False]  # time of the last flush, anything to flush
+
+        def flush() -> None:
+            if last[1]:
+                write_done(path, done)
+                last[:] = [time.monotonic(), False]
+
+        def mark(k: int, data: Any) -> None:
+            done[k] = True
+            last[1] = True
+            if time.monotonic() - last[0] >= _DONE_FLUSH_S:
+                flush()
+
+        _run(ex, job, done.copy(), progress, mark, flush)
+    return open_sweep(path)
+
+
+def _validate_axes(plan: Plan) -> None:
+    """Build the device along each axis (the others at their first value) so that bad values fail now."""
+    func = preset_function(plan.preset)[1]
+    func(**plan.kwargs_for(0, 1))
+    for i, axis in enumerate(plan.axes):
+        for a in range(1, axis.size, plan.chunk_points):
+            func(**plan.axis_kwargs(i, axis.values[a:a + plan.chunk_points]))
+
+
+# ------------------------------------------------------------- executors
+class _Serial:
+    """Chunks in this process."""
+
+    def __enter__(self) -> _Serial:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        for k in ks:
+            yield _worker.run_chunk(job, k)
+
+    def drain(self) -> list[tuple[int, Any]]:
+        return []
+
+
+class _Pool:
+    """Chunks on a pool of local worker processes (at most two chunks per worker in flight)."""
+
+    def __init__(self, plan: Plan, n_workers: int) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(["qdthermo.sweep._worker", "qdthermo.solve", "xarray", "zarr"])
+        self.limit = 2 * n_workers
+        self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_worker.init_pool_worker,
+                                        initargs=(os.getpid(),))
+        # start the workers in the background (the fork server imports qdthermo first) while the
+        # driver probes and prepares the store; each solves one point to be ready for its first chunk
+        self.starting = threading.Thread(target=lambda: [self.pool.submit(_worker.warm_up, plan)
+                                                         for _ in range(n_workers)], daemon=True)
+        self.starting.start()
+        self.pending: dict[Future[Any], int] = {}
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.starting.join()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        self.starting.join()
+        it = iter(ks)
+        while True:
+            while len(self.pending) < self.limit and (k := next(it, None)) is not None:
+                self.pending[self.pool.submit(_worker.run_chunk, job, k)] = k
+            if not self.pending:
+                return
+            finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+            for f in finished:
+                del self.pending[f]
+                yield f.result()
+
+    def drain(self) -> list[tuple[int, Any]]:
+        """After Ctrl-C: cancel what has not started, keep what finishes."""
+        for f in self.pending:
+            f.cancel()
+        wait(self.pending)
+        out = [f.result() for f in self.pending if not f.cancelled() and f.exception() is None]
+        self.pending.clear()
+        return out
+
+
+class _Dask:
+    """Chunks on a Dask distributed cluster (an address, a Client, or a new LocalCluster)."""
+
+    def __init__(self, scheduler: Any) -> None:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        self.own_client = not isinstance(scheduler, Client)
+        if isinstance(scheduler, Client):
+            self.client = scheduler
+        elif scheduler == "local":
+            self.cluster = LocalCluster(n_workers=n_cores(), threads_per_worker=1, processes=True,
+                                        dashboard_address=":0", silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+            self.client.run(_worker.keep_freed_memory)  # our own worker processes
+        else:
+            self.client = Client(scheduler)
+        self.pending: dict[Any, int] = {}
+
+    def __enter__(self) -> _Dask:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pending:
+            self.client.cancel(list(self.pending))
+        if self.own_client:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        remote_job = self.client.scatter(job, broadcast=True, hash=False)
+        it = iter(ks)
+        limit = 2 * max(1, sum(self.client.nthreads().values()))
+        ac = as_completed()
+
+        def submit() -> None:
+            k = next(it, None)
+            if k is not None:
+                f = self.client.submit(_worker.run_chunk, remote_job, k, key=f"qdthermo-sweep-{job.run_id}-{k}",
+                                       pure=False)
+                self.pending[f] = k
+                ac.add(f)
+
+        for _ in range(limit):
+            submit()
+        for f in ac:
+            del self.pending[f]
+            result = f.result()
+            f.release()
+            yield result
+            submit()
+
+    def drain(self) -> list[tuple[int, Any]]:
+        if self.pending:
+            self.client.cancel(list(self.pending))
+            self.pending.clear()
+        return []
+
+
+def _executor(plan: Plan, scheduler: Any) -> Any:
+    if scheduler == "serial":
+        return _Serial()
+    if scheduler is None:
+        n = min(n_cores(), plan.n_chunks)
+        return _Serial() if n <= 1 else _Pool(plan, n)
+    from distributed import Client
+
+    if (isinstance(scheduler, str) and scheduler) or isinstance(scheduler, Client):
+        return _Dask(scheduler)
+    raise ValueError(f"scheduler must be None, 'serial', 'local', the address of a Dask scheduler "
+                     f"('tcp://host:8786') or a distributed.Client, got {scheduler!r}")
+
+
+def _run(ex: Any, job: Job, done: NDArray[np.bool_], progress: bool,
+         add: Callable[[int, Any], None], flush: Callable[[], None]) -> None:
+    """Run the chunks not ``done`` on ``ex``; hand each result to ``add``; ``flush`` at the end or on Ctrl-C."""
+    from tqdm import tqdm
+
+    plan = job.plan
+    pending = [int(k) for k in np.flatnonzero(~done)]
+    if not pending:
+        return
+
+    def size(k: int) -> int:
+        a, b = plan.chunk_range(k)
+        return b - a
+
+    initial = plan.n_points - sum(size(k) for k in pending)
+    with tqdm(total=plan.n_points, initial=initial, unit="pt", unit_scale=True, desc="sweep",
+              disable=not progress, file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
+        try:
+            for k, data in ex.run(job, pending):
+                add(k, data)
+                bar.update(size(k))
+        except KeyboardInterrupt:
+            for k, data in ex.drain():
+                add(k, data)
+            raise
+        finally:
+            flush()
