@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -186,10 +187,31 @@ class System:
         m[np.arange(self.n_channels), self.channel_lead] = 1.0
         return m
 
+    def on_channels(self, P: Array) -> tuple[Array, Array]:
+        """``(P_i, P_j)`` of every channel ``i -> j``: shape ``(..., n_channels)`` each.
+
+        ``P`` is ``(..., n_states)`` (extra leading axes allowed).  Gathered as
+        products with 0/1 selection matrices: exact for finite ``P``, C-ordered,
+        and much faster than fancy indexing along the last axis.
+        """
+        select = _selectors(self.n_states, tuple(int(i) for i in self.channel_initial),
+                            tuple(int(j) for j in self.channel_final))
+        return P @ select[0], P @ select[1]
+
     @property
     def particle_number(self) -> NDArray[np.int64]:
         """``(n_states,)`` total number of electrons in each state."""
         return self.occupations.sum(axis=1)
+
+
+@lru_cache(maxsize=64)
+def _selectors(n: int, initial: tuple[int, ...], final: tuple[int, ...]) -> Array:
+    """``(2, n, n_channels)`` 0/1 matrices picking the initial and final state of each channel."""
+    select = np.zeros((2, n, len(initial)))
+    select[0, list(initial), np.arange(len(initial))] = 1.0
+    select[1, list(final), np.arange(len(final))] = 1.0
+    select.setflags(write=False)
+    return select
 
 
 def _coupling(lead, labels_i, labels_j, ci, cj, w):  # type: ignore[no-untyped-def]

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo._reduce import max_last, min_last, sum_last
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
 from qdthermo.solve.master import rate_matrix
@@ -238,18 +239,18 @@ class SteadyState:
             )
         return self.force_basis.index(pair[0]), self.force_basis.index(pair[1])
 
-    def _zero_masks(self, values: Array, tol: Tolerance, gradient: bool) -> tuple[Array, Array]:
+    def _zero_masks(self, values: Array, tol: Tolerance, gradient: bool) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
         s = self.system
-        T_min = s.lead_temperature.min(axis=-1)
-        T_max = s.lead_temperature.max(axis=-1)
-        mu_max = np.abs(s.lead_chemical_potential).max(axis=-1)
+        T_min = min_last(s.lead_temperature)
+        T_max = max_last(s.lead_temperature)
+        mu_max = max_last(np.abs(s.lead_chemical_potential))
         energy = np.array([k == "E" for k in self.force_basis.kind])
         if gradient:
             f_scale = np.where(energy, T_max[..., None], (T_max + mu_max)[..., None])
         else:
             f_scale = np.where(energy, 1.0 / T_min[..., None], (1.0 + mu_max / T_min)[..., None])
-        g_max = s.channel_coupling.max(axis=-1)
-        e_scale = np.maximum(np.abs(s.channel_energy).max(axis=-1), T_max)
+        g_max = max_last(s.channel_coupling)
+        e_scale = np.maximum(max_last(np.abs(s.channel_energy)), T_max)
         j_scale = np.where(energy, (g_max * e_scale)[..., None], g_max[..., None])
         return np.abs(values) <= tol.force_tol * f_scale, np.abs(self.flux_array) <= tol.flux_tol * j_scale
 
@@ -311,9 +312,11 @@ class SteadyState:
     def _current_noise(self) -> Array:
         """Round-off floor of energy-like currents: 1e-12 x one-way fluxes x (|w| + |mu|)."""
         s, k, P = self.system, self.rates, self.populations
-        one_way = k.plus * P[..., s.channel_initial] + k.minus * P[..., s.channel_final]
+        Pi, Pj = s.on_channels(P)
+        one_way = k.plus * Pi
+        one_way += k.minus * Pj
         energy = np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential)
-        return 1e-12 * (one_way * energy).sum(axis=-1)
+        return 1e-12 * sum_last(one_way * energy)
 
     # ----------------------------------------------------------------- export
     def _observables(self) -> dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]]:

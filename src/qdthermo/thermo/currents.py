@@ -27,16 +27,10 @@ def channel_flux(system: System, k: Rates, P: Array) -> Array:
     """Net flux ``k^+ P_i - k^- P_j`` of every channel, ``(..., n_channels)`` [rate unit].
 
     ``P`` may carry extra leading axes (e.g. time) that broadcast against the
-    rates' batch shape.  The populations are gathered onto the channels by a
-    product with 0/1 selection matrices (exact, and faster than fancy indexing).
+    rates' batch shape.
     """
-    n, c = system.n_states, np.arange(system.n_channels)
-    select = np.zeros((2, n, system.n_channels))
-    select[0, system.channel_initial, c] = 1.0
-    select[1, system.channel_final, c] = 1.0
-    flux = P @ select[0]
+    flux, empty = system.on_channels(P)
     flux *= k.plus
-    empty = P @ select[1]
     empty *= k.minus
     flux -= empty
     return flux

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import xlogy
 
+from qdthermo._reduce import max_last, sum_last
 from qdthermo.model.system import System
 from qdthermo.solve.rates import Rates
 
@@ -58,7 +59,7 @@ def entropy_rate(W: Array, P: Array) -> Array:
 
 def entropy_flow(heat_current: Array, lead_temperature: Array) -> Array:
     """Entropy flow ``sum_nu J_Q^nu / T_nu`` [k_B x rate] from per-lead arrays ``(..., n_leads)``."""
-    return (heat_current / lead_temperature).sum(axis=-1)
+    return sum_last(heat_current / lead_temperature)
 
 
 #: one-way fluxes below this times the point's largest rate are beyond double precision (see below)
@@ -71,25 +72,23 @@ def schnakenberg_terms(system: System, k: Rates, P: Array) -> Array:
     Shape ``(..., n_channels)`` [k_B x rate]; see the module docstring for the
     numerically stable evaluation.
     """
-    a = k.plus * P[..., system.channel_initial]
-    b = k.minus * P[..., system.channel_final]
+    Pi, Pj = system.on_channels(P)
+    a = k.plus * Pi
+    b = k.minus * Pj
     # both one-way fluxes below double range relative to the point's rates: the term is < 1e-287 of them
-    negligible = np.maximum(a, b) < _NEGLIGIBLE * np.max(k.plus + k.minus, axis=-1, keepdims=True)
+    zero = np.maximum(a, b) < _NEGLIGIBLE * max_last(k.plus + k.minus, keepdims=True)
+    zero |= a == b  # incl. closed channels and empty states on both sides: exactly 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        lnP = np.log(P)
-        log_ratio = k.log_ratio + lnP[..., system.channel_initial]
-        log_ratio -= lnP[..., system.channel_final]
-        same = a == b
+        log_ratio = np.log(Pi)
+        log_ratio -= np.log(Pj)
+        log_ratio += k.log_ratio
         a -= b
         a *= log_ratio
-    terms = a
-    # a == b (incl. closed channels and empty states on both sides) -> exactly 0
-    terms[same | negligible] = 0.0
     # a != b with both populations empty cannot happen; remaining NaN are physical (+inf)
-    terms[np.isnan(terms)] = np.inf
+    terms = np.where(zero, 0.0, np.where(np.isnan(a), np.inf, a))
     return np.maximum(terms, 0.0, out=terms)
 
 
 def entropy_production(system: System, k: Rates, P: Array) -> Array:
     """Schnakenberg entropy production rate ``Sigma_dot >= 0`` [k_B x rate], shape ``P.shape[:-1]``."""
-    return schnakenberg_terms(system, k, P).sum(axis=-1)
+    return sum_last(schnakenberg_terms(system, k, P))

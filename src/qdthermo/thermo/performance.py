@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo._reduce import any_last, max_last, min_last, sum_last
+
 __all__ = ["Performance", "performance"]
 
 Array = NDArray[np.float64]
@@ -73,18 +75,18 @@ def performance(particle: Array, heat: Array, T: Array, mu: Array, *, atol: Arra
     currents: efficiency and COP are NaN where the power, heat input or cooling
     power do not exceed it (a ratio of round-off noise is not an efficiency).
     """
-    power = -(mu * particle).sum(axis=-1)
-    T_max = T.max(axis=-1, keepdims=True)
-    T_min = T.min(axis=-1, keepdims=True)
+    power = -sum_last(mu * particle)
+    T_max = max_last(T, keepdims=True)
+    T_min = min_last(T, keepdims=True)
     hot = T == T_max
     mid = (T > T_min) & (T < T_max)
     cold = T == T_min
-    Q_in = np.where(hot, heat, 0.0).sum(axis=-1) + np.where(mid, np.maximum(heat, 0.0), 0.0).sum(axis=-1)
-    cooling = np.where(cold, heat, 0.0).sum(axis=-1)
+    Q_in = sum_last(np.where(hot, heat, 0.0)) + sum_last(np.where(mid, np.maximum(heat, 0.0), 0.0))
+    cooling = sum_last(np.where(cold, heat, 0.0))
     Tmax, Tmin = T_max[..., 0], T_min[..., 0]
     gradient = Tmax > Tmin
-    T_2 = np.where(cold, np.inf, T).min(axis=-1)
-    warm_absorbs = np.any(~cold & (heat > 0), axis=-1)
+    T_2 = min_last(np.where(cold, np.inf, T))
+    warm_absorbs = any_last(~cold & (heat > 0))
     engine = gradient & (power > atol) & (Q_in > atol)
     fridge = gradient & (power < -atol) & (cooling > atol) & ~warm_absorbs
     eff = np.where(engine, power / np.where(engine, Q_in, 1.0), np.nan)
