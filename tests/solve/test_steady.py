@@ -293,3 +293,15 @@ def test_sanchez_buttiker_equals_three_terminal_with_transition_couplings(a: flo
         gamma={("t", "1->2"): hi, ("t", "3->4"): lo, ("b", "1->2"): lo, ("b", "3->4"): hi, "r": kw["gamma_hot"]}))
     np.testing.assert_allclose(res.populations, tt.populations, rtol=1e-13, atol=1e-16)
     np.testing.assert_allclose(res.energy_current_array, tt.energy_current_array, rtol=1e-11, atol=1e-15)
+
+
+@pytest.mark.parametrize("T", [1.0, 1e-3, 1e-6])
+def test_transition_closed_on_every_lead_still_unique(T: float) -> None:
+    # 01->11 closed on both leads of dot L: the ring loses one edge but stays connected
+    g = {("t", "00->10"): 1.0, ("t", "01->11"): 0.0, ("b", "00->10"): 0.5, ("b", "01->11"): 0.0, "r": 1.0}
+    dev = qd.three_terminal(eps_L=1.0, eps_R=0.5, U=3.0, J=0.0, T=T, mu={"t": 0.3, "b": 0.2, "r": 0.2}, gamma=g)
+    P_tree = qd.solve(dev, method="matrix_tree").populations
+    P_lin = qd.solve(dev, method="linear").populations
+    assert np.all(np.isfinite(P_tree)) and np.all(P_tree >= 0)
+    np.testing.assert_allclose(P_tree, P_lin, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(P_tree.sum(), 1.0, rtol=1e-15)

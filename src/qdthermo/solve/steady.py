@@ -379,7 +379,7 @@ def _log_gth(LQ: Array) -> Array:
         logP[:, 0] = 0.0
         for m in range(1, n):
             logP[:, m] = logsumexp(logP[:, :m] + LQ[:, :m, m], axis=-1) - pivot[:, m]
-    logP = np.where(np.isnan(logP), -np.inf, logP) if np.all(np.isfinite(pivot[:, 1:])) else logP
+    # a pivot of -inf (no way down from a state: reducible chain) leaves NaN/inf: reported as not unique
     return _log_normalise(logP, "linear solve")
 
 
@@ -387,7 +387,7 @@ def _log_matrix_tree(LQ: Array, directed: tuple[tuple[int, int], ...],
                      terms: tuple[NDArray[np.intp], ...]) -> Array:
     """Matrix-tree weights in log space: log-sum over in-trees of summed log rates."""
     LR = np.stack([LQ[:, a, b] for a, b in directed], axis=-1)  # (M, n_directed)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         logw = np.stack([logsumexp(LR[:, idx].sum(axis=-1), axis=-1) for idx in terms], axis=-1)
     return _log_normalise(logw, "matrix tree")
 
