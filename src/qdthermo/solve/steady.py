@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -55,9 +56,15 @@ class Method(str, enum.Enum):
             raise ValueError(f"method must be one of {allowed}, got {value!r}") from None
 
 
-def _edges(system: System) -> tuple[tuple[int, int], ...]:
-    pairs = {(int(min(i, j)), int(max(i, j))) for i, j in zip(system.channel_initial, system.channel_final)}
-    return tuple(sorted(pairs))
+def _graph_key(system: System) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+    """The transition-graph structure of a system: ``(n_states, initial states, final states)``."""
+    return (system.n_states, tuple(int(i) for i in system.channel_initial),
+            tuple(int(j) for j in system.channel_final))
+
+
+def _undirected(key: tuple[int, tuple[int, ...], tuple[int, ...]]) -> tuple[tuple[int, int], ...]:
+    """Sorted undirected edges ``(a, b)``, ``a < b``, of the transition graph."""
+    return tuple(sorted({(min(i, j), max(i, j)) for i, j in zip(key[1], key[2])}))
 
 
 @lru_cache(maxsize=64)
@@ -136,24 +143,46 @@ def _normalise(weights: Array, route: str) -> Array:
 _BLOCK = 32768
 
 
+@dataclass(frozen=True)
+class _Graph:
+    """Everything the matrix-tree kernel needs about one network structure (cached).
+
+    ``directed[d] = (a, b)``: row ``d`` of the edge-rate block is the rate ``a -> b``;
+    rows ``2e`` and ``2e + 1`` are the two directions of undirected edge ``e``.
+    ``agg_plus``/``agg_minus`` ``(n_directed, n_channels)`` sum ``k^+``/``k^-`` onto them;
+    ``terms[root]`` ``(n_trees, n-1)`` are the directed rows of each in-tree of ``root``;
+    ``ring`` (rings only) gives, per root, the rows ``f_q`` and ``g_q`` of the Horner form.
+    """
+
+    directed: tuple[tuple[int, int], ...]
+    agg_plus: Array
+    agg_minus: Array
+    terms: tuple[NDArray[np.intp], ...]
+    ring: tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...] | None
+
+
 @lru_cache(maxsize=64)
-def _directed_edges(system_key: tuple[int, tuple[int, ...], tuple[int, ...]]) -> tuple[
-        tuple[tuple[int, int], ...], NDArray[np.float64], tuple[NDArray[np.intp], ...]]:
-    """Directed edges ``(child, parent)`` (rate child -> parent), the aggregation matrix
-    ``(2 n_channels, n_directed)`` from ``[k^+, k^-]`` to edge rates, and for every root
-    the ``(n_trees, n-1)`` directed-edge indices of its in-trees."""
-    n, ci, cj = system_key
-    undirected = tuple(sorted({(min(i, j), max(i, j)) for i, j in zip(ci, cj)}))
+def _graph(key: tuple[int, tuple[int, ...], tuple[int, ...]]) -> _Graph:
+    n, ci, cj = key
+    undirected = _undirected(key)
     directed = tuple(e for a, b in undirected for e in ((a, b), (b, a)))
     pos = {e: k for k, e in enumerate(directed)}
-    n_ch = len(ci)
-    agg = np.zeros((2 * n_ch, len(directed)))
+    agg_plus = np.zeros((len(directed), len(ci)))
+    agg_minus = np.zeros((len(directed), len(ci)))
     for c, (i, j) in enumerate(zip(ci, cj)):
-        agg[c, pos[(i, j)]] = 1.0  # k^+: i -> j
-        agg[n_ch + c, pos[(j, i)]] = 1.0  # k^-: j -> i
+        agg_plus[pos[(i, j)], c] = 1.0  # k^+: i -> j
+        agg_minus[pos[(j, i)], c] = 1.0  # k^-: j -> i
     flat = _rooted_tree_terms(n, undirected)
     terms = tuple(np.vectorize(lambda f: pos[(f % n, f // n)], otypes=[np.intp])(idx) for idx in flat)
-    return directed, agg, terms
+    order = _ring(n, undirected)
+    ring = None
+    if order is not None:
+        ring = tuple(
+            (c[0], tuple(pos[(c[q], c[(q + 1) % n])] for q in range(n)),
+             tuple(pos[(c[(q + 1) % n], c[q])] for q in range(n)))
+            for c in (order[r:] + order[:r] for r in range(n))
+        )
+    return _Graph(directed, agg_plus, agg_minus, terms, ring)
 
 
 def _ring(n: int, undirected: tuple[tuple[int, int], ...]) -> tuple[int, ...] | None:
@@ -173,7 +202,7 @@ def _ring(n: int, undirected: tuple[tuple[int, int], ...]) -> tuple[int, ...] | 
     return tuple(order) if order[0] in adj[order[-1]] else None
 
 
-def _ring_weights(R: Array, ring: tuple[int, ...], w: Array) -> None:
+def _ring_weights(R: Array, ring: tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...], w: Array) -> None:
     """In-tree sums of a ring, in Horner form.
 
     With the ring relabelled ``c_0 = root, c_1, ...``, ``f_q`` the rate
@@ -181,23 +210,15 @@ def _ring_weights(R: Array, ring: tuple[int, ...], w: Array) -> None:
     towards ``c_0`` are the ring without one edge ``m``:
     ``w = sum_m (g_0 ... g_{m-1}) (f_{m+1} ... f_{n-1})``, evaluated as
     ``acc = f_1 + g_0; acc = acc f_q + g_0 ... g_{q-1}`` for q = 2 .. n-1.
-    Row ``2e`` of ``R`` is the rate ``a -> b`` of undirected edge ``e = (a, b)``
-    (a < b) and row ``2e + 1`` the rate ``b -> a``.
+    ``ring`` holds, per root, ``(root, rows of f_q, rows of g_q)`` in ``R``.
     """
-    n = len(ring)
-    und = {}
-    for e, (a, b) in enumerate(sorted({(min(x, y), max(x, y)) for x, y in zip(ring, ring[1:] + ring[:1])})):
-        und[(a, b)], und[(b, a)] = 2 * e, 2 * e + 1
-    for r in range(n):
-        c = ring[r:] + ring[:r]
-        f = [R[und[(c[q], c[(q + 1) % n])]] for q in range(n)]
-        g = [R[und[(c[(q + 1) % n], c[q])]] for q in range(n)]
-        acc = w[c[0]]
-        np.add(f[1], g[0], out=acc)
-        G = g[0].copy()
-        for q in range(2, n):
-            G *= g[q - 1]
-            acc *= f[q]
+    for root, f, g in ring:
+        acc = w[root]
+        np.add(R[f[1]], R[g[0]], out=acc)
+        G = R[g[0]].copy()
+        for q in range(2, len(f)):
+            G *= R[g[q - 1]]
+            acc *= R[f[q]]
             acc += G
 
 
@@ -239,26 +260,22 @@ def steady_state_matrix_tree(system: System, k: Rates) -> Array:
     if n > 8:
         raise ValueError(f"method='matrix_tree' supports at most 3 dots (8 states), got {n} states; "
                          "use method='linear'")
-    key = (n, tuple(int(i) for i in system.channel_initial), tuple(int(j) for j in system.channel_final))
-    _, agg, terms = _directed_edges(key)
-    n_ch = system.n_channels
+    graph = _graph(_graph_key(system))
     plus, minus = _flat_channels(system, k.plus), _flat_channels(system, k.minus)
     N = plus.shape[0]
     out = np.empty((n, N))  # state-major: every row is contiguous
-    agg_plus, agg_minus = np.ascontiguousarray(agg[:n_ch].T), np.ascontiguousarray(agg[n_ch:].T)
-    ring = _ring(n, tuple(sorted({(min(i, j), max(i, j)) for i, j in zip(*key[1:])})))
     fragile = []
     with np.errstate(all="ignore"):  # flagged points are redone below
         for s in range(0, N, _BLOCK):
             sl = slice(s, min(s + _BLOCK, N))
-            R = agg_plus @ plus[sl].T  # (n_dir, B), C-contiguous
-            R += agg_minus @ minus[sl].T
+            R = graph.agg_plus @ plus[sl].T  # (n_directed, B), C-contiguous
+            R += graph.agg_minus @ minus[sl].T
             R /= R.max(axis=0)
             w = out[:, sl]
-            if ring is not None:
-                _ring_weights(R, ring, w)
+            if graph.ring is not None:
+                _ring_weights(R, graph.ring, w)
             else:
-                _tree_weights(R, terms, w)
+                _tree_weights(R, graph.terms, w)
             low = ~(w.min(axis=0) >= _TINY)  # a weight near underflow (or NaN): redo in log space
             if np.any(low):
                 fragile.append(s + np.flatnonzero(low))
@@ -266,7 +283,7 @@ def steady_state_matrix_tree(system: System, k: Rates) -> Array:
     if fragile:
         idx = np.concatenate(fragile)
         LQ = log_rate_matrix(system, k, idx)
-        out[:, idx] = _log_matrix_tree(LQ, _directed_edges(key)[0], terms).T
+        out[:, idx] = _log_matrix_tree(LQ, graph.directed, graph.terms).T
     P: Array = np.moveaxis(out.reshape((n,) + shape), 0, -1)
     P.setflags(write=False)
     return P
@@ -404,7 +421,7 @@ def steady_state(system: System, k: Rates, *, method: Method | str = Method.AUTO
         try:
             if n > 8:
                 raise ValueError("too many states for the matrix-tree route")
-            n_terms = n * len(spanning_trees(n, _edges(system), 1000)) * (n - 1)
+            n_terms = n * len(spanning_trees(n, _undirected(_graph_key(system)), 1000)) * (n - 1)
         except ValueError:
             n_terms = _MATRIX_TREE_MAX_TERMS + 1
         m = Method.MATRIX_TREE if n_terms <= _MATRIX_TREE_MAX_TERMS else Method.LINEAR
