@@ -45,7 +45,7 @@ import json
 import math
 import platform
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ import click
 import numpy as np
 
 from qdthermo import __version__
+from qdthermo.model.presets import PRESETS, preset_function
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -91,18 +92,10 @@ _PER_TRANSITION: dict[str, frozenset[str]] = {
     "single_dot": frozenset(),
     "sanchez_buttiker": frozenset(),
 }
-_PRESETS = tuple(_PRESET_LEADS)
-
-
-def _preset_function(name: str) -> Callable[..., Any]:
-    import qdthermo as qd
-
-    func: Callable[..., Any] = getattr(qd, name)
-    return func
 
 
 def _signature(name: str) -> dict[str, inspect.Parameter]:
-    return dict(inspect.signature(_preset_function(name)).parameters)
+    return dict(inspect.signature(preset_function(name)[1]).parameters)
 
 
 def _method_names() -> list[str]:
@@ -375,7 +368,7 @@ def _render(r: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------- commands
 @main.command()
-@click.option("--preset", type=click.Choice(_PRESETS), default=None,
+@click.option("--preset", type=click.Choice(PRESETS), default=None,
               help="Preset device (default: the config file's 'preset', else three_terminal).")
 @click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="TOML file whose keys are the preset's parameters.")
@@ -399,8 +392,8 @@ def point(preset: str | None, config: Path | None, entries: tuple[str, ...], met
         if key in data and not isinstance(data[key], str):
             raise click.BadParameter(f"{key} must be a string, got {data[key]!r}", param_hint="'--config'")
     preset = preset or data.get("preset") or "three_terminal"
-    if preset not in _PRESETS:
-        raise click.BadParameter(f"unknown preset {preset!r}; allowed: {', '.join(_PRESETS)}",
+    if preset not in PRESETS:
+        raise click.BadParameter(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)}",
                                  param_hint="'--config'")
     method = method or data.get("method") or "auto"
     if method not in _method_names():
@@ -415,7 +408,7 @@ def point(preset: str | None, config: Path | None, entries: tuple[str, ...], met
             f"--param NAME=VALUE or as keys of the --config file"
         )
     try:
-        device = _preset_function(preset)(**params)
+        device = preset_function(preset)[1](**params)
     except ValueError as exc:
         raise click.UsageError(f"invalid parameters for preset {preset}: {exc}") from None
     if device.shape != ():

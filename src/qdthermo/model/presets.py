@@ -16,7 +16,7 @@ unit; couplings in the rate unit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,10 @@ from numpy.typing import ArrayLike
 from qdthermo._validate import as_real_array, check_positive
 from qdthermo.model.device import Coupling, Device, Dot, Interaction, Lead
 
-__all__ = ["three_terminal", "coupled_transport", "single_dot", "sanchez_buttiker"]
+__all__ = ["PRESETS", "preset_function", "three_terminal", "coupled_transport", "single_dot", "sanchez_buttiker"]
+
+#: the preset names (``qd.<name>``), for the command line and sweeps
+PRESETS = ("three_terminal", "coupled_transport", "single_dot", "sanchez_buttiker")
 
 _PAPER_LEADS = ("t", "b", "r")
 _PAPER_DOT = {"t": "L", "b": "L", "r": "R"}
@@ -358,3 +361,17 @@ def sanchez_buttiker(
                     "gamma": gamma, "gamma_hot": gamma_hot, "asymmetry": asymmetry},
     )
 
+
+def preset_function(preset: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
+    """Name and function of a preset given by name (``"coupled_transport"``) or as the function.
+
+    Raises
+    ------
+    ValueError
+        If ``preset`` is not one of :data:`PRESETS`.
+    """
+    for name in PRESETS:
+        func = globals()[name]
+        if preset == name or preset is func:
+            return name, func
+    raise ValueError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)} (by name or as qd.<name>)")

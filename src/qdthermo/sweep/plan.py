@@ -28,15 +28,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.model.presets import PRESETS, preset_function
 from qdthermo.units import ENERGY, QUANTITIES, RATE
 
 __all__ = ["Axis", "DEFAULT_CHUNK_POINTS", "PRESETS", "Plan", "axis_attrs", "make_plan", "preset_function"]
 
 #: default number of grid points per chunk (2**16; see ``docs/sweeps.md`` for the memory bound)
 DEFAULT_CHUNK_POINTS = 1 << 16
-
-#: the presets a sweep can drive (``qd.<name>``)
-PRESETS = ("three_terminal", "coupled_transport", "single_dot", "sanchez_buttiker")
 
 #: format version of the store layout (part of the sweep identity)
 SPEC_FORMAT = 1
@@ -46,23 +44,6 @@ _EXTRA_QUANTITIES: dict[str, tuple[str, str]] = {
     "T_hot": (ENERGY, "temperature of the hot lead r"),
     "gamma_hot": (RATE, "tunnel coupling of the hot lead r"),
 }
-
-
-def preset_function(preset: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
-    """Name and function of a preset given by name (``"coupled_transport"``) or as the function.
-
-    Raises
-    ------
-    ValueError
-        If ``preset`` is not one of :data:`PRESETS`.
-    """
-    from qdthermo.model import presets
-
-    for name in PRESETS:
-        func = getattr(presets, name)
-        if preset == name or preset is func:
-            return name, func
-    raise ValueError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)} (by name or as qd.<name>)")
 
 
 @dataclass(frozen=True)
