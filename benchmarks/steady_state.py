@@ -33,9 +33,10 @@ from typing import Any
 import numpy as np
 
 import qdthermo as qd
-from qdthermo.solve.master import rate_matrix
-from qdthermo.solve.rates import rates
-from qdthermo.solve.steady import steady_state_linear, steady_state_matrix_tree
+from qdthermo.kinetics.dense import rate_matrix
+from qdthermo.kinetics.network import network
+from qdthermo.kinetics.rates import rates
+from qdthermo.kinetics.steady import steady_state_linear, steady_state_matrix_tree
 from qdthermo.thermo.currents import channel_flux, lead_currents
 
 
@@ -78,7 +79,7 @@ def main() -> None:
     device = random_device(n)
     system = device.finalized()
     k = rates(system)
-    W = rate_matrix(system, k)
+    W = rate_matrix(network(system), k)
     A = W / np.max(np.abs(W), axis=(-2, -1), keepdims=True)
     A[..., -1, :] = 1.0
     b = np.zeros((n, 4, 1))
@@ -88,11 +89,11 @@ def main() -> None:
         return np.linalg.solve(A, b)
 
     def general() -> Any:
-        P = steady_state_linear(system, k, rate_matrix(system, k))
+        P = steady_state_linear(network(system), k, rate_matrix(network(system), k))
         return P, lead_currents(system, channel_flux(system, k, P))
 
     def closed_form() -> Any:
-        P = steady_state_matrix_tree(system, k)
+        P = steady_state_matrix_tree(network(system), k)
         return P, lead_currents(system, channel_flux(system, k, P))
 
     def end_to_end(method: str) -> Callable[[], Any]:

@@ -12,6 +12,7 @@ thermodynamics::
 Units and sign conventions: :mod:`qdthermo.units`.
 """
 
+from qdthermo.kinetics import Method, fermi
 from qdthermo.model import (
     Device,
     Dot,
@@ -23,15 +24,23 @@ from qdthermo.model import (
     single_dot,
     three_terminal,
 )
-from qdthermo.solve import Method, SteadyState, fermi, solve
-from qdthermo.solve.evolve import LindbladTrajectory, Trajectory, evolve, evolve_lindblad
 from qdthermo.sweep import sweep
-from qdthermo.thermo.regimes import Regime
+from qdthermo.thermo import (
+    InvalidPointsWarning,
+    LindbladTrajectory,
+    Regime,
+    SteadyState,
+    Trajectory,
+    evolve,
+    evolve_lindblad,
+    observable,
+    solve,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Device", "Dot", "Interaction", "Lead", "LindbladTrajectory", "Method", "Regime", "SteadyState",
-    "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
-    "fermi", "sanchez_buttiker", "single_dot", "solve", "sweep", "three_terminal",
+    "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method", "Regime",
+    "SteadyState", "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
+    "fermi", "observable", "sanchez_buttiker", "single_dot", "solve", "sweep", "three_terminal",
 ]

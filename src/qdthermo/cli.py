@@ -99,7 +99,7 @@ def _signature(name: str) -> dict[str, inspect.Parameter]:
 
 
 def _method_names() -> list[str]:
-    from qdthermo.solve import Method
+    from qdthermo.kinetics import Method
 
     return [m.value for m in Method]
 

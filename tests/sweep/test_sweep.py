@@ -15,7 +15,7 @@ from tests.sweep.helpers import PARAMS, assert_same_results
 OBSERVABLES = [
     "populations", "energy", "channel_flux", "particle_current", "energy_current", "heat_current",
     "entropy_production", "entropy_flow", "forces", "fluxes", "regime_J_E", "regime_J_N",
-    "power", "efficiency", "carnot_efficiency", "cooling_power", "cop", "carnot_cop",
+    "power", "efficiency", "carnot_efficiency", "cooling_power", "cop", "carnot_cop", "valid",
 ]
 
 

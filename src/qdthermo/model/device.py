@@ -16,15 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from qdthermo._validate import as_real_array, check_nonnegative, check_positive
-
-if TYPE_CHECKING:
-    from qdthermo.model.system import System
+from qdthermo.model.system import System
 
 __all__ = ["Dot", "Lead", "Interaction", "Device", "Coupling", "spin_z"]
 
@@ -66,6 +64,11 @@ class Dot:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", _frozen(as_real_array(f"level of dot {self.name!r}", self.level)))
+
+    @property
+    def spin_z(self) -> float:
+        """S^z of the dot's electron (see :func:`spin_z`)."""
+        return spin_z(self.species)
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,11 @@ class Device:
         """Names of the leads."""
         return tuple(lead.name for lead in self.leads)
 
+    @property
+    def lead_dots(self) -> tuple[str, ...]:
+        """The dot each lead is attached to, in lead order."""
+        return tuple(lead.dot for lead in self.leads)
+
     def lead(self, name: str) -> Lead:
         """Return the lead called ``name`` (``ValueError`` if there is none)."""
         for lead in self.leads:
@@ -268,9 +276,7 @@ class Device:
             shapes = ", ".join(f"{n}: {a.shape}" for n, a in arrays if a.shape)
             raise ValueError(f"device parameters do not broadcast together: {shapes}") from None
 
-    def finalized(self) -> "System":
+    def finalized(self) -> System:
         """Build the many-body system: states, energies and tunnelling channels."""
-        from qdthermo.model.system import System
-
         return System.from_device(self)
 

@@ -18,16 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo._validate import check_finite, check_nonnegative
-from qdthermo.model.device import spin_z
-
-if TYPE_CHECKING:
-    from qdthermo.model.device import Device
 
 __all__ = ["System"]
 
@@ -44,10 +40,23 @@ def _ro(arr: NDArray) -> NDArray:  # type: ignore[type-arg]
 class System:
     """Many-body states and channels of a :class:`~qdthermo.model.device.Device`.
 
+    Built by :meth:`Device.finalized() <qdthermo.model.device.Device.finalized>`;
+    it holds no reference to the device (it is a value, not a view).
+
     Attributes
     ----------
-    device
-        The description this system was built from.
+    name
+        The device's name.
+    dot_names, lead_names
+        Names of the dots (state-label order) and of the leads.
+    lead_dots
+        The dot each lead is attached to (by name), in lead order.
+    reference_lead
+        Reference lead of the force-flux basis.
+    aliases
+        Generic force key -> alias (``{"E:t": "E", ...}``), see the device.
+    parallel_pair
+        The parallel force pair used for regimes, or None.
     shape
         Batch shape.
     state_labels
@@ -68,7 +77,13 @@ class System:
         ``(*shape, n_leads)``.
     """
 
-    device: "Device"
+    name: str
+    dot_names: tuple[str, ...]
+    lead_names: tuple[str, ...]
+    lead_dots: tuple[str, ...]
+    reference_lead: str
+    aliases: Mapping[str, str]
+    parallel_pair: tuple[str, str] | None
     shape: tuple[int, ...]
     state_labels: tuple[str, ...]
     occupations: NDArray[np.int64]
@@ -86,7 +101,7 @@ class System:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def from_device(cls, device: "Device") -> "System":
+    def from_device(cls, device: Any) -> "System":
         """Enumerate states and channels of ``device`` and evaluate all arrays."""
         shape = device.shape
         dots = device.dots
@@ -101,7 +116,7 @@ class System:
             energies += np.asarray(dot.level)[..., None] * occ[:, k]
         for inter in device.interactions:
             a, b = index[inter.dots[0]], index[inter.dots[1]]
-            sz = spin_z(dots[a].species) * spin_z(dots[b].species)
+            sz = dots[a].spin_z * dots[b].spin_z
             pair = np.asarray(inter.coulomb) + sz * np.asarray(inter.exchange)
             energies += pair[..., None] * (occ[:, a] * occ[:, b])
 
@@ -134,7 +149,13 @@ class System:
             gamma[..., sel] = _coupling(lead, [labels[i] for i in ci[sel]], [labels[j] for j in cj[sel]],
                                         ci[sel], cj[sel], w[..., sel])
         return cls(
-            device=device,
+            name=device.name,
+            dot_names=tuple(device.dot_names),
+            lead_names=tuple(device.lead_names),
+            lead_dots=tuple(lead.dot for lead in device.leads),
+            reference_lead=str(device.reference_lead),
+            aliases=dict(device.aliases),
+            parallel_pair=device.parallel_pair,
             shape=shape,
             state_labels=labels,
             occupations=_ro(occ),
@@ -161,16 +182,6 @@ class System:
     def n_channels(self) -> int:
         """Number of tunnelling channels (lead, i -> j)."""
         return len(self.channel_lead)
-
-    @property
-    def lead_names(self) -> tuple[str, ...]:
-        """Lead names, in device order."""
-        return self.device.lead_names
-
-    @property
-    def dot_names(self) -> tuple[str, ...]:
-        """Dot names, in device order."""
-        return self.device.dot_names
 
     @property
     def channel_labels(self) -> tuple[str, ...]:

@@ -55,7 +55,7 @@ class Schema:
     Attributes
     ----------
     fields
-        The observables, in the order of :meth:`~qdthermo.solve.result.SteadyState.to_xarray`.
+        The observables, in the order of :meth:`~qdthermo.thermo.result.SteadyState.to_xarray`.
     labels
         dim -> (labels, attrs) of the observables' own dims (``state``, ``lead``, ...).
     attrs
@@ -88,7 +88,7 @@ class Job:
 
 def _solve(plan: Plan, start: int, stop: int) -> Any:
     """Solve the flat points ``start..stop-1`` and export them with ``to_xarray`` (dim :data:`_POINT`)."""
-    from qdthermo.solve import solve
+    from qdthermo.thermo.solve import solve
 
     result = solve(preset_function(plan.preset)[1](**plan.kwargs_for(start, stop)))
     if result.shape == ():  # no swept parameter: one point

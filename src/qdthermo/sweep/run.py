@@ -93,7 +93,7 @@ def sweep(
         Dims named after the swept parameters (coordinates with ``units``
         and ``long_name``), then the observables' own dims (``state``,
         ``lead``, ``channel``, ``force``, ``flux``); every variable of
-        :meth:`~qdthermo.solve.result.SteadyState.to_xarray`.  Fixed
+        :meth:`~qdthermo.thermo.result.SteadyState.to_xarray`.  Fixed
         parameters are attributes (``fixed_parameters`` lists them).  With a
         store, the dataset is opened lazily from it.
 
@@ -215,7 +215,7 @@ class _Pool:
 
         ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["qdthermo.sweep._worker", "qdthermo.solve", "xarray", "zarr"])
+            ctx.set_forkserver_preload(["qdthermo.sweep._worker", "qdthermo.thermo.solve", "xarray", "zarr"])
         self.limit = 2 * n_workers
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_worker.init_pool_worker,
                                         initargs=(os.getpid(),))

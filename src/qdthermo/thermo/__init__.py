@@ -1,8 +1,10 @@
 """Thermodynamics: currents, entropy production, forces, cycles, regimes, devices.
 
 The functions here work on batched arrays; the solved results
-(:class:`~qdthermo.solve.result.SteadyState`, :class:`~qdthermo.solve.evolve.Trajectory`)
-expose them as properties.
+(:class:`~qdthermo.thermo.result.SteadyState`, :class:`~qdthermo.thermo.trajectory.Trajectory`)
+expose them as properties, and every exported quantity is registered once in
+:mod:`qdthermo.thermo.registry`.  This layer imports :mod:`qdthermo.model` and
+:mod:`qdthermo.kinetics`, never the sweeps, plots, paper or command line.
 """
 
 from qdthermo.thermo.cycles import CycleBasis, Cycles, cycle_basis
@@ -10,8 +12,14 @@ from qdthermo.thermo.entropy import entropy_flow, entropy_production, entropy_ra
 from qdthermo.thermo.forces import ForceBasis, force_basis, macroscopic_forces
 from qdthermo.thermo.performance import Performance
 from qdthermo.thermo.regimes import Regime, Tolerance, classify
+from qdthermo.thermo.registry import OBSERVABLES, Observable, observable
+from qdthermo.thermo.result import SteadyState
+from qdthermo.thermo.solve import InvalidPointsWarning, solve
+from qdthermo.thermo.trajectory import LindbladTrajectory, Trajectory, evolve, evolve_lindblad
 
 __all__ = [
+    "OBSERVABLES", "InvalidPointsWarning", "LindbladTrajectory", "Observable", "SteadyState", "Trajectory",
+    "evolve", "evolve_lindblad", "observable", "solve",
     "CycleBasis", "Cycles", "ForceBasis", "Performance", "Regime", "Tolerance", "classify",
     "cycle_basis", "entropy_flow", "entropy_production", "entropy_rate", "force_basis",
     "macroscopic_forces", "system_entropy",

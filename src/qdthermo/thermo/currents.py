@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
-from qdthermo.solve.rates import Rates
 
-__all__ = ["channel_flux", "lead_currents"]
+__all__ = ["channel_flux", "lead_currents", "currents_from_fluxes"]
 
 Array = NDArray[np.float64]
 
@@ -51,8 +51,17 @@ def lead_currents(system: System, flux: Array) -> tuple[Array, Array, Array]:
     particle, energy, heat
         [rate unit], [energy x rate], [energy x rate]; positive from lead into system.
     """
-    M = system.lead_incidence
-    particle = flux @ M
-    energy = (flux * system.channel_energy) @ M
-    heat = energy - system.lead_chemical_potential * particle
+    return currents_from_fluxes(flux, system.channel_energy, system.lead_chemical_potential, system.lead_incidence)
+
+
+def currents_from_fluxes(flux: Array, channel_energy: Array, lead_mu: Array,
+                         incidence: Array) -> tuple[Array, Array, Array]:
+    """Per-lead particle, energy and heat currents from channel fluxes (arrays that broadcast).
+
+    ``flux`` and ``channel_energy`` are ``(..., n_channels)``, ``lead_mu`` is
+    ``(..., n_leads)``, ``incidence`` the ``(n_channels, n_leads)`` 0/1 matrix.
+    """
+    particle = flux @ incidence
+    energy = (flux * channel_energy) @ incidence
+    heat = energy - lead_mu * particle
     return particle, energy, heat

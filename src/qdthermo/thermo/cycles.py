@@ -32,8 +32,8 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
-from qdthermo.solve.rates import Rates
 from qdthermo.thermo.forces import ForceBasis
 
 __all__ = ["CycleBasis", "cycle_basis", "Cycles"]
@@ -69,7 +69,7 @@ class CycleBasis:
 def cycle_basis(system: System, basis: ForceBasis) -> CycleBasis:
     """Fundamental cycles of ``system`` with the reference leads of ``basis`` preferred in the tree."""
     n, C = system.n_states, system.n_channels
-    ref = system.lead_names.index(system.device.reference_lead)  # type: ignore[arg-type]
+    ref = system.lead_names.index(system.reference_lead)
     preferred = list(dict.fromkeys([ref] + [int(r) for r in basis.reference]))
     order = [c for r in preferred for c in range(C) if system.channel_lead[c] == r]
     order += [c for c in range(C) if c not in order]

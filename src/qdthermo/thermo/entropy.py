@@ -29,8 +29,8 @@ from numpy.typing import NDArray
 from scipy.special import xlogy
 
 from qdthermo._reduce import max_last, sum_last
+from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
-from qdthermo.solve.rates import Rates
 
 __all__ = ["system_entropy", "entropy_rate", "entropy_flow", "schnakenberg_terms", "entropy_production"]
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo.model.device import Device
+from qdthermo.model.system import System
 
 __all__ = ["ForceBasis", "force_basis", "macroscopic_forces", "conjugate_fluxes", "gradients"]
 
@@ -69,8 +69,12 @@ class ForceBasis:
         raise ValueError(f"unknown force {name!r}; known forces: {list(self.force_names)}")
 
 
-def force_basis(device: Device) -> ForceBasis:
-    """The force-flux basis of ``device`` (see the module docstring)."""
+def force_basis(device: System) -> ForceBasis:
+    """The force-flux basis of a finalized system (see the module docstring).
+
+    A :class:`~qdthermo.model.device.Device` is accepted too (it has the same
+    ``lead_names``, ``lead_dots``, ``dot_names``, ``reference_lead`` and ``aliases``).
+    """
     leads = device.lead_names
     ref = leads.index(device.reference_lead)  # type: ignore[arg-type]
     keys, kinds, lead_idx, refs = [], [], [], []
@@ -81,7 +85,7 @@ def force_basis(device: Device) -> ForceBasis:
             lead_idx.append(k)
             refs.append(ref)
     for dot in device.dot_names:
-        on_dot = [k for k, lead in enumerate(device.leads) if lead.dot == dot]
+        on_dot = [k for k, lead_dot in enumerate(device.lead_dots) if lead_dot == dot]
         if not on_dot:
             continue
         ref_d = ref if ref in on_dot else on_dot[-1]

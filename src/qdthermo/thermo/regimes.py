@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["Regime", "Tolerance", "classify"]
+__all__ = ["INVALID_REGIME", "Regime", "Tolerance", "classify"]
 
 
 class Regime(enum.IntEnum):
@@ -49,6 +49,10 @@ class Regime(enum.IntEnum):
     PSEUDO_ICC = 3
     ICC = 4
     CROSS_EFFECT = 5
+
+
+#: regime code stored at points without a unique steady state (``SteadyState.valid`` is False)
+INVALID_REGIME = -1
 
 
 @dataclass(frozen=True)

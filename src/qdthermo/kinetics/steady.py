@@ -1,4 +1,4 @@
-"""Steady state of the Pauli master equation (PHYSICS.md section 3).
+"""Steady state of the Pauli master equation: the routes behind :meth:`PauliGenerator.steady_state`.
 
 Two independent routes, for the whole batch at once:
 
@@ -11,26 +11,35 @@ Two independent routes, for the whole batch at once:
   device); the spanning trees are enumerated once per network structure.
 
 Tests prove the two agree to 1e-12 on random batches.
+
+Per-point failures stay per point: a point without a unique steady state
+(its transition graph is disconnected, e.g. a lead coupling is zero) gets
+NaN populations; every other point is exact.  A route is registered in
+:data:`STEADY_STATE_ROUTES` with :func:`register_route`: one function
+``(network, rates) -> populations`` plus one registration.
 """
 
 from __future__ import annotations
 
 import enum
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.cluster.hierarchy import DisjointSet
 from scipy.special import logsumexp
 
 from qdthermo._reduce import sum_last
-from qdthermo.model.system import System
-from qdthermo.solve.master import rate_matrix
-from qdthermo.solve.rates import Rates
+from qdthermo.kinetics.dense import rate_matrix
+from qdthermo.kinetics.network import Network
+from qdthermo.kinetics.rates import Rates
 
 __all__ = [
-    "Method", "steady_state", "steady_state_linear", "steady_state_matrix_tree", "spanning_trees",
+    "Method", "STEADY_STATE_ROUTES", "NOT_UNIQUE", "register_route", "steady_state", "steady_state_linear",
+    "steady_state_matrix_tree", "spanning_trees", "choose_route",
 ]
 
 Array = NDArray[np.float64]
@@ -40,26 +49,37 @@ _MATRIX_TREE_MAX_TERMS = 256
 
 
 class Method(str, enum.Enum):
-    """How the steady state is computed."""
+    """The built-in steady-state routes (any name in :data:`STEADY_STATE_ROUTES` is accepted too)."""
 
     AUTO = "auto"  #: matrix tree for small networks (<= 4 states), else linear
     LINEAR = "linear"  #: batched linear solve
     MATRIX_TREE = "matrix_tree"  #: closed form (Kirchhoff); small networks only
 
     @classmethod
-    def parse(cls, value: "Method | str") -> "Method":
-        """Convert ``value`` to a :class:`Method`, with a clear error."""
-        try:
-            return cls(value)
-        except ValueError:
-            allowed = [m.value for m in cls]
-            raise ValueError(f"method must be one of {allowed}, got {value!r}") from None
+    def parse(cls, value: "Method | str") -> str:
+        """The route name of ``value`` (``"auto"`` or a registered route), with a clear error."""
+        name = value.value if isinstance(value, Method) else value
+        if name == "auto" or name in STEADY_STATE_ROUTES:
+            return str(name)
+        allowed = ["auto", *sorted(STEADY_STATE_ROUTES)]
+        raise ValueError(f"method must be one of {allowed}, got {value!r}")
 
 
-def _graph_key(system: System) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
-    """The transition-graph structure of a system: ``(n_states, initial states, final states)``."""
-    return (system.n_states, tuple(int(i) for i in system.channel_initial),
-            tuple(int(j) for j in system.channel_final))
+#: route name -> function ``(network, rates) -> (*shape, n_states)`` populations (NaN rows where it fails)
+STEADY_STATE_ROUTES: dict[str, Callable[[Network, Rates], "Array"]] = {}
+
+
+def register_route(name: str) -> Callable[[Callable[[Network, Rates], "Array"]], Callable[[Network, Rates], "Array"]]:
+    """Register a steady-state route under ``name`` (usable as ``qd.solve(..., method=name)``)."""
+    def deco(func: Callable[[Network, Rates], Array]) -> Callable[[Network, Rates], Array]:
+        STEADY_STATE_ROUTES[name] = func
+        return func
+    return deco
+
+
+def _graph_key(net: Network) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+    """The transition-graph structure: ``(n_states, initial states, final states)``."""
+    return (net.n_states, net.initial, net.final)
 
 
 def _undirected(key: tuple[int, tuple[int, ...], tuple[int, ...]]) -> tuple[tuple[int, int], ...]:
@@ -76,22 +96,10 @@ def spanning_trees(n: int, edges: tuple[tuple[int, int], ...], max_trees: int = 
     ValueError
         If the graph has more than ``max_trees`` spanning trees.
     """
-    def find(parent: list[int], a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
     trees = []
     for combo in itertools.combinations(range(len(edges)), n - 1):
-        parent = list(range(n))
-        ok = True
-        for e in combo:
-            a, b = find(parent, edges[e][0]), find(parent, edges[e][1])
-            if a == b:
-                ok = False
-                break
-            parent[a] = b
+        forest = DisjointSet(range(n))
+        ok = all(forest.merge(*edges[e]) for e in combo)  # False at the first edge closing a loop
         if ok:
             trees.append(combo)
             if len(trees) > max_trees:
@@ -125,16 +133,18 @@ def _rooted_tree_terms(n: int, edges: tuple[tuple[int, int], ...]) -> tuple[NDAr
     return tuple(out)
 
 
-_NOT_UNIQUE = ("the steady state is not unique ({route}): the transition graph is disconnected "
-               "at some parameter point (a lead coupling or all rates of a transition are zero)")
+#: why a point has no steady state
+NOT_UNIQUE = ("the steady state is not unique: the transition graph is disconnected "
+              "(a lead coupling, or all rates of a transition, are zero)")
 
 
-def _normalise(weights: Array, route: str) -> Array:
+def _normalise(weights: Array) -> Array:
+    """Normalise weights over the last axis; NaN rows where they cannot be (no unique steady state)."""
     Z = sum_last(weights, keepdims=True)
     bad = ~(Z > 0) | ~np.isfinite(Z)
-    if np.any(bad):
-        raise ValueError(_NOT_UNIQUE.format(route=route))
-    P = weights / Z
+    with np.errstate(all="ignore"):
+        P = weights / Z
+    P = np.where(bad, np.nan, P)
     P.setflags(write=False)
     return P
 
@@ -237,7 +247,8 @@ def _tree_weights(R: Array, terms: tuple[NDArray[np.intp], ...], w: Array) -> No
             acc += prod
 
 
-def steady_state_matrix_tree(system: System, k: Rates) -> Array:
+@register_route("matrix_tree")
+def steady_state_matrix_tree(net: Network, k: Rates) -> Array:
     """Closed-form steady state by the matrix-tree theorem, shape ``(*shape, n_states)``.
 
     ``P_i`` is the sum over spanning trees directed towards ``i`` of the
@@ -248,20 +259,20 @@ def steady_state_matrix_tree(system: System, k: Rates) -> Array:
 
     Parameters
     ----------
-    system
-        The finalized system (gives the graph structure).
+    net
+        The network structure (gives the graph).
     k
         Channel rates [rate unit].
     """
-    n = system.n_states
-    shape = system.shape
+    n = net.n_states
+    shape = k.shape
     if n == 1:
-        return _normalise(np.ones(shape + (1,)), "matrix tree")
+        return _normalise(np.ones(shape + (1,)))
     if n > 8:
         raise ValueError(f"method='matrix_tree' supports at most 3 dots (8 states), got {n} states; "
                          "use method='linear'")
-    graph = _graph(_graph_key(system))
-    plus, minus = _flat_channels(system, k.plus), _flat_channels(system, k.minus)
+    graph = _graph(_graph_key(net))
+    plus, minus = _flat_channels(k, k.plus), _flat_channels(k, k.minus)
     N = plus.shape[0]
     out = np.empty((n, N))  # state-major: every row is contiguous
     fragile = []
@@ -282,14 +293,15 @@ def steady_state_matrix_tree(system: System, k: Rates) -> Array:
             w /= w.sum(axis=0)
     if fragile:
         idx = np.concatenate(fragile)
-        LQ = log_rate_matrix(system, k, idx)
+        LQ = log_rate_matrix(net, k, idx)
         out[:, idx] = _log_matrix_tree(LQ, graph.directed, graph.terms).T
     P: Array = np.moveaxis(out.reshape((n,) + shape), 0, -1)
     P.setflags(write=False)
     return P
 
 
-def steady_state_linear(system: System, k: Rates, W: Array | None = None) -> Array:
+@register_route("linear")
+def steady_state_linear(net: Network, k: Rates, W: Array | None = None) -> Array:
     """Steady state by batched Gaussian elimination, shape ``(*shape, n_states)``.
 
     Solves ``W P = 0``, ``sum_i P_i = 1`` by the Grassmann-Taksar-Heyman (GTH)
@@ -303,19 +315,19 @@ def steady_state_linear(system: System, k: Rates, W: Array | None = None) -> Arr
 
     Parameters
     ----------
-    system
-        The finalized system.
+    net
+        The network structure.
     k
         Channel rates [rate unit].
     W
         Rate matrix ``(*shape, n, n)`` [rate unit] (``W[j, i]`` = rate ``i -> j``);
         built from ``k`` if not given.
     """
-    n = system.n_states
-    shape = system.shape
+    n = net.n_states
+    shape = k.shape
     if n == 1:
-        return _normalise(np.ones(shape + (1,)), "linear solve")
-    W = rate_matrix(system, k) if W is None else np.broadcast_to(W, shape + (n, n))
+        return _normalise(np.ones(shape + (1,)))
+    W = rate_matrix(net, k) if W is None else np.broadcast_to(W, shape + (n, n))
     Q = np.swapaxes(W, -1, -2).reshape(-1, n, n).copy()  # Q[i, j] = rate i -> j
     Q[:, np.arange(n), np.arange(n)] = 0.0
     pivot = np.empty((Q.shape[0], n))
@@ -329,14 +341,14 @@ def steady_state_linear(system: System, k: Rates, W: Array | None = None) -> Arr
         for m in range(1, n):
             P[:, m] = np.einsum("...i,...i->...", P[:, :m], Q[:, :m, m]) / pivot[:, m]
     # fragile points: a rate near underflow relative to the largest, or a failed elimination
-    g, plus, minus = (_flat_channels(system, a) for a in (system.channel_coupling, k.plus, k.minus))
+    g, plus, minus = (_flat_channels(k, a) for a in (k.coupling, k.plus, k.minus))
     kmax = np.max(np.maximum(plus, minus), axis=-1, keepdims=True)
     fragile = np.any((g > 0) & ~(np.minimum(plus, minus) >= _TINY_RATE * kmax), axis=-1)
     fragile |= ~np.all(np.isfinite(P), axis=-1)
     if np.any(fragile):
         idx = np.flatnonzero(fragile)
-        P[idx] = _log_gth(log_rate_matrix(system, k, idx))
-    return _normalise(P.reshape(shape + (n,)), "linear solve")
+        P[idx] = _log_gth(log_rate_matrix(net, k, idx))
+    return _normalise(P.reshape(shape + (n,)))
 
 
 # ------------------------------------------------------------------ log space
@@ -346,13 +358,13 @@ _TINY = 1e-290
 _TINY_RATE = 1e-140
 
 
-def _flat_channels(system: System, a: Array) -> Array:
+def _flat_channels(k: Rates, a: Array) -> Array:
     """A channel array as ``(n_points, n_channels)`` (a view where possible)."""
-    n_ch = system.n_channels
-    return np.broadcast_to(a, system.shape + (n_ch,)).reshape(-1, n_ch)
+    n_ch = k.plus.shape[-1]
+    return np.broadcast_to(a, k.shape + (n_ch,)).reshape(-1, n_ch)
 
 
-def log_rate_matrix(system: System, k: Rates, points: NDArray[np.intp]) -> Array:
+def log_rate_matrix(net: Network, k: Rates, points: NDArray[np.intp]) -> Array:
     """``(len(points), n, n)`` logarithms of the rates ``i -> j`` at the flat batch ``points``.
 
     Computed from ``ln Gamma`` and ``(w - mu)/T`` directly:
@@ -360,25 +372,25 @@ def log_rate_matrix(system: System, k: Rates, points: NDArray[np.intp]) -> Array
     ``x = (w - mu)/T``, so they are exact where the rates themselves underflow;
     ``-inf`` where there is no transition.
     """
-    n = system.n_states
-    x = -_flat_channels(system, k.log_ratio)[points]
+    n = net.n_states
+    x = -_flat_channels(k, k.log_ratio)[points]
     with np.errstate(divide="ignore"):
-        log_gamma = np.log(_flat_channels(system, system.channel_coupling)[points])
+        log_gamma = np.log(_flat_channels(k, k.coupling)[points])
     log_plus = log_gamma - np.logaddexp(0.0, x)
     log_minus = log_gamma - np.logaddexp(0.0, -x)
     LQ = np.full((len(points), n, n), -np.inf)
-    for c, (i, j) in enumerate(zip(system.channel_initial, system.channel_final)):
+    for c, (i, j) in enumerate(zip(net.initial, net.final)):
         LQ[:, i, j] = np.logaddexp(LQ[:, i, j], log_plus[:, c])
         LQ[:, j, i] = np.logaddexp(LQ[:, j, i], log_minus[:, c])
     return LQ
 
 
-def _log_normalise(logw: Array, route: str) -> Array:
+def _log_normalise(logw: Array) -> Array:
+    """``exp(logw)`` normalised over the last axis; NaN rows where impossible (no unique steady state)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         logZ = logsumexp(logw, axis=-1, keepdims=True)
-    if not np.all(np.isfinite(logZ)):
-        raise ValueError(_NOT_UNIQUE.format(route=route))
-    return np.exp(logw - logZ)
+        P = np.exp(logw - logZ)
+    return np.where(np.isfinite(logZ), P, np.nan)
 
 
 def _log_gth(LQ: Array) -> Array:
@@ -397,7 +409,7 @@ def _log_gth(LQ: Array) -> Array:
         for m in range(1, n):
             logP[:, m] = logsumexp(logP[:, :m] + LQ[:, :m, m], axis=-1) - pivot[:, m]
     # a pivot of -inf (no way down from a state: reducible chain) leaves NaN/inf: reported as not unique
-    return _log_normalise(logP, "linear solve")
+    return _log_normalise(logP)
 
 
 def _log_matrix_tree(LQ: Array, directed: tuple[tuple[int, int], ...],
@@ -406,25 +418,27 @@ def _log_matrix_tree(LQ: Array, directed: tuple[tuple[int, int], ...],
     LR = np.stack([LQ[:, a, b] for a, b in directed], axis=-1)  # (M, n_directed)
     with np.errstate(invalid="ignore", divide="ignore"):
         logw = np.stack([logsumexp(LR[:, idx].sum(axis=-1), axis=-1) for idx in terms], axis=-1)
-    return _log_normalise(logw, "matrix tree")
+    return _log_normalise(logw)
 
 
-def steady_state(system: System, k: Rates, *, method: Method | str = Method.AUTO,
-                 W: Array | None = None) -> Array:
-    """Steady-state populations ``(*shape, n_states)`` by the chosen :class:`Method`.
+def choose_route(net: Network) -> str:
+    """The route ``"auto"`` picks: the matrix tree when its closed form is small, else the linear solve."""
+    n = net.n_states
+    try:
+        if n > 8:
+            raise ValueError("too many states for the matrix-tree route")
+        n_terms = n * len(spanning_trees(n, _undirected(_graph_key(net)), 1000)) * (n - 1)
+    except ValueError:
+        n_terms = _MATRIX_TREE_MAX_TERMS + 1
+    return "matrix_tree" if n_terms <= _MATRIX_TREE_MAX_TERMS else "linear"
 
-    ``W`` (the rate matrix, built from ``k`` if not given) is used by the linear route only.
+
+def steady_state(net: Network, k: Rates, *, method: Method | str = Method.AUTO) -> tuple[Array, str]:
+    """Steady-state populations ``(*shape, n_states)`` and the name of the route that computed them.
+
+    Points without a unique steady state are NaN rows (see the module docstring).
     """
-    m = Method.parse(method)
-    if m is Method.AUTO:
-        n = system.n_states
-        try:
-            if n > 8:
-                raise ValueError("too many states for the matrix-tree route")
-            n_terms = n * len(spanning_trees(n, _undirected(_graph_key(system)), 1000)) * (n - 1)
-        except ValueError:
-            n_terms = _MATRIX_TREE_MAX_TERMS + 1
-        m = Method.MATRIX_TREE if n_terms <= _MATRIX_TREE_MAX_TERMS else Method.LINEAR
-    if m is Method.MATRIX_TREE:
-        return steady_state_matrix_tree(system, k)
-    return steady_state_linear(system, k, W)
+    name = Method.parse(method)
+    if name == "auto":
+        name = choose_route(net)
+    return STEADY_STATE_ROUTES[name](net, k), name

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import qdthermo as qd
-from qdthermo.solve.rates import rates
+from qdthermo.kinetics.rates import rates
 
 T_GRID = np.array([1e-12, 1e-9, 1e-6, 1e-3, 1.0, 1e3, 1e6])
 X_GRID = np.array([-1e6, -1e3, -1.0, -1e-9, 0.0, 1e-9, 1.0, 1e3, 1e6])  # w - mu

@@ -1,4 +1,4 @@
-"""Time evolution: rate (Pauli) equation and full Lindblad density matrix.
+"""Time evolution into frozen results: rate (Pauli) equation and full Lindblad density matrix.
 
 * :func:`evolve` - populations ``P(t) = expm(W t) P(0)``, exact (matrix
   exponential, batched over all parameter points; the loop runs over the
@@ -13,23 +13,23 @@ Times are in the inverse rate unit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import expm
 
 from qdthermo._validate import as_real_array, check_nonnegative
+from qdthermo.kinetics.evolve import propagate
+from qdthermo.kinetics.generator import PauliGenerator
+from qdthermo.kinetics.lindblad import liouvillian
+from qdthermo.kinetics.network import network
+from qdthermo.kinetics.rates import Rates, rates
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
-from qdthermo.solve.master import rate_matrix
-from qdthermo.solve.rates import Rates, rates
-from qdthermo.solve.result import _ro, per_lead
 from qdthermo.thermo import entropy as _entropy
-from qdthermo.thermo.currents import channel_flux, lead_currents
+from qdthermo.thermo.transport import Transport, _ro
 
 __all__ = ["Trajectory", "LindbladTrajectory", "evolve", "evolve_lindblad", "initial_populations"]
 
@@ -72,13 +72,16 @@ def _times(times: ArrayLike) -> Array:
 
 
 @dataclass(frozen=True, eq=False)
-class Trajectory:
-    """Populations and currents along a time evolution (read-only).
+class Trajectory(Transport):
+    """Populations, currents and entropy along a time evolution (read-only).
+
+    The currents and entropies are those of :class:`~qdthermo.thermo.transport.Transport`
+    (the same code as the steady state's), with a time axis before the last axis.
 
     Attributes
     ----------
-    device, system, rates
-        As in :class:`~qdthermo.solve.result.SteadyState`.
+    device, system, generator
+        As in :class:`~qdthermo.thermo.result.SteadyState`.
     times
         ``(n_times,)`` [1/rate].
     populations
@@ -87,56 +90,31 @@ class Trajectory:
 
     device: Device
     system: System
-    rates: Rates
-    rate_matrix: Array
+    generator: PauliGenerator
     times: Array
     populations: Array
 
     @property
-    def state_labels(self) -> tuple[str, ...]:
-        """Occupation labels of the states."""
-        return self.system.state_labels
+    def rates(self) -> Rates:
+        """Channel rates [rate unit]."""
+        return self.generator.rates
 
     @property
-    def lead_names(self) -> tuple[str, ...]:
-        """Lead names."""
-        return self.system.lead_names
+    def rate_matrix(self) -> Array:
+        """``(*shape, n, n)`` Pauli rate matrix [rate unit]."""
+        return self.generator.matrix
 
     @cached_property
-    def _k(self) -> Rates:
-        # rates with a time axis inserted before the channel axis
-        return Rates(self.rates.plus[..., None, :], self.rates.minus[..., None, :],
-                     self.rates.log_ratio[..., None, :])
+    def valid(self) -> NDArray[np.bool_]:  # type: ignore[override]
+        """``(*shape, n_times)``: every time of an evolution is valid."""
+        return np.ones(self.populations.shape[:-1], dtype=bool)
+
+    def _view(self, a: Array) -> Array:
+        return a[..., None, :]
 
     @cached_property
-    def channel_flux(self) -> Array:
-        """``(*shape, n_times, n_channels)`` net channel fluxes [rate]."""
-        return _ro(channel_flux(self.system, self._k, self.populations))
-
-    @cached_property
-    def _currents(self) -> tuple[Array, Array, Array]:
-        sysT = _TimeView(self.system)
-        return tuple(_ro(a) for a in lead_currents(sysT, self.channel_flux))  # type: ignore[arg-type,return-value]
-
-    @cached_property
-    def particle_current(self) -> Mapping[str, Array]:
-        """Per-lead particle current ``(*shape, n_times)`` [rate], lead -> system positive."""
-        return per_lead(self.lead_names, self._currents[0])
-
-    @cached_property
-    def energy_current(self) -> Mapping[str, Array]:
-        """Per-lead energy current ``(*shape, n_times)`` [energy x rate]."""
-        return per_lead(self.lead_names, self._currents[1])
-
-    @cached_property
-    def heat_current(self) -> Mapping[str, Array]:
-        """Per-lead heat current ``(*shape, n_times)`` [energy x rate]."""
-        return per_lead(self.lead_names, self._currents[2])
-
-    @cached_property
-    def entropy(self) -> Array:
-        """System entropy ``S(t) = -sum_i P_i ln P_i`` [k_B], ``(*shape, n_times)``."""
-        return _ro(_entropy.system_entropy(self.populations))
+    def _rates_view(self) -> Rates:  # type: ignore[override]
+        return self.rates.with_time_axis()
 
     @cached_property
     def entropy_rate(self) -> Array:
@@ -145,44 +123,6 @@ class Trajectory:
         +inf where probability flows into an exactly empty state (t = 0 from a pure state).
         """
         return _ro(_entropy.entropy_rate(self.rate_matrix[..., None, :, :], self.populations))
-
-    @cached_property
-    def entropy_production(self) -> Array:
-        """Schnakenberg entropy production ``Sigma_dot(t) >= 0`` [k_B x rate], ``(*shape, n_times)``."""
-        return _ro(_entropy.entropy_production(self.system, self._k, self.populations))
-
-    @cached_property
-    def entropy_flow(self) -> Array:
-        """Entropy flow ``sum_nu J_Q^nu(t)/T_nu`` [k_B x rate], ``(*shape, n_times)``.
-
-        ``dS/dt = entropy_production + entropy_flow`` at every time.
-        """
-        return _ro(_entropy.entropy_flow(self._currents[2], self.system.lead_temperature[..., None, :]))
-
-
-class _TimeView:
-    """A system whose parameter arrays gain a time axis before their last axis."""
-
-    def __init__(self, system: System) -> None:
-        self._s = system
-        self.lead_incidence = system.lead_incidence
-        self.channel_energy = system.channel_energy[..., None, :]
-        self.lead_chemical_potential = system.lead_chemical_potential[..., None, :]
-        self.channel_temperature = system.channel_temperature[..., None, :]
-        self.lead_temperature = system.lead_temperature[..., None, :]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._s, name)
-
-
-def _propagate(generator: NDArray[Any], times: Array, x0: NDArray[Any]) -> NDArray[Any]:
-    """``expm(G t) x0`` for every t: ``(*shape, n_times, m)``."""
-    batch = generator.shape[:-2]
-    x0 = np.broadcast_to(x0, batch + x0.shape[-1:])
-    out = np.empty(batch + (len(times), x0.shape[-1]), dtype=np.result_type(generator, x0))
-    for k, t in enumerate(times):
-        out[..., k, :] = np.einsum("...ij,...j->...i", expm(generator * t), x0)
-    return out
 
 
 def evolve(device: Device, times: ArrayLike, *, initial: Any = None) -> Trajectory:
@@ -206,38 +146,11 @@ def evolve(device: Device, times: ArrayLike, *, initial: Any = None) -> Trajecto
     """
     system = device.finalized()
     t = _times(times)
-    k = rates(system)
-    W = rate_matrix(system, k)
+    generator = PauliGenerator(network(system), rates(system))
     P0 = initial_populations(system, initial)
-    P = np.clip(_propagate(W, t, P0).real, 0.0, None)
+    P = np.clip(generator.evolve(t, P0).real, 0.0, None)
     P /= P.sum(axis=-1, keepdims=True)
-    return Trajectory(device=device, system=system, rates=k, rate_matrix=_ro(W), times=_ro(t),
-                      populations=_ro(P))
-
-
-def liouvillian(system: System, k: Rates) -> NDArray[np.complex128]:
-    """Lindblad superoperator ``(*shape, n^2, n^2)`` acting on row-major ``vec(rho)``.
-
-    ``d rho/dt = -i[H, rho] + sum_c k_c (L_c rho L_c^+ - {L_c^+ L_c, rho}/2)``
-    with ``L_c = |j><i|`` for every excitation (rate ``k^+``) and
-    de-excitation (rate ``k^-``) channel; H = diag(E).
-    """
-    n = system.n_states
-    E = system.energies
-    # Hamiltonian part: d rho_ab/dt = -i (E_a - E_b) rho_ab
-    diag = (-1j * (E[..., :, None] - E[..., None, :])).reshape(E.shape[:-1] + (n * n,))
-    L = diag[..., :, None] * np.eye(n * n)
-    ones = np.ones(E.shape[:-1])
-    for c in range(system.n_channels):
-        i, j = int(system.channel_initial[c]), int(system.channel_final[c])
-        for src, dst, rate in ((i, j, k.plus[..., c]), (j, i, k.minus[..., c])):
-            # L rho L^+ : rho_src,src -> dst,dst
-            L[..., dst * n + dst, src * n + src] += rate
-            # -1/2 {|src><src|, rho}: rho_ab decays if a == src or b == src
-            for b in range(n):
-                L[..., src * n + b, src * n + b] -= 0.5 * rate * ones
-                L[..., b * n + src, b * n + src] -= 0.5 * rate * ones
-    return L  # type: ignore[return-value]
+    return Trajectory(device=device, system=system, generator=generator, times=_ro(t), populations=_ro(P))
 
 
 @dataclass(frozen=True, eq=False)
@@ -293,8 +206,8 @@ def evolve_lindblad(device: Device, times: ArrayLike, *, initial: Any = None) ->
     t = _times(times)
     k = rates(system)
     rho0 = _initial_density_matrix(system, initial)
-    Lv = liouvillian(system, k)
-    vec = _propagate(Lv, t, rho0.reshape(rho0.shape[:-2] + (n * n,)).astype(np.complex128))
+    Lv = liouvillian(network(system), system.energies, k)
+    vec = propagate(Lv, t, rho0.reshape(rho0.shape[:-2] + (n * n,)).astype(np.complex128))
     rho = vec.reshape(vec.shape[:-1] + (n, n))
     return LindbladTrajectory(device=device, system=system, times=_ro(t), density_matrix=_ro(rho))  # type: ignore[arg-type]
 

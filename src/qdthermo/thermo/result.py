@@ -16,15 +16,20 @@ Public contract (names are stable):
 ``channel_flux``
     ``(*shape, n_channels)`` net flux ``k^+ P_i - k^- P_j`` of each channel,
     labelled by ``channel_labels`` ("lead:i->j").
+``valid``
+    ``(*shape)`` bool: False at points without a unique steady state, where
+    every observable is NaN (regime codes :data:`~qdthermo.thermo.regimes.INVALID_REGIME` = -1).
+``observable(name)``
+    Any registered observable (:mod:`qdthermo.thermo.registry`).
 ``to_xarray()``
-    An :class:`xarray.Dataset` of every observable, with ``units`` and
-    ``long_name`` attributes.
+    An :class:`xarray.Dataset` of every registered observable and ``valid``,
+    with ``units`` and ``long_name`` attributes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -33,16 +38,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo._reduce import max_last, min_last, sum_last
+from qdthermo.kinetics.generator import PauliGenerator
+from qdthermo.kinetics.rates import Rates
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
-from qdthermo.solve.master import rate_matrix
-from qdthermo.solve.rates import Rates
-from qdthermo.thermo import entropy as _entropy
-from qdthermo.thermo.currents import channel_flux, lead_currents
 from qdthermo.thermo.cycles import Cycles, cycle_basis, cycles
 from qdthermo.thermo.forces import ForceBasis, conjugate_fluxes, force_basis, gradients, macroscopic_forces
 from qdthermo.thermo.performance import Performance, performance
-from qdthermo.thermo.regimes import Regime, Tolerance, classify
+from qdthermo.thermo.regimes import Tolerance, classify
+from qdthermo.thermo.registry import OBSERVABLES
+from qdthermo.thermo.transport import Transport, _ro, per_lead
 from qdthermo.units import QUANTITIES, attrs
 
 if TYPE_CHECKING:
@@ -53,19 +58,6 @@ __all__ = ["SteadyState", "per_lead"]
 Array = NDArray[np.float64]
 
 
-def _ro(a: NDArray[Any]) -> NDArray[Any]:
-    a = np.asarray(a)
-    if a.flags.writeable:
-        a = a.copy() if not a.flags.owndata else a
-        a.setflags(write=False)
-    return a
-
-
-def per_lead(names: Sequence[str], values: NDArray[Any]) -> Mapping[str, NDArray[Any]]:
-    """Read-only mapping lead name -> ``values[..., k]``."""
-    return MappingProxyType({n: _ro(np.array(values[..., k])) for k, n in enumerate(names)})
-
-
 def _labelled(name: str, value: Any, dims: tuple[str, ...]) -> Any:
     """A coordinate for ``to_xarray``: bare 1-D values of a batch dimension get units and long name."""
     if name in dims and name in QUANTITIES and isinstance(value, (np.ndarray, list, tuple, range)):
@@ -74,7 +66,7 @@ def _labelled(name: str, value: Any, dims: tuple[str, ...]) -> Any:
 
 
 @dataclass(frozen=True, eq=False)
-class SteadyState:
+class SteadyState(Transport):
     """Solved steady state of a device (read-only; see the module docstring).
 
     Attributes
@@ -83,116 +75,54 @@ class SteadyState:
         The description that was solved.
     system
         Its many-body states and channels.
-    rates
-        Channel rates :class:`~qdthermo.solve.rates.Rates` [rate unit].
+    generator
+        The Pauli generator (network structure and rates).
     populations
-        ``(*shape, n_states)`` steady-state probabilities.
+        ``(*shape, n_states)`` steady-state probabilities (NaN where not ``valid``).
+    valid
+        ``(*shape)`` bool: the point has a unique steady state.
+    route
+        The steady-state route that computed the populations.
     """
 
     device: Device
     system: System
-    rates: Rates
+    generator: PauliGenerator
     populations: Array
+    valid: NDArray[np.bool_]
+    route: str = "linear"
 
-    @cached_property
+    @property
+    def rates(self) -> Rates:
+        """Channel rates :class:`~qdthermo.kinetics.rates.Rates` [rate unit]."""
+        return self.generator.rates
+
+    @property
     def rate_matrix(self) -> Array:
         """``(*shape, n, n)`` Pauli rate matrix W [rate unit] (built on first access)."""
-        return _ro(rate_matrix(self.system, self.rates))
+        return self.generator.matrix
+
+    def observable(self, name: str) -> NDArray[Any] | Mapping[str, NDArray[Any]]:
+        """The registered observable ``name`` (see :mod:`qdthermo.thermo.registry`), masked where not valid."""
+        if name not in OBSERVABLES:
+            raise ValueError(f"unknown observable {name!r}; registered: {sorted(OBSERVABLES)}")
+        cache = self.__dict__.setdefault("_observable_cache", {})
+        if name not in cache:
+            obs = OBSERVABLES[name]
+            if not obs.applies(self):
+                raise ValueError(f"observable {name!r} does not apply to device {self.system.name!r}")
+            value = obs.function(self)
+            if isinstance(value, Mapping):
+                cache[name] = MappingProxyType({k: self._masked(v, len(obs.dims)) for k, v in value.items()})
+            else:
+                cache[name] = self._masked(value, len(obs.dims))
+        return cache[name]  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------------- basics
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Batch shape."""
-        return self.system.shape
-
-    @property
-    def state_labels(self) -> tuple[str, ...]:
-        """Occupation labels of the states, e.g. ``("00", "10", "01", "11")``."""
-        return self.system.state_labels
-
-    @property
-    def lead_names(self) -> tuple[str, ...]:
-        """Lead names, in device order."""
-        return self.system.lead_names
-
-    @property
-    def channel_labels(self) -> tuple[str, ...]:
-        """Channel labels ``"lead:i->j"``."""
-        return self.system.channel_labels
-
-    # --------------------------------------------------------------- currents
-    @cached_property
-    def channel_flux(self) -> Array:
-        """``(*shape, n_channels)`` net channel fluxes ``k^+ P_i - k^- P_j`` [rate]."""
-        return _ro(channel_flux(self.system, self.rates, self.populations))
-
-    @cached_property
-    def _currents(self) -> tuple[Array, Array, Array]:
-        return tuple(_ro(a) for a in lead_currents(self.system, self.channel_flux))  # type: ignore[return-value]
-
-    @property
-    def particle_current_array(self) -> Array:
-        """``(*shape, n_leads)`` particle currents [rate], lead -> system positive."""
-        return self._currents[0]
-
-    @property
-    def energy_current_array(self) -> Array:
-        """``(*shape, n_leads)`` energy currents [energy x rate], lead -> system positive."""
-        return self._currents[1]
-
-    @property
-    def heat_current_array(self) -> Array:
-        """``(*shape, n_leads)`` heat currents J_E - mu J_N [energy x rate], lead -> system positive."""
-        return self._currents[2]
-
-    @cached_property
-    def particle_current(self) -> Mapping[str, Array]:
-        """Particle current of each lead [rate], positive from the lead into the system."""
-        return per_lead(self.lead_names, self.particle_current_array)
-
-    @cached_property
-    def energy_current(self) -> Mapping[str, Array]:
-        """Energy current of each lead [energy x rate], positive from the lead into the system."""
-        return per_lead(self.lead_names, self.energy_current_array)
-
-    @cached_property
-    def heat_current(self) -> Mapping[str, Array]:
-        """Heat current ``J_E - mu J_N`` of each lead [energy x rate], lead -> system positive."""
-        return per_lead(self.lead_names, self.heat_current_array)
-
-    # -------------------------------------------------------- thermodynamics
-    @cached_property
-    def entropy_production(self) -> Array:
-        """``(*shape)`` Schnakenberg (microscopic) entropy production rate [k_B x rate], >= 0."""
-        return _ro(_entropy.entropy_production(self.system, self.rates, self.populations))
-
-    @cached_property
-    def entropy_flow(self) -> Array:
-        """``(*shape)`` entropy flow from the reservoirs ``sum_nu J_Q^nu/T_nu`` [k_B x rate]."""
-        return _ro(_entropy.entropy_flow(self.heat_current_array, self.system.lead_temperature))
-
-    @cached_property
-    def entropy_flow_by_lead(self) -> Mapping[str, Array]:
-        """Entropy flow from each reservoir ``J_Q^nu / T_nu`` [k_B x rate]."""
-        return per_lead(self.lead_names, self.heat_current_array / self.system.lead_temperature)
-
-    @property
-    def entropy_production_macro(self) -> Array:
-        """``(*shape)`` macroscopic entropy production ``-sum_nu J_Q^nu/T_nu`` [k_B x rate].
-
-        Equals :attr:`entropy_production` at steady state and ``sum_k F_k J_k``.
-        """
-        return _ro(-self.entropy_flow)
-
-    @property
-    def entropy(self) -> Array:
-        """``(*shape)`` system entropy ``-sum_i P_i ln P_i`` [k_B]."""
-        return _ro(_entropy.system_entropy(self.populations))
-
     @cached_property
     def force_basis(self) -> ForceBasis:
         """The force-flux basis (reference lead: ``device.reference_lead``)."""
-        return force_basis(self.device)
+        return force_basis(self.system)
 
     @cached_property
     def force_array(self) -> Array:
@@ -203,7 +133,8 @@ class SteadyState:
     @cached_property
     def flux_array(self) -> Array:
         """``(*shape, n_forces)`` fluxes conjugate to :attr:`force_array`."""
-        return _ro(conjugate_fluxes(self.force_basis, self.particle_current_array, self.energy_current_array))
+        return self._masked(conjugate_fluxes(self.force_basis, self.particle_current_array,
+                                             self.energy_current_array), 1)
 
     @cached_property
     def forces(self) -> Mapping[str, Array]:
@@ -223,18 +154,18 @@ class SteadyState:
     def cycles(self) -> Cycles:
         """Schnakenberg fundamental cycles: fluxes, affinities, cycle -> force map."""
         cb = cycle_basis(self.system, self.force_basis)
-        return cycles(self.system, self.rates, self.channel_flux, self.force_basis, cb)
+        return cycles(self.system, self.rates, self._flux, self.force_basis, cb)
 
     @cached_property
     def microscopic_forces(self) -> Mapping[str, Array]:
         """Forces recovered from the rates via the cycle affinities (NaN where not determined)."""
-        return per_lead(self.force_basis.force_names, self.cycles.microscopic_forces)
+        return per_lead(self.force_basis.force_names, self._masked(self.cycles.microscopic_forces, 1))
 
     def _pair(self) -> tuple[int, int]:
-        pair = self.device.parallel_pair
+        pair = self.system.parallel_pair
         if pair is None:
             raise ValueError(
-                f"device {self.device.name!r} declares no parallel force pair (Device.parallel_pair); "
+                f"device {self.system.name!r} declares no parallel force pair (Device.parallel_pair); "
                 f"forces are {list(self.force_basis.force_names)}"
             )
         return self.force_basis.index(pair[0]), self.force_basis.index(pair[1])
@@ -281,9 +212,10 @@ class SteadyState:
             self.force_basis, s.lead_temperature, s.lead_chemical_potential)
         f_zero, j_zero = self._zero_masks(values, tol, gradient=(by == "gradients"))
         out: dict[str, NDArray[np.int8]] = {}
+        flux = np.nan_to_num(self.flux_array)  # failed points (NaN) are masked below
         for i, j in ((a, b), (b, a)):
-            out[self.force_basis.flux_names[i]] = _ro(classify(
-                self.flux_array[..., i], values[..., i], values[..., j],
+            out[self.force_basis.flux_names[i]] = self._masked(classify(
+                flux[..., i], values[..., i], values[..., j],
                 J_zero=j_zero[..., i], F_i_zero=f_zero[..., i], F_j_zero=f_zero[..., j]))
         return MappingProxyType(out)
 
@@ -305,13 +237,16 @@ class SteadyState:
     def performance(self) -> Performance:
         """Engine/refrigerator figures of merit (:mod:`qdthermo.thermo.performance`)."""
         s = self.system
-        return performance(self.particle_current_array, self.heat_current_array,
+        perf = performance(np.nan_to_num(self.particle_current_array), np.nan_to_num(self.heat_current_array),
                            s.lead_temperature, s.lead_chemical_potential, atol=self._current_noise)
+        if self._all_valid:
+            return perf
+        return Performance(**{f.name: self._masked(getattr(perf, f.name)) for f in fields(Performance)})
 
     @cached_property
     def _current_noise(self) -> Array:
         """Round-off floor of energy-like currents: 1e-12 x one-way fluxes x (|w| + |mu|)."""
-        s, k, P = self.system, self.rates, self.populations
+        s, k, P = self.system, self.rates, self._P
         Pi, Pj = s.on_channels(P)
         one_way = k.plus * Pi
         one_way += k.minus * Pj
@@ -319,45 +254,26 @@ class SteadyState:
         return 1e-12 * sum_last(one_way * energy)
 
     # ----------------------------------------------------------------- export
-    def _observables(self) -> dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]]:
-        """name -> (trailing dims, array, attrs) for :meth:`to_xarray`.
-
-        Further observables (thermodynamics) extend this table.
-        """
-        obs: dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]] = {
-            "populations": (("state",), self.populations, attrs("populations")),
-            "energy": (("state",), self.system.energies, attrs("energy")),
-            "channel_flux": (("channel",), self.channel_flux, attrs("channel_flux")),
-            "particle_current": (("lead",), self.particle_current_array, attrs("particle_current")),
-            "energy_current": (("lead",), self.energy_current_array, attrs("energy_current")),
-            "heat_current": (("lead",), self.heat_current_array, attrs("heat_current")),
-            "entropy_production": ((), self.entropy_production, attrs("entropy_production")),
-            "entropy_flow": ((), self.entropy_flow, attrs("entropy_flow")),
-            "forces": (("force",), self.force_array, {
-                "units": "1/energy (energy forces), 1 (particle forces)",
-                "long_name": "thermodynamic force"}),
-            "fluxes": (("flux",), self.flux_array, {
-                "units": "energy*rate (energy fluxes), rate (particle fluxes)",
-                "long_name": "flux conjugate to the force"}),
-        }
-        if self.device.parallel_pair is not None:
-            codes = ", ".join(f"{r.value}={r.name}" for r in Regime)
-            for name, value in self.regime.items():
-                obs[f"regime_{name}"] = ((), value, {
-                    "units": "1", "long_name": f"response regime of {name}",
-                    "flag_values": [r.value for r in Regime], "flag_meanings": " ".join(r.name for r in Regime),
-                    "description": codes})
-        perf = self.performance
-        for name in ("power", "efficiency", "carnot_efficiency", "cooling_power", "cop", "carnot_cop"):
-            obs[name] = ((), getattr(perf, name), attrs(name))
-        return obs
+    def _exported(self) -> dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]]:
+        """name -> (trailing dims, array, attrs) of every registered observable that applies."""
+        out: dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]] = {}
+        for name, obs in OBSERVABLES.items():
+            if not obs.applies(self):
+                continue
+            value = self.observable(name)
+            if isinstance(value, Mapping):
+                for key, v in value.items():
+                    out[f"{name}_{key}"] = (obs.dims, v, {**obs.attrs, "long_name": f"{obs.long_name} {key}"})
+            else:
+                out[name] = (obs.dims, value, obs.attrs)
+        return out
 
     def to_xarray(
         self,
         dims: Sequence[str] | None = None,
         coords: Mapping[str, Any] | None = None,
     ) -> "xr.Dataset":
-        """Every observable as a labelled :class:`xarray.Dataset`.
+        """Every registered observable, and ``valid``, as a labelled :class:`xarray.Dataset`.
 
         Parameters
         ----------
@@ -373,7 +289,7 @@ class SteadyState:
         -------
         xarray.Dataset
             Variables carry ``units`` and ``long_name`` attributes; the
-            ``state``, ``lead`` and ``channel`` dimensions are labelled.
+            ``state``, ``lead``, ``channel``, ``force`` and ``flux`` dimensions are labelled.
         """
         import xarray as xr
 
@@ -384,10 +300,12 @@ class SteadyState:
         if len(dims) != len(shape):
             raise ValueError(f"dims must name the {len(shape)} batch dimension(s) of shape {shape}, got {dims}")
         data_vars = {}
-        for name, (extra, value, at) in self._observables().items():
+        for name, (extra, value, at) in self._exported().items():
             value = np.asarray(value)
             full = shape + tuple(value.shape[value.ndim - len(extra):]) if extra else shape
             data_vars[name] = (dims + extra, np.broadcast_to(value, full), at)
+        data_vars["valid"] = (dims, np.broadcast_to(self.valid, shape), {
+            "units": "1", "long_name": "the point has a unique steady state (observables NaN where False)"})
         ds = xr.Dataset(
             data_vars,
             coords={
@@ -398,7 +316,8 @@ class SteadyState:
                 "flux": ("flux", list(self.force_basis.flux_names), {"long_name": "conjugate flux"}),
                 **{name: _labelled(name, value, dims) for name, value in (coords or {}).items()},
             },
-            attrs={"device": self.device.name, "dots": ",".join(self.system.dot_names),
+            attrs={"device": self.system.name, "dots": ",".join(self.system.dot_names),
+                   "steady_state_route": self.route,
                    "sign_convention": "currents positive from lead into system",
                    "units_convention": "k_B = hbar = e = 1"},
         )

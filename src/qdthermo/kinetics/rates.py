@@ -1,4 +1,4 @@
-"""Fermi functions and tunnelling rates (PHYSICS.md section 2).
+"""Fermi functions and tunnelling rates: the values of the Pauli generator (docs/physics.md).
 
 For a channel of lead nu with transition energy w:
 
@@ -59,11 +59,35 @@ class Rates:
         ``(*shape, n_channels)`` rate ``k^-`` of ``j -> i`` (electron leaves) [rate unit].
     log_ratio
         ``(*shape, n_channels)`` ``ln(k^+/k^-) = -(w - mu)/T`` computed directly.
+    coupling
+        ``(*shape, n_channels)`` tunnel coupling ``Gamma(w)`` [rate unit]
+        (``k^+ + k^- = Gamma``), used for the exact logarithms of the rates.
     """
 
     plus: Array
     minus: Array
     log_ratio: Array
+    coupling: Array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Batch shape."""
+        return tuple(np.broadcast_shapes(self.plus.shape, self.minus.shape)[:-1])
+
+    def with_time_axis(self) -> "Rates":
+        """The same rates with a length-1 axis before the channel axis (to broadcast against times)."""
+        return Rates(self.plus[..., None, :], self.minus[..., None, :],
+                     self.log_ratio[..., None, :], self.coupling[..., None, :])
+
+    def log_rates(self) -> tuple[Array, Array]:
+        """``(ln k^+, ln k^-)``, exact where the rates underflow; ``-inf`` where Gamma = 0.
+
+        ``ln k^+ = ln Gamma - ln(1 + e^x)``, ``ln k^- = ln Gamma - ln(1 + e^-x)``,
+        ``x = (w - mu)/T = -log_ratio``.
+        """
+        with np.errstate(divide="ignore"):
+            log_gamma = np.log(self.coupling)
+        return log_gamma - np.logaddexp(0.0, -self.log_ratio), log_gamma - np.logaddexp(0.0, self.log_ratio)
 
 
 def rates(system: System) -> Rates:
@@ -76,4 +100,4 @@ def rates(system: System) -> Rates:
     log_ratio = -x
     for a in (plus, minus, log_ratio):
         a.setflags(write=False)
-    return Rates(plus=plus, minus=minus, log_ratio=log_ratio)
+    return Rates(plus=plus, minus=minus, log_ratio=log_ratio, coupling=g)

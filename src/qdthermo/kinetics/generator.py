@@ -1,0 +1,112 @@
+"""The Pauli generator: structure (:class:`~qdthermo.kinetics.network.Network`) plus values (rates).
+
+``dP/dt = W P`` with ``W_ji`` = total rate ``i -> j`` (i != j) and
+``W_ii = -sum_j W_ji`` [rate unit]: columns sum to zero, probability is
+conserved.  :class:`PauliGenerator` is the one object every analysis asks
+for the operations it needs: the dense matrix, its action on populations,
+the steady state (any registered route), the solution of ``W x = b`` on the
+complement of the steady state (the group inverse), the tilted generator
+with counting fields and the time evolution.  Everything is batch-first:
+the rates carry any leading batch shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from qdthermo.kinetics.dense import rate_matrix
+from qdthermo.kinetics.evolve import propagate
+from qdthermo.kinetics.network import Network
+from qdthermo.kinetics.rates import Rates
+from qdthermo.kinetics.steady import steady_state
+
+__all__ = ["PauliGenerator", "Stationary"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class Stationary:
+    """A steady state and how it was obtained (read-only).
+
+    Attributes
+    ----------
+    populations
+        ``(*shape, n_states)`` probabilities; NaN rows where ``valid`` is False.
+    valid
+        ``(*shape)`` bool: the point has a unique steady state that the route computed.
+    route
+        Name of the route (see :data:`~qdthermo.kinetics.steady.STEADY_STATE_ROUTES`).
+    """
+
+    populations: Array
+    valid: NDArray[np.bool_]
+    route: str
+
+
+@dataclass(frozen=True, eq=False)
+class PauliGenerator:
+    """The generator of a Pauli master equation: network structure plus batched rates.
+
+    Attributes
+    ----------
+    network
+        The structure (states, channels, jumps).
+    rates
+        The channel rates ``k^+``, ``k^-`` [rate unit], batch shape leading.
+    """
+
+    network: Network
+    rates: Rates
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Batch shape."""
+        return self.rates.shape
+
+    @property
+    def n_states(self) -> int:
+        """Number of states."""
+        return self.network.n_states
+
+    @cached_property
+    def jump_rates(self) -> Array:
+        """``(*shape, n_jumps)`` rates of the directed jumps (``k^+`` then ``k^-``, see the network)."""
+        out = np.concatenate([self.rates.plus, self.rates.minus], axis=-1)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def matrix(self) -> Array:
+        """Dense ``(*shape, n, n)`` generator ``W`` [rate unit]."""
+        W = rate_matrix(self.network, self.rates)
+        W.setflags(write=False)
+        return W
+
+    def apply(self, P: ArrayLike) -> Array:
+        """``W P`` for populations (or any vectors) ``P`` of shape ``(..., n)``."""
+        return np.einsum("...ij,...j->...i", self.matrix, np.asarray(P, dtype=float))
+
+    def steady_state(self, *, method: str = "auto") -> Stationary:
+        """The steady state by a registered route (``"auto"`` chooses; see :mod:`~qdthermo.kinetics.steady`)."""
+        P, route = steady_state(self.network, self.rates, method=method)
+        valid = np.all(np.isfinite(P), axis=-1)
+        P.setflags(write=False)
+        valid.setflags(write=False)
+        return Stationary(P, valid, route)
+
+    def evolve(self, times: Array, P0: Array) -> Array:
+        """``expm(W t) P0`` at every time, ``(*shape, n_times, n)`` (:func:`~qdthermo.kinetics.evolve.propagate`)."""
+        return propagate(self.matrix, times, P0)
+
+    def __getstate__(self) -> dict[str, Any]:  # cached arrays are not pickled
+        return {"network": self.network, "rates": self.rates}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "network", state["network"])
+        object.__setattr__(self, "rates", state["rates"])

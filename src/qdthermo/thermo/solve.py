@@ -1,0 +1,81 @@
+"""``qd.solve``: describe, then solve into a frozen :class:`~qdthermo.thermo.result.SteadyState`."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from qdthermo.kinetics.generator import PauliGenerator, Stationary
+from qdthermo.kinetics.network import network
+from qdthermo.kinetics.rates import rates
+from qdthermo.kinetics.steady import NOT_UNIQUE, Method
+from qdthermo.model.device import Device
+from qdthermo.thermo import observables as _observables  # noqa: F401  (registers the built-in observables)
+from qdthermo.thermo.result import SteadyState
+
+__all__ = ["solve", "InvalidPointsWarning"]
+
+
+class InvalidPointsWarning(UserWarning):
+    """Some points of a batch have no unique steady state (their observables are NaN)."""
+
+
+def _parameters_at(device: Device, flat: int) -> str:
+    """The device's parameters at one flat batch index, as ``name=value`` text."""
+    index = np.unravel_index(flat, device.shape)
+    parts = []
+    for label, arr in device._arrays():
+        value = np.broadcast_to(arr, device.shape)[index] if arr.shape else arr
+        parts.append(f"{label}={float(value):.6g}")
+    return ", ".join(parts)
+
+
+def report_invalid(device: Device, stationary: Stationary) -> None:
+    """Raise (scalar device) or warn once (batch) about points without a unique steady state."""
+    bad = ~np.asarray(stationary.valid)
+    if not np.any(bad):
+        return
+    if device.shape == ():
+        raise ValueError(f"{NOT_UNIQUE}; parameters: {_parameters_at(device, 0)}")
+    first = int(np.flatnonzero(bad.ravel())[0])
+    where = tuple(int(i) for i in np.unravel_index(first, device.shape))
+    warnings.warn(f"{int(bad.sum())} of {bad.size} points have no steady state and are NaN (valid=False); "
+                  f"the first, at index {where}: {NOT_UNIQUE}; parameters: {_parameters_at(device, first)}",
+                  InvalidPointsWarning, stacklevel=3)
+
+
+def solve(device: Device, *, method: Method | str = Method.AUTO) -> SteadyState:
+    """Solve the steady state of ``device`` for every parameter point at once.
+
+    Parameters
+    ----------
+    device
+        The device description (scalar or array parameters).
+    method
+        ``"auto"`` (default: the closed-form matrix-tree route for networks of
+        up to 4 states, the linear solve otherwise), ``"linear"``,
+        ``"matrix_tree"``, or any route registered with
+        :func:`qdthermo.kinetics.steady.register_route`.
+
+    Returns
+    -------
+    SteadyState
+        Frozen result with populations, currents and thermodynamics.  Points
+        without a unique steady state (disconnected transition graph) are NaN
+        in every observable and False in ``result.valid``; one
+        :class:`InvalidPointsWarning` names the first.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, or when a scalar device has no unique steady state.
+    """
+    system = device.finalized()
+    generator = PauliGenerator(network(system), rates(system))
+    stationary = generator.steady_state(method=method)
+    report_invalid(device, stationary)
+    return SteadyState(device=device, system=system, generator=generator, populations=stationary.populations,
+                       valid=stationary.valid, route=stationary.route)
+
+
