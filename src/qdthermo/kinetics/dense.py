@@ -20,7 +20,7 @@ def incidence(net: Network) -> tuple[Array, Array]:
     """
     n = net.n_states
     c = np.arange(net.n_channels)
-    i, j = np.array(net.initial, dtype=np.intp), np.array(net.final, dtype=np.intp)
+    i, j = net.initial, net.final
     A_plus = np.zeros((net.n_channels, n * n))
     A_minus = np.zeros((net.n_channels, n * n))
     np.add.at(A_plus, (c, j * n + i), 1.0)  # i -> j with k+
@@ -30,12 +30,26 @@ def incidence(net: Network) -> tuple[Array, Array]:
     return A_plus, A_minus
 
 
+#: networks with at most this many (channels x states^2) build W by a product with the incidence matrices
+_INCIDENCE_MAX = 1 << 18
+
+
 def rate_matrix(net: Network, k: Rates) -> Array:
     """Rate matrix ``W`` of shape ``(*shape, n_states, n_states)`` [rate unit].
 
-    Columns sum to zero: probability is conserved.
+    Columns sum to zero: probability is conserved.  Small networks: a product
+    with fixed incidence matrices (fast for large batches); larger ones: a
+    scatter of the jump rates (memory ``n^2`` per point, no incidence matrix).
     """
-    A_plus, A_minus = incidence(net)
     n = net.n_states
-    W = k.plus @ A_plus + k.minus @ A_minus
-    return W.reshape(W.shape[:-1] + (n, n))
+    if net.n_channels * n * n <= _INCIDENCE_MAX:
+        A_plus, A_minus = incidence(net)
+        W = k.plus @ A_plus + k.minus @ A_minus
+        return W.reshape(W.shape[:-1] + (n, n))
+    shape = k.shape
+    rate = np.concatenate([np.broadcast_to(k.plus, shape + (net.n_channels,)),
+                           np.broadcast_to(k.minus, shape + (net.n_channels,))], axis=-1).reshape(-1, net.n_jumps)
+    W = np.zeros((rate.shape[0], n * n))
+    np.add.at(W, (slice(None), net.target * n + net.source), rate)
+    np.add.at(W, (slice(None), net.source * n + net.source), -rate)
+    return W.reshape(shape + (n, n))

@@ -19,8 +19,9 @@ or ``-1`` (``k^-``) from the lead into the system, and the energy ``+w_c`` or
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -36,27 +37,48 @@ def _ro(a: NDArray[Any]) -> NDArray[Any]:
     return a
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Network:
-    """Structure of a Pauli master equation (hashable; see the module docstring).
+    """Structure of a Pauli master equation (hashable by content; see the module docstring).
+
+    Index arrays only (memory proportional to the number of channels), so the
+    same structure serves small dense networks and large sparse ones.
 
     Attributes
     ----------
     n_states
         Number of many-body states.
     initial, final
-        Per channel: the state with the dot empty (``i``) and filled (``j``).
+        ``(n_channels,)`` per channel: the state with the dot empty (``i``) and filled (``j``).
     lead
-        Per channel: the lead index.
+        ``(n_channels,)`` per channel: the lead index.
     n_leads
         Number of leads.
     """
 
     n_states: int
-    initial: tuple[int, ...]
-    final: tuple[int, ...]
-    lead: tuple[int, ...]
+    initial: IntArray
+    final: IntArray
+    lead: IntArray
     n_leads: int
+
+    def __post_init__(self) -> None:
+        for name in ("initial", "final", "lead"):
+            object.__setattr__(self, name, _ro(np.array(getattr(self, name), dtype=np.intp)))
+
+    @cached_property
+    def key(self) -> tuple[int, int, str]:
+        """Content key: ``(n_states, n_leads, digest of the index arrays)``."""
+        digest = hashlib.blake2b(digest_size=16)
+        for a in (self.initial, self.final, self.lead):
+            digest.update(np.ascontiguousarray(a).tobytes())
+        return (self.n_states, self.n_leads, digest.hexdigest())
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Network) and self.key == other.key
 
     @property
     def n_channels(self) -> int:
@@ -71,12 +93,12 @@ class Network:
     @cached_property
     def source(self) -> IntArray:
         """``(n_jumps,)`` source state of each directed jump (``k^+`` jumps first)."""
-        return _ro(np.array(self.initial + self.final, dtype=np.intp))
+        return _ro(np.concatenate([self.initial, self.final]))
 
     @cached_property
     def target(self) -> IntArray:
         """``(n_jumps,)`` target state of each directed jump."""
-        return _ro(np.array(self.final + self.initial, dtype=np.intp))
+        return _ro(np.concatenate([self.final, self.initial]))
 
     @cached_property
     def jump_sign(self) -> NDArray[np.float64]:
@@ -87,22 +109,16 @@ class Network:
     @cached_property
     def jump_lead(self) -> IntArray:
         """``(n_jumps,)`` lead of each directed jump."""
-        return _ro(np.array(self.lead + self.lead, dtype=np.intp))
+        return _ro(np.concatenate([self.lead, self.lead]))
 
     @cached_property
     def undirected_edges(self) -> tuple[tuple[int, int], ...]:
         """Sorted state pairs ``(a, b)``, ``a < b``, joined by at least one channel."""
-        return tuple(sorted({(min(i, j), max(i, j)) for i, j in zip(self.initial, self.final)}))
-
-
-@lru_cache(maxsize=128)
-def _cached(n_states: int, initial: tuple[int, ...], final: tuple[int, ...], lead: tuple[int, ...],
-            n_leads: int) -> Network:
-    return Network(n_states, initial, final, lead, n_leads)
+        return tuple(sorted({(int(min(i, j)), int(max(i, j))) for i, j in zip(self.initial, self.final)}))
 
 
 def network(system: Any) -> Network:
-    """The (cached) :class:`Network` of a finalized system.
+    """The :class:`Network` of a finalized system (cached on the system).
 
     Parameters
     ----------
@@ -110,6 +126,5 @@ def network(system: Any) -> Network:
         A :class:`~qdthermo.model.system.System` (anything with ``n_states``,
         ``channel_initial``, ``channel_final``, ``channel_lead`` and ``lead_names``).
     """
-    return _cached(int(system.n_states), tuple(int(i) for i in system.channel_initial),
-                   tuple(int(j) for j in system.channel_final), tuple(int(x) for x in system.channel_lead),
+    return Network(int(system.n_states), system.channel_initial, system.channel_final, system.channel_lead,
                    len(system.lead_names))

@@ -36,6 +36,7 @@ from qdthermo._reduce import sum_last
 from qdthermo.kinetics.dense import rate_matrix
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
+from qdthermo.kinetics.sparse import steady_state_sparse
 
 __all__ = [
     "Method", "STEADY_STATE_ROUTES", "NOT_UNIQUE", "register_route", "steady_state", "steady_state_linear",
@@ -79,7 +80,7 @@ def register_route(name: str) -> Callable[[Callable[[Network, Rates], "Array"]],
 
 def _graph_key(net: Network) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
     """The transition-graph structure: ``(n_states, initial states, final states)``."""
-    return (net.n_states, net.initial, net.final)
+    return (net.n_states, tuple(int(i) for i in net.initial), tuple(int(j) for j in net.final))
 
 
 def _undirected(key: tuple[int, tuple[int, ...], tuple[int, ...]]) -> tuple[tuple[int, int], ...]:
@@ -421,9 +422,38 @@ def _log_matrix_tree(LQ: Array, directed: tuple[tuple[int, int], ...],
     return _log_normalise(logw)
 
 
-def choose_route(net: Network) -> str:
-    """The route ``"auto"`` picks: the matrix tree when its closed form is small, else the linear solve."""
+@register_route("sparse")
+def _sparse_auto(net: Network, k: Rates) -> Array:
+    """Sparse solve, direct or iterative by size (:func:`~qdthermo.kinetics.sparse.steady_state_sparse`)."""
+    return steady_state_sparse(net, k)[0]
+
+
+@register_route("sparse_direct")
+def _sparse_direct(net: Network, k: Rates) -> Array:
+    """Sparse LU of the reduced system."""
+    return steady_state_sparse(net, k, solver="direct")[0]
+
+
+@register_route("sparse_iterative")
+def _sparse_iterative(net: Network, k: Rates) -> Array:
+    """BiCGSTAB with a Jacobi preconditioner (GMRES + ILU fallback)."""
+    return steady_state_sparse(net, k, solver="iterative")[0]
+
+
+#: the automatic choice uses the dense batched GTH route while its (points x n x n) work array stays below this
+_DENSE_MAX_BYTES = 1 << 30
+
+
+def choose_route(net: Network, n_points: int = 1) -> str:
+    """The route ``"auto"`` picks for ``n_points`` points.
+
+    The matrix tree when its closed form is small (the paper's device), the
+    dense batched GTH elimination while its ``(points, n, n)`` work array
+    fits in 1 GiB and ``n <= 1024``, the sparse route otherwise.
+    """
     n = net.n_states
+    if n > 1024 or 8.0 * n * n * n_points > _DENSE_MAX_BYTES:
+        return "sparse"
     try:
         if n > 8:
             raise ValueError("too many states for the matrix-tree route")
@@ -440,5 +470,5 @@ def steady_state(net: Network, k: Rates, *, method: Method | str = Method.AUTO) 
     """
     name = Method.parse(method)
     if name == "auto":
-        name = choose_route(net)
+        name = choose_route(net, int(np.prod(k.shape)) if k.shape else 1)
     return STEADY_STATE_ROUTES[name](net, k), name

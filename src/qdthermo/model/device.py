@@ -24,7 +24,10 @@ from numpy.typing import ArrayLike, NDArray
 from qdthermo._validate import as_real_array, check_nonnegative, check_positive
 from qdthermo.model.system import System
 
-__all__ = ["Dot", "Lead", "Interaction", "Device", "Coupling", "spin_z"]
+__all__ = ["Dot", "Lead", "Interaction", "Device", "Coupling", "MAX_DOTS", "spin_z"]
+
+#: the most dots a device may have (2^24 many-body states); memory is checked when it is finalized
+MAX_DOTS = 24
 
 #: A tunnel coupling: one value (scalar or array) for every transition of the
 #: lead, a mapping from transition label (``"00->10"`` or the 1-based state
@@ -196,8 +199,8 @@ class Device:
         object.__setattr__(self, "interactions", tuple(self.interactions))
         if not self.dots:
             raise ValueError("a device needs at least one dot")
-        if len(self.dots) > 12:
-            raise ValueError(f"number of dots must be <= 12 (2^n many-body states), got {len(self.dots)}")
+        if len(self.dots) > MAX_DOTS:
+            raise ValueError(f"number of dots must be <= {MAX_DOTS} (2^n many-body states), got {len(self.dots)}")
         dot_names = [d.name for d in self.dots]
         if len(set(dot_names)) != len(dot_names):
             raise ValueError(f"dot names must be unique, got {dot_names}")

@@ -15,9 +15,10 @@ in the energy unit; couplings in the rate unit.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -85,8 +86,7 @@ class System:
     aliases: Mapping[str, str]
     parallel_pair: tuple[str, str] | None
     shape: tuple[int, ...]
-    state_labels: tuple[str, ...]
-    occupations: NDArray[np.int64]
+    occupations: NDArray[np.int8]
     energies: Array
     channel_lead: NDArray[np.int64]
     channel_dot: NDArray[np.int64]
@@ -107,10 +107,9 @@ class System:
         dots = device.dots
         n_dots = len(dots)
         n_states = 2**n_dots
-        occ = ((np.arange(n_states)[:, None] >> np.arange(n_dots)[None, :]) & 1).astype(np.int64)
-        labels = tuple("".join(str(b) for b in row) for row in occ)
         index = {d.name: k for k, d in enumerate(dots)}
-
+        check_memory(n_dots, len(device.leads), shape)
+        occ = ((np.arange(n_states)[:, None] >> np.arange(n_dots)[None, :]) & 1).astype(np.int8)
         energies = np.zeros(shape + (n_states,))
         for k, dot in enumerate(dots):
             energies += np.asarray(dot.level)[..., None] * occ[:, k]
@@ -118,65 +117,47 @@ class System:
             a, b = index[inter.dots[0]], index[inter.dots[1]]
             sz = dots[a].spin_z * dots[b].spin_z
             pair = np.asarray(inter.coulomb) + sz * np.asarray(inter.exchange)
-            energies += pair[..., None] * (occ[:, a] * occ[:, b])
-
-        c_lead, c_dot, c_i, c_j = [], [], [], []
-        for ell, lead in enumerate(device.leads):
-            d = index[lead.dot]
-            for i in range(n_states):
-                if occ[i, d] == 0:
-                    c_lead.append(ell)
-                    c_dot.append(d)
-                    c_i.append(i)
-                    c_j.append(i | (1 << d))
-        ci, cj = np.array(c_i), np.array(c_j)
-        n_ch = len(ci)
-        # gathers onto the channels as products with 0/1 (and -1) matrices: exact, C-ordered, fast
-        difference = np.zeros((n_states, n_ch))
-        difference[cj, np.arange(n_ch)] += 1.0
-        difference[ci, np.arange(n_ch)] -= 1.0
-        w = energies @ difference
-        bshape = w.shape
-
+            energies += pair[..., None] * (occ[:, a] & occ[:, b])
+        # channels, lead by lead (contiguous blocks): every state with the lead's dot empty
+        blocks = [np.flatnonzero(occ[:, index[lead.dot]] == 0) for lead in device.leads]
+        ci = np.concatenate(blocks).astype(np.intp)
+        cd = np.repeat([index[lead.dot] for lead in device.leads], [len(b) for b in blocks]).astype(np.intp)
+        cj = ci | (1 << cd)
+        cl = np.repeat(np.arange(len(device.leads)), [len(b) for b in blocks]).astype(np.intp)
+        gather = _Gather(n_states, ci, cj, cl, len(device.leads))
+        w = gather.difference(energies)
         T = np.stack([np.broadcast_to(lead.temperature, shape) for lead in device.leads], axis=-1)
         mu = np.stack([np.broadcast_to(lead.chemical_potential, shape) for lead in device.leads], axis=-1)
-        cl = np.array(c_lead)
-        on_lead = np.zeros((len(device.leads), n_ch))
-        on_lead[cl, np.arange(n_ch)] = 1.0
-        gamma = np.empty(bshape)
+        gamma = np.empty(w.shape)
         for ell, lead in enumerate(device.leads):
-            sel = np.flatnonzero(cl == ell)
-            gamma[..., sel] = _coupling(lead, [labels[i] for i in ci[sel]], [labels[j] for j in cj[sel]],
-                                        ci[sel], cj[sel], w[..., sel])
+            sel = gather.lead_slice(ell)
+            gamma[..., sel] = _coupling(lead, occ, ci[sel], cj[sel], w[..., sel])
         return cls(
-            name=device.name,
-            dot_names=tuple(device.dot_names),
-            lead_names=tuple(device.lead_names),
-            lead_dots=tuple(lead.dot for lead in device.leads),
-            reference_lead=str(device.reference_lead),
-            aliases=dict(device.aliases),
-            parallel_pair=device.parallel_pair,
-            shape=shape,
-            state_labels=labels,
-            occupations=_ro(occ),
-            energies=_ro(energies),
-            channel_lead=_ro(cl),
-            channel_dot=_ro(np.array(c_dot)),
-            channel_initial=_ro(ci),
-            channel_final=_ro(cj),
-            channel_energy=_ro(w),
-            channel_temperature=_ro(T @ on_lead),
-            channel_chemical_potential=_ro(mu @ on_lead),
-            channel_coupling=_ro(gamma),
-            lead_temperature=_ro(T),
-            lead_chemical_potential=_ro(mu),
+            name=device.name, dot_names=tuple(device.dot_names), lead_names=tuple(device.lead_names),
+            lead_dots=tuple(lead.dot for lead in device.leads), reference_lead=str(device.reference_lead),
+            aliases=dict(device.aliases), parallel_pair=device.parallel_pair, shape=shape,
+            occupations=_ro(occ), energies=_ro(energies), channel_lead=_ro(cl), channel_dot=_ro(cd),
+            channel_initial=_ro(ci), channel_final=_ro(cj), channel_energy=_ro(w),
+            channel_temperature=_ro(gather.by_lead(T)), channel_chemical_potential=_ro(gather.by_lead(mu)),
+            channel_coupling=_ro(gamma), lead_temperature=_ro(T), lead_chemical_potential=_ro(mu),
         )
+
+    @cached_property
+    def state_labels(self) -> tuple[str, ...]:
+        """Occupation strings, one character per dot in device order (``"10"``: first dot occupied)."""
+        chars = np.array(["0", "1"])[self.occupations]
+        return tuple("".join(row) for row in chars)
+
+    @cached_property
+    def _gather(self) -> "_Gather":
+        return _Gather(self.n_states, self.channel_initial, self.channel_final, self.channel_lead,
+                       len(self.lead_names))
 
     # -------------------------------------------------------------- structure
     @property
     def n_states(self) -> int:
         """Number of many-body states."""
-        return len(self.state_labels)
+        return len(self.occupations)
 
     @property
     def n_channels(self) -> int:
@@ -193,7 +174,7 @@ class System:
 
     @property
     def lead_incidence(self) -> Array:
-        """``(n_channels, n_leads)`` 0/1 matrix: channel c belongs to lead l."""
+        """``(n_channels, n_leads)`` 0/1 matrix: channel c belongs to lead l (small networks)."""
         m = np.zeros((self.n_channels, len(self.lead_names)))
         m[np.arange(self.n_channels), self.channel_lead] = 1.0
         return m
@@ -201,18 +182,24 @@ class System:
     def on_channels(self, P: Array) -> tuple[Array, Array]:
         """``(P_i, P_j)`` of every channel ``i -> j``: shape ``(..., n_channels)`` each.
 
-        ``P`` is ``(..., n_states)`` (extra leading axes allowed).  Gathered as
-        products with 0/1 selection matrices: exact for finite ``P``, C-ordered,
-        and much faster than fancy indexing along the last axis.
+        ``P`` is ``(..., n_states)`` (extra leading axes allowed).  Exact gathers:
+        products with 0/1 selection matrices for small networks (C-ordered, much
+        faster than fancy indexing along the last axis), index gathers for large ones.
         """
-        select = _selectors(self.n_states, tuple(int(i) for i in self.channel_initial),
-                            tuple(int(j) for j in self.channel_final))
-        return P @ select[0], P @ select[1]
+        return self._gather.initial_final(P)
+
+    def lead_sum(self, a: Array) -> Array:
+        """Sum a channel array ``(..., n_channels)`` over each lead's channels: ``(..., n_leads)``."""
+        return self._gather.lead_sum(a)
 
     @property
     def particle_number(self) -> NDArray[np.int64]:
         """``(n_states,)`` total number of electrons in each state."""
         return self.occupations.sum(axis=1)
+
+
+#: networks with at most this many (states x channels) use dense 0/1 gather matrices
+_DENSE_GATHER = 1 << 16
 
 
 @lru_cache(maxsize=64)
@@ -225,7 +212,78 @@ def _selectors(n: int, initial: tuple[int, ...], final: tuple[int, ...]) -> Arra
     return select
 
 
-def _coupling(lead, labels_i, labels_j, ci, cj, w):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True, eq=False)
+class _Gather:
+    """Exact gathers between states, channels and leads: dense 0/1 products when small, indices when large."""
+
+    n_states: int
+    ci: NDArray[np.intp]
+    cj: NDArray[np.intp]
+    cl: NDArray[np.intp]
+    n_leads: int
+
+    @property
+    def dense(self) -> bool:
+        return self.n_states * len(self.ci) <= _DENSE_GATHER
+
+    @cached_property
+    def _select(self) -> Array:
+        return _selectors(self.n_states, tuple(int(i) for i in self.ci), tuple(int(j) for j in self.cj))
+
+    @cached_property
+    def _starts(self) -> NDArray[np.intp]:
+        return np.searchsorted(self.cl, np.arange(self.n_leads)).astype(np.intp)
+
+    def lead_slice(self, ell: int) -> slice:
+        """The channels of lead ``ell`` (a contiguous block)."""
+        stop = self._starts[ell + 1] if ell + 1 < self.n_leads else len(self.cl)
+        return slice(int(self._starts[ell]), int(stop))
+
+    def initial_final(self, P: Array) -> tuple[Array, Array]:
+        if self.dense:
+            return P @ self._select[0], P @ self._select[1]
+        return np.take(P, self.ci, axis=-1), np.take(P, self.cj, axis=-1)
+
+    def difference(self, E: Array) -> Array:
+        Ei, Ej = self.initial_final(E)
+        Ej -= Ei
+        return Ej
+
+    def by_lead(self, a: Array) -> Array:
+        """A per-lead array ``(..., n_leads)`` spread onto the channels."""
+        return np.take(a, self.cl, axis=-1)
+
+    def lead_sum(self, a: Array) -> Array:
+        if self.dense:
+            m = np.zeros((len(self.cl), self.n_leads))
+            m[np.arange(len(self.cl)), self.cl] = 1.0
+            return a @ m  # type: ignore[no-any-return]
+        return np.add.reduceat(a, self._starts, axis=-1)  # type: ignore[no-any-return]
+
+
+def check_memory(n_dots: int, n_leads: int, shape: tuple[int, ...]) -> None:
+    """Refuse, before allocating, a system that would not fit in this machine's memory.
+
+    Raises
+    ------
+    MemoryError
+        Naming the estimated need and the memory available.
+    """
+    n_states = 2**n_dots
+    n_points = int(np.prod(shape)) if shape else 1
+    n_channels = n_leads * n_states // 2
+    need = n_points * (8.0 * 4 * n_states + 8.0 * 12 * n_channels) + 8.0 * 8 * n_channels
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return
+    if need > 0.8 * total:
+        raise MemoryError(f"a device of {n_dots} dots and {n_leads} leads at {n_points} parameter point(s) "
+                          f"needs about {need / 2**30:.1f} GiB ({n_states} states, {n_channels} channels); "
+                          f"this machine has {total / 2**30:.1f} GiB: use fewer dots or fewer points per call")
+
+
+def _coupling(lead, occ, ci, cj, w):  # type: ignore[no-untyped-def]
     """Evaluate a lead's tunnel coupling on its channels, shape of ``w``."""
     c = lead.coupling
     pname = f"gamma[{lead.name!r}]"
@@ -241,6 +299,9 @@ def _coupling(lead, labels_i, labels_j, ci, cj, w):  # type: ignore[no-untyped-d
         check_nonnegative(f"{pname} (energy-dependent coupling)", g)
         return g
     if isinstance(c, Mapping):
+        chars = np.array(["0", "1"])
+        labels_i = ["".join(chars[occ[i]]) for i in ci]
+        labels_j = ["".join(chars[occ[j]]) for j in cj]
         cols = []
         for a, b, i, j in zip(labels_i, labels_j, ci, cj):
             keys = (f"{a}->{b}", f"{i + 1}->{j + 1}")

@@ -12,6 +12,8 @@ all positive when flowing **from the lead into the system**.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -51,17 +53,18 @@ def lead_currents(system: System, flux: Array) -> tuple[Array, Array, Array]:
     particle, energy, heat
         [rate unit], [energy x rate], [energy x rate]; positive from lead into system.
     """
-    return currents_from_fluxes(flux, system.channel_energy, system.lead_chemical_potential, system.lead_incidence)
+    return currents_from_fluxes(flux, system.channel_energy, system.lead_chemical_potential, system.lead_sum)
 
 
 def currents_from_fluxes(flux: Array, channel_energy: Array, lead_mu: Array,
-                         incidence: Array) -> tuple[Array, Array, Array]:
+                         lead_sum: Callable[[Array], Array]) -> tuple[Array, Array, Array]:
     """Per-lead particle, energy and heat currents from channel fluxes (arrays that broadcast).
 
     ``flux`` and ``channel_energy`` are ``(..., n_channels)``, ``lead_mu`` is
-    ``(..., n_leads)``, ``incidence`` the ``(n_channels, n_leads)`` 0/1 matrix.
+    ``(..., n_leads)``; ``lead_sum`` sums a channel array over each lead's
+    channels (:meth:`~qdthermo.model.system.System.lead_sum`).
     """
-    particle = flux @ incidence
-    energy = (flux * channel_energy) @ incidence
+    particle = lead_sum(flux)
+    energy = lead_sum(flux * channel_energy)
     heat = energy - lead_mu * particle
     return particle, energy, heat

@@ -127,7 +127,7 @@ class Transport:
     def _currents(self) -> tuple[Array, Array, Array]:
         s = self.system
         currents = currents_from_fluxes(self._flux, self._view(s.channel_energy),
-                                        self._view(s.lead_chemical_potential), s.lead_incidence)
+                                        self._view(s.lead_chemical_potential), s.lead_sum)
         return tuple(self._masked(a, 1) for a in currents)  # type: ignore[return-value]
 
     @property
