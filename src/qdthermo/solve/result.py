@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo._reduce import max_last, min_last, sum_last
+from qdthermo._reduce import max_last, min_last
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
 from qdthermo.solve.master import rate_matrix
@@ -41,7 +41,7 @@ from qdthermo.thermo import entropy as _entropy
 from qdthermo.thermo.currents import channel_flux, lead_currents
 from qdthermo.thermo.cycles import Cycles, cycle_basis, cycles
 from qdthermo.thermo.forces import ForceBasis, conjugate_fluxes, force_basis, gradients, macroscopic_forces
-from qdthermo.thermo.performance import Performance, performance
+from qdthermo.thermo.performance import Performance, current_resolution, performance
 from qdthermo.thermo.regimes import Regime, Tolerance, classify
 from qdthermo.units import QUANTITIES, attrs
 
@@ -310,13 +310,13 @@ class SteadyState:
 
     @cached_property
     def _current_noise(self) -> Array:
-        """Round-off floor of energy-like currents: 1e-12 x one-way fluxes x (|w| + |mu|)."""
+        """Resolution floor of energy-like currents (:func:`~qdthermo.thermo.performance.current_resolution`)."""
         s, k, P = self.system, self.rates, self.populations
         Pi, Pj = s.on_channels(P)
         one_way = k.plus * Pi
         one_way += k.minus * Pj
-        energy = np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential)
-        return 1e-12 * sum_last(one_way * energy)
+        return current_resolution(one_way, s.channel_energy, s.channel_chemical_potential,
+                                  s.channel_temperature, k.plus + k.minus)
 
     # ----------------------------------------------------------------- export
     def _observables(self) -> dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]]:
