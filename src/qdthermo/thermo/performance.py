@@ -38,6 +38,7 @@ guard, an efficiency above ``carnot_efficiency`` or a COP above
 ``carnot_cop`` would mean negative entropy production: by the second law it
 is round-off, and is reported as NaN too.  (Both rules together: the
 figures of merit that are returned are never above their Carnot bounds.)
+The rule and its error model are documented in ``docs/physics.md`` (section 7).
 """
 
 from __future__ import annotations
@@ -86,12 +87,13 @@ def current_resolution(one_way_flux: ArrayLike, channel_energy: ArrayLike, chann
         ``(...)``, a pure function of its arguments, always > 0::
 
             R = m * [ rho * sum_c E_c F_c + tiny * sum_c E_c K_c + n_channels * subnormal ]
-            rho = eps * (16 + n_channels + sum_c min(|w_c - mu_c| / T_c, 745))
+            rho = eps * (16 + n_channels + sum_c min(|w_c - mu_c| / T_c, x_u))
             E_c = |w_c| + |mu_c|
 
         with ``eps`` the double epsilon (2.2e-16), ``tiny`` the smallest
         normal double (2.2e-308), ``subnormal`` the smallest subnormal
-        (4.9e-324) and ``m = RESOLUTION_MARGIN`` (1e3).
+        (4.9e-324), ``x_u = -ln(subnormal)`` (744.4) and
+        ``m = RESOLUTION_MARGIN`` (1e3).
 
     Notes
     -----
@@ -99,9 +101,9 @@ def current_resolution(one_way_flux: ArrayLike, channel_energy: ArrayLike, chann
 
     * relative: a rate ``Gamma f(x)`` with ``x = (w - mu)/T`` inherits the
       rounding of ``x``, a relative error ``~eps |x|`` (the condition number
-      of ``exp``), up to ``|x| ~ 745`` where ``f`` underflows; the
+      of ``exp``), up to ``|x| = x_u`` where ``f`` underflows; the
       populations, built from all rates (and, on the log-space route,
-      exponentiated from logarithms down to -745), carry the sum of these;
+      exponentiated from logarithms down to -x_u), carry the sum of these;
       hence ``rho`` times the one-way flux ``F_c``;
     * absolute: a Fermi factor or a population below the smallest normal
       double is subnormal or lost; the flux error is then at most ``tiny``
