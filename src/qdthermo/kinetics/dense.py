@@ -50,6 +50,6 @@ def rate_matrix(net: Network, k: Rates) -> Array:
     rate = np.concatenate([np.broadcast_to(k.plus, shape + (net.n_channels,)),
                            np.broadcast_to(k.minus, shape + (net.n_channels,))], axis=-1).reshape(-1, net.n_jumps)
     W = np.zeros((rate.shape[0], n * n))
-    np.add.at(W, (slice(None), net.target * n + net.source), rate)
-    np.add.at(W, (slice(None), net.source * n + net.source), -rate)
+    np.add.at(W, (slice(None), net.target * n + net.source), rate)  # type: ignore[arg-type]
+    np.add.at(W, (slice(None), net.source * n + net.source), -rate)  # type: ignore[arg-type]
     return W.reshape(shape + (n, n))

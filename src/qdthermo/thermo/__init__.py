@@ -10,7 +10,7 @@ expose them as properties, and every exported quantity is registered once in
 from qdthermo.thermo.cycles import CycleBasis, Cycles, cycle_basis
 from qdthermo.thermo.entropy import entropy_flow, entropy_production, entropy_rate, system_entropy
 from qdthermo.thermo.forces import ForceBasis, force_basis, macroscopic_forces
-from qdthermo.thermo.performance import Performance
+from qdthermo.thermo.performance import Performance, current_resolution, performance
 from qdthermo.thermo.regimes import Regime, Tolerance, classify
 from qdthermo.thermo.registry import OBSERVABLES, Observable, observable
 from qdthermo.thermo.result import SteadyState
@@ -21,6 +21,6 @@ __all__ = [
     "OBSERVABLES", "InvalidPointsWarning", "LindbladTrajectory", "Observable", "SteadyState", "Trajectory",
     "evolve", "evolve_lindblad", "observable", "solve",
     "CycleBasis", "Cycles", "ForceBasis", "Performance", "Regime", "Tolerance", "classify",
-    "cycle_basis", "entropy_flow", "entropy_production", "entropy_rate", "force_basis",
-    "macroscopic_forces", "system_entropy",
+    "current_resolution", "cycle_basis", "entropy_flow", "entropy_production", "entropy_rate", "force_basis",
+    "macroscopic_forces", "performance", "system_entropy",
 ]

@@ -25,6 +25,20 @@ Both bounds follow from Sigma_dot >= 0 for any number of leads: for the
 engine, ``P <= Q_H (1 - T_min/T_max) + sum_mid Q_m (1 - T_min/T_m) <= eta_C Q_in``;
 for the refrigerator, heat rejected at temperatures >= T_2 gives
 ``Q_c (1/T_min - 1/T_2) <= W / T_2``.
+
+When efficiency and COP are NaN although the signs say engine/refrigerator
+--------------------------------------------------------------------------
+A ratio of two currents is only meaningful where both are resolved by
+double-precision arithmetic.  :func:`current_resolution` bounds the
+round-off of the power and heat currents (relative round-off of the one-way
+fluxes, plus the absolute error left by rates and populations that underflow
+below the smallest normal double, ~2.2e-308); efficiency and COP are NaN
+where the power, heat input or cooling power do not exceed it.  As a final
+guard, an efficiency above ``carnot_efficiency`` or a COP above
+``carnot_cop`` would mean negative entropy production: by the second law it
+is round-off, and is reported as NaN too.  (Both rules together: the
+figures of merit that are returned are never above their Carnot bounds.)
+The rule and its error model are documented in ``docs/physics.md`` (section 7).
 """
 
 from __future__ import annotations
@@ -32,13 +46,94 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from qdthermo._reduce import any_last, max_last, min_last, sum_last
 
-__all__ = ["Performance", "performance"]
+__all__ = ["Performance", "performance", "current_resolution", "RESOLUTION_MARGIN"]
 
 Array = NDArray[np.float64]
+
+_FI = np.finfo(np.float64)
+
+#: Safety margin of the resolution floor over the estimated round-off: a power
+#: or heat current above :func:`current_resolution` has a relative error below
+#: ~1/RESOLUTION_MARGIN.
+RESOLUTION_MARGIN = 1e3
+
+#: Beyond this ``|w - mu|/T`` (= -ln of the smallest subnormal double) a Fermi
+#: factor underflows: its round-off is then the absolute ``tiny`` term.
+_X_UNDERFLOW = float(-np.log(_FI.smallest_subnormal))
+
+
+def current_resolution(one_way_flux: ArrayLike, channel_energy: ArrayLike, channel_mu: ArrayLike,
+                       channel_temperature: ArrayLike, channel_rate: ArrayLike) -> Array:
+    """Smallest power or heat current [energy x rate] that double precision resolves.
+
+    Parameters
+    ----------
+    one_way_flux
+        ``(..., n_channels)`` ``F_c = k^+ P_i + k^- P_j`` of each channel [rate].
+    channel_energy, channel_mu, channel_temperature
+        ``(..., n_channels)`` transition energy ``w``, and the chemical
+        potential and temperature of the channel's lead [energy].
+    channel_rate
+        ``(..., n_channels)`` rate scale ``K_c = k^+ + k^-`` of each channel
+        (= its coupling Gamma) [rate].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(...)``, a pure function of its arguments, always > 0::
+
+            R = m * [ rho * sum_c E_c F_c + tiny * sum_c E_c K_c + n_channels * subnormal ]
+            rho = eps * (16 + n_channels + sum_c min(|w_c - mu_c| / T_c, x_u))
+            E_c = |w_c| + |mu_c|
+
+        with ``eps`` the double epsilon (2.2e-16), ``tiny`` the smallest
+        normal double (2.2e-308), ``subnormal`` the smallest subnormal
+        (4.9e-324), ``x_u = -ln(subnormal)`` (744.4) and
+        ``m = RESOLUTION_MARGIN`` (1e3).
+
+    Notes
+    -----
+    Error model of a channel's net flux ``k^+ P_i - k^- P_j``:
+
+    * relative: a rate ``Gamma f(x)`` with ``x = (w - mu)/T`` inherits the
+      rounding of ``x``, a relative error ``~eps |x|`` (the condition number
+      of ``exp``), up to ``|x| = x_u`` where ``f`` underflows; the
+      populations, built from all rates (and, on the log-space route,
+      exponentiated from logarithms down to -x_u), carry the sum of these;
+      hence ``rho`` times the one-way flux ``F_c``;
+    * absolute: a Fermi factor or a population below the smallest normal
+      double is subnormal or lost; the flux error is then at most ``tiny``
+      times the channel's rate scale ``K_c``.  This term keeps the floor from
+      underflowing together with the fluxes it judges (where ``F_c`` itself
+      underflows, ``rho F_c`` would be 0);
+    * power ``-sum mu J_N`` and heat ``sum (w - mu) J_c`` weight the flux
+      errors by at most ``|w| + |mu|``; the last term covers the absolute
+      rounding of sums of subnormal numbers.
+
+    The margin ``m`` makes the floor conservative: currents above it are
+    trusted to ~1/m, so a ratio of two of them (efficiency, COP) to ~2/m.
+    """
+    F = np.asarray(one_way_flux, dtype=np.float64)
+    w = np.asarray(channel_energy, dtype=np.float64)
+    mu = np.asarray(channel_mu, dtype=np.float64)
+    T = np.asarray(channel_temperature, dtype=np.float64)
+    K = np.asarray(channel_rate, dtype=np.float64)
+    F, w, mu, T, K = np.broadcast_arrays(F, w, mu, T, K)
+    if F.ndim == 0:
+        raise ValueError("current_resolution needs arrays with a trailing channel axis")
+    n = F.shape[-1]
+    E = np.abs(w) + np.abs(mu)
+    with np.errstate(under="ignore", over="ignore", divide="ignore", invalid="ignore"):
+        x = np.minimum(np.abs(w - mu) / T, _X_UNDERFLOW)
+        x = np.where(np.isnan(x), _X_UNDERFLOW, x)
+        rho = float(_FI.eps) * (16.0 + n + sum_last(x))
+        out = RESOLUTION_MARGIN * (rho * sum_last(E * F) + float(_FI.tiny) * sum_last(E * K)
+                                   + n * float(_FI.smallest_subnormal))
+    return np.asarray(out, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,8 +167,11 @@ def performance(particle: Array, heat: Array, T: Array, mu: Array, *, atol: Arra
     """Figures of merit from per-lead arrays ``(..., n_leads)``.
 
     ``atol`` [energy x rate] is the round-off floor of the power and heat
-    currents: efficiency and COP are NaN where the power, heat input or cooling
-    power do not exceed it (a ratio of round-off noise is not an efficiency).
+    currents (:func:`current_resolution`): efficiency and COP are NaN where
+    the power, heat input or cooling power do not exceed it (a ratio of
+    round-off noise is not an efficiency).  Independently of ``atol``, an
+    efficiency above ``carnot_efficiency`` or a COP above ``carnot_cop`` is
+    NaN: the second law forbids it, so it can only be round-off.
     """
     power = -sum_last(mu * particle)
     T_max = max_last(T, keepdims=True)
@@ -93,6 +191,9 @@ def performance(particle: Array, heat: Array, T: Array, mu: Array, *, atol: Arra
     cop = np.where(fridge, cooling / np.where(fridge, -power, 1.0), np.nan)
     carnot_eff = 1.0 - Tmin / Tmax
     carnot_cop = np.where(gradient, Tmin / np.where(gradient, T_2 - Tmin, 1.0), np.nan)
+    # the second law as a last guard: beyond Carnot is round-off (NaN compares False: stays NaN)
+    eff = np.where(eff <= carnot_eff, eff, np.nan)
+    cop = np.where(cop <= carnot_cop, cop, np.nan)
     arrays = [np.array(a, dtype=np.float64) for a in (power, Q_in, eff, carnot_eff, cooling, cop, carnot_cop)]
     for a in arrays:
         a.setflags(write=False)

@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo._reduce import max_last, min_last, sum_last
+from qdthermo._reduce import max_last, min_last
 from qdthermo.kinetics.generator import PauliGenerator
 from qdthermo.kinetics.rates import Rates
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
 from qdthermo.thermo.cycles import Cycles, cycle_basis, cycles
 from qdthermo.thermo.forces import ForceBasis, conjugate_fluxes, force_basis, gradients, macroscopic_forces
-from qdthermo.thermo.performance import Performance, performance
+from qdthermo.thermo.performance import Performance, current_resolution, performance
 from qdthermo.thermo.regimes import Tolerance, classify
 from qdthermo.thermo.registry import OBSERVABLES
 from qdthermo.thermo.transport import Transport, _ro, per_lead
@@ -238,20 +238,24 @@ class SteadyState(Transport):
         """Engine/refrigerator figures of merit (:mod:`qdthermo.thermo.performance`)."""
         s = self.system
         perf = performance(np.nan_to_num(self.particle_current_array), np.nan_to_num(self.heat_current_array),
-                           s.lead_temperature, s.lead_chemical_potential, atol=self._current_noise)
+                           s.lead_temperature, s.lead_chemical_potential, atol=self.current_resolution)
         if self._all_valid:
             return perf
         return Performance(**{f.name: self._masked(getattr(perf, f.name)) for f in fields(Performance)})
 
     @cached_property
-    def _current_noise(self) -> Array:
-        """Round-off floor of energy-like currents: 1e-12 x one-way fluxes x (|w| + |mu|)."""
+    def current_resolution(self) -> Array:
+        """``(*shape)`` smallest energy-like current [energy x rate] that double precision resolves here.
+
+        Efficiency and COP are NaN where the power or heats are below it
+        (:func:`~qdthermo.thermo.performance.current_resolution`).
+        """
         s, k, P = self.system, self.rates, self._P
         Pi, Pj = s.on_channels(P)
         one_way = k.plus * Pi
         one_way += k.minus * Pj
-        energy = np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential)
-        return 1e-12 * sum_last(one_way * energy)
+        return current_resolution(one_way, s.channel_energy, s.channel_chemical_potential,
+                                  s.channel_temperature, k.plus + k.minus)
 
     # ----------------------------------------------------------------- export
     def _exported(self) -> dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]]:
