@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import qdthermo as qd
 from qdthermo.paper.config import PaperConfig, interaction
+from qdthermo.plot import palette
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -24,23 +25,9 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: display colour and label of each qdthermo.Regime code
-REGIME_COLORS = {
-    qd.Regime.EQUILIBRIUM: "#000000",
-    qd.Regime.NORMAL: "#d9d9d9",
-    qd.Regime.INDUCED: "#74add1",
-    qd.Regime.PSEUDO_ICC: "#fdae61",
-    qd.Regime.ICC: "#d73027",
-    qd.Regime.CROSS_EFFECT: "#4575b4",
-}
-REGIME_LABELS = {
-    qd.Regime.EQUILIBRIUM: "equilibrium",
-    qd.Regime.NORMAL: "normal",
-    qd.Regime.INDUCED: "induced (normal)",
-    qd.Regime.PSEUDO_ICC: "pseudo-ICC",
-    qd.Regime.ICC: "genuine ICC",
-    qd.Regime.CROSS_EFFECT: "cross-effect",
-}
+#: display colour and label of each qdthermo.Regime code: the one palette of qdthermo.plot.palette
+REGIME_COLORS = palette.REGIME_COLORS
+REGIME_LABELS = palette.REGIME_LABELS
 
 
 def solve_forces(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: ArrayLike,
