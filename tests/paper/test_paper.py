@@ -54,6 +54,23 @@ def test_report_lists_every_claim_with_evidence(quick_run) -> None:  # type: ign
     assert "eps_L" in md and "x_values" in md  # the parameters are listed
 
 
+def test_report_html_keeps_exponents_and_maps_panels(quick_run) -> None:  # type: ignore[no-untyped-def]
+    out, _ = quick_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "10<strong>" not in page and "<em>(-" not in page
+    assert "10**(-1 ... 0.7)" in page and "10**(-2 ... 2)" in page  # the random-scan ranges survive
+    assert '<td class="PASS">PASS</td>' in page and "<table>" in page
+    assert "FIG. 1(c)" in page and "FIG. 5(b)" in page  # the panel map to the paper's letters
+
+
+def test_markdown_is_rendered_by_a_library() -> None:
+    from qdthermo.paper.report import _esc, _html
+
+    page = _html("- " + _esc("T_b: 10**(-1 ... 0.7), x*(eps_R) <= 2 and [a] `b`") + "\n\n**bold**\n", "t")
+    assert "10**(-1 ... 0.7), x*(eps_R) &lt;= 2 and [a] `b`" in page
+    assert "<strong>bold</strong>" in page and "<ul>" in page
+
+
 @pytest.mark.parametrize("stem", FIGURES)
 def test_figures_exist_and_are_not_blank(quick_run, stem: str) -> None:  # type: ignore[no-untyped-def]
     import matplotlib.image as mpimg
