@@ -215,3 +215,73 @@ def test_force_windows_follow_the_temperature() -> None:
     assert build_config(overrides=["T_b=2", "fe_max=0.3"]).fe_max == 0.3
     with pytest.raises(ValueError, match="fe_max"):
         build_config(overrides=["T_b=2", "fe_max=0.7"])
+
+
+# ------------------------------------------------ atomic output (issue 15 item 1)
+def _old_output(folder: Path) -> dict[str, str]:
+    folder.mkdir()
+    files = {"report.md": "ALL CLAIMS PASS (old)", "config.toml": "eps_R = 1.0\n", "fig4_one_force.svg": "<svg/>"}
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return files
+
+
+def test_interrupted_run_leaves_the_old_output_intact(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from qdthermo.paper import pipeline
+
+    out = tmp_path / "out"
+    old = _old_output(out)
+
+    def boom(cfg, data):  # type: ignore[no-untyped-def]
+        assert (cfg.eps_R, sorted(data)) == (0.5, ["levels"])  # mid-pipeline: FIG. 1 is already written
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "STEPS", [pipeline.STEPS[0], pipeline.Step("boom", boom, {})])
+    r = CliRunner().invoke(main, ["paper", "--out", str(out), "--quick", "--set", "eps_R=0.5", "--no-progress"])
+    assert r.exit_code != 0
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == old  # nothing new, nothing lost
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left behind
+
+
+def test_finished_run_replaces_the_whole_folder(tmp_path: Path) -> None:
+    from qdthermo.paper.pipeline import _atomic_folder
+
+    out = tmp_path / "out"
+    _old_output(out)
+    with _atomic_folder(out) as tmp:
+        assert tmp.parent == tmp_path and tmp != out
+        (tmp / "report.md").write_text("new", encoding="utf-8")
+        assert (out / "fig4_one_force.svg").exists()  # the old output stays until the end
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]  # no stale file of the old run
+    assert (out / "report.md").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_out_that_is_not_a_paper_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me", encoding="utf-8")
+    r = CliRunner().invoke(main, ["paper", "--out", str(tmp_path), "--quick", "--no-progress"])
+    assert r.exit_code == 2 and "not an output of qdthermo paper" in r.output
+    assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_figures_are_pure_functions_of_data(quick_run) -> None:  # type: ignore[no-untyped-def]
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from qdthermo.paper import pipeline
+
+    out, _ = quick_run
+    data = _data(out)
+    datasets = {"levels": data.levels, "plane": data.plane, "cuts": data.cuts, "icc": data.icc,
+                "devices": data.devices, "conditions": data.conditions}
+    before = dict(mpl.rcParams)
+    n_open = len(plt.get_fignums())
+    stems = []
+    for step in pipeline.STEPS:
+        for stem, key, plot in step.figures:
+            fig = plot(datasets[key], data.cfg)
+            assert isinstance(fig, Figure)
+            stems.append(stem)
+    assert stems == list(FIGURES)
+    assert dict(mpl.rcParams) == before and len(plt.get_fignums()) == n_open  # no global state touched

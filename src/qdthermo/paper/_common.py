@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 import qdthermo as qd
@@ -15,12 +17,12 @@ from qdthermo.paper.config import PaperConfig, interaction
 from qdthermo.plot import palette
 
 if TYPE_CHECKING:
-    import xarray as xr
     from matplotlib.figure import Figure
 
 __all__ = [
-    "REGIME_COLORS", "REGIME_LABELS", "solve_forces", "symmetric_axis", "diagnostics",
-    "merge_diagnostics", "save_figure", "write_netcdf", "caption", "fattrs", "add_caption",
+    "MAX_POINTS", "REGIME_COLORS", "REGIME_LABELS", "currents", "regimes", "solve_grid", "symmetric_axis",
+    "diagnostics",
+    "merge_diagnostics", "save_figure", "STYLE", "styled", "write_netcdf", "caption", "fattrs", "add_caption",
 ]
 
 Array = NDArray[np.float64]
@@ -30,19 +32,83 @@ REGIME_COLORS = palette.REGIME_COLORS
 REGIME_LABELS = palette.REGIME_LABELS
 
 
-def solve_forces(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: ArrayLike,
-                 eps_R: ArrayLike | None = None) -> qd.SteadyState:
-    """Solve the two-force device (PHYSICS.md section 7) on broadcast arrays.
+#: largest number of parameter points solved in one batch by :func:`solve_grid` (bounds the peak memory)
+MAX_POINTS = 200_000
 
-    ``F_E_scaled`` is F~_E = eps_L F_E; ``x`` fixes U_eff = (x - 1) eps_L.
-    """
+#: what :func:`solve_grid` keeps of each solved chunk: name -> array over the chunk's grid
+Extract = Callable[[qd.SteadyState, PaperConfig], Mapping[str, ArrayLike]]
+
+
+def _device(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: ArrayLike, eps_R: ArrayLike,
+            T_b: ArrayLike, gamma: Mapping[str, ArrayLike]) -> qd.Device:
+    """The two-force device (PHYSICS.md section 7): ``F_E_scaled`` = eps_L F_E, ``x`` fixes U_eff = (x - 1) eps_L."""
     _, U, J = interaction(x, cfg.eps_L)
-    dev = qd.coupled_transport(
-        np.asarray(F_E_scaled, dtype=float) / cfg.eps_L, F_N,
-        eps_L=cfg.eps_L, eps_R=cfg.eps_R if eps_R is None else eps_R, U=U, J=J,
-        T_ref=cfg.T_b, mu_ref=cfg.mu_b, gamma=cfg.gamma,
-    )
-    return qd.solve(dev)
+    return qd.coupled_transport(np.asarray(F_E_scaled, dtype=float) / cfg.eps_L, F_N, eps_L=cfg.eps_L, eps_R=eps_R,
+                                U=U, J=J, T_ref=T_b, mu_ref=cfg.mu_b, gamma=dict(gamma))
+
+
+def regimes(res: qd.SteadyState, cfg: PaperConfig, by: str = "forces") -> Mapping[str, np.ndarray]:
+    """Regime codes of J_E and J_N with the configured zero tolerances (``cfg.force_tol``, ``cfg.flux_tol``)."""
+    return res.classify(force_tol=cfg.force_tol, flux_tol=cfg.flux_tol, by=by)
+
+
+def currents(res: qd.SteadyState, cfg: PaperConfig) -> dict[str, ArrayLike]:
+    """The usual extract of :func:`solve_grid`: J_N, J_E (lead t), their regimes, the entropy production."""
+    reg = regimes(res, cfg)
+    return {"J_N": res.particle_current["t"], "J_E": res.energy_current["t"], "regime_J_N": reg["J_N"],
+            "regime_J_E": reg["J_E"], "entropy_production": res.entropy_production}
+
+
+def solve_grid(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: ArrayLike, eps_R: ArrayLike | None = None,
+               *, T_b: ArrayLike | None = None, gamma: Mapping[str, ArrayLike] | None = None,
+               extract: Extract = currents, max_points: int = MAX_POINTS) -> tuple[dict[str, np.ndarray],
+                                                                                   dict[str, float]]:
+    """Solve the two-force device on the broadcast grid of the inputs, in chunks of at most ``max_points``.
+
+    The one grid solver of the paper: every figure and scan calls it.  The
+    grid is flattened (the points are independent) and each chunk of at most
+    ``max_points`` points is solved with :func:`qdthermo.solve`, reduced by ``extract`` to the arrays
+    that are kept, and checked by :func:`diagnostics`.
+
+    Parameters
+    ----------
+    cfg
+        Fixed parameters (eps_L, T_b, mu_b, Gamma, tolerances).
+    F_E_scaled, F_N, x, eps_R
+        Broadcastable arrays: F~_E = eps_L F_E, F_N, x = (eps_L + U_eff)/eps_L
+        and the level of dot R (default ``cfg.eps_R``).
+    T_b, gamma
+        Temperature of the reference leads b, r and the couplings ``{"t": .., "b": .., "r": ..}``,
+        broadcastable like the forces (default ``cfg.T_b`` and ``cfg.gamma`` for every lead).
+    extract
+        ``extract(result, cfg) -> {name: array}``, each array broadcastable to
+        the chunk's grid (default :func:`currents`).
+    max_points
+        Chunk size bound.
+
+    Returns
+    -------
+    arrays, diagnostics
+        ``{name: array of the full grid shape}`` and the worst-case
+        :func:`diagnostics` over all chunks.
+    """
+    gam = {lead: cfg.gamma for lead in "tbr"} if gamma is None else dict(gamma)
+    args = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (
+        F_E_scaled, F_N, x, cfg.eps_R if eps_R is None else eps_R, cfg.T_b if T_b is None else T_b,
+        *(gam[lead] for lead in "tbr"))))
+    shape = args[0].shape
+    flat = [a.ravel() for a in args]  # the points are independent: chunk the flattened grid
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    diags = []
+    for start in range(0, flat[0].size, max_points):
+        chunk = [a[start:start + max_points] for a in flat]
+        fe, fn, xc, eR, T = chunk[:5]
+        res = qd.solve(_device(cfg, fe, fn, xc, eR, T, dict(zip("tbr", chunk[5:]))))
+        for name, value in extract(res, cfg).items():
+            parts[name].append(np.broadcast_to(np.asarray(value), chunk[0].shape))
+        diags.append(diagnostics(res))
+    arrays = {name: np.concatenate(v).reshape(shape) for name, v in parts.items()}
+    return arrays, merge_diagnostics(diags)
 
 
 def symmetric_axis(half_width: float, n: int) -> Array:
@@ -168,14 +234,32 @@ def add_caption(fig: "Figure", text: str, fontsize: float = 7.0) -> float:
 
 
 def save_figure(fig: "Figure", out: Path, stem: str, cfg: PaperConfig) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.<vector_format>``; close it; return the paths."""
-    import matplotlib.pyplot as plt
+    """Save ``fig`` as ``stem.png`` and ``stem.<vector_format>`` (in the paper's :data:`STYLE`); return the paths."""
+    import matplotlib as mpl
 
     paths = [out / f"{stem}.png", out / f"{stem}.{cfg.vector_format}"]
-    fig.savefig(paths[0], dpi=cfg.dpi)
-    fig.savefig(paths[1], metadata={"Creator": "qdthermo paper"})
-    plt.close(fig)
+    with mpl.rc_context(STYLE):  # type: ignore[arg-type]
+        fig.savefig(paths[0], dpi=cfg.dpi)
+        fig.savefig(paths[1], metadata={"Creator": "qdthermo paper"})
     return paths
+
+
+#: Matplotlib settings of the paper's figures, applied with ``rc_context`` (never globally)
+STYLE: dict[str, Any] = {"hatch.linewidth": 0.6, "svg.hashsalt": "qdthermo"}
+
+
+def styled(plot: Callable[[xr.Dataset, PaperConfig], "Figure"]) -> Callable[[xr.Dataset, PaperConfig], "Figure"]:
+    """Decorator: run a figure function inside ``matplotlib.rc_context(STYLE)`` (no global state changes)."""
+    import functools
+
+    @functools.wraps(plot)
+    def wrapper(ds: xr.Dataset, cfg: PaperConfig) -> "Figure":
+        import matplotlib as mpl
+
+        with mpl.rc_context(STYLE):  # type: ignore[arg-type]
+            return plot(ds, cfg)
+
+    return wrapper
 
 
 def netcdf_engine() -> Literal["h5netcdf", "scipy"]:

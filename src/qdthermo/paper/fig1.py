@@ -10,16 +10,16 @@ x of the configuration one diagram; for x < 0 the levels |3> and |4> swap
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 import qdthermo as qd
-from qdthermo.paper._common import add_caption, caption, fattrs, save_figure, write_netcdf
+from qdthermo.paper._common import add_caption, caption, fattrs, styled
 from qdthermo.paper.config import PaperConfig, interaction
 
-__all__ = ["compute", "plot", "run"]
+__all__ = ["compute", "plot"]
 
 #: occupation label -> paper ket
 KETS = {"00": "|1>", "10": "|2>", "01": "|3>", "11": "|4>"}
@@ -95,13 +95,13 @@ def _schematic(ax) -> None:  # type: ignore[no-untyped-def]
     ax.set_title("(a) three-terminal device", fontsize=9)
 
 
-def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
+@styled
+def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     """The figure: schematic plus one level diagram per x."""
-    import matplotlib.pyplot as plt
 
     n = ds.sizes["x"]
-    fig, axes = plt.subplots(1, n + 1, figsize=(3.5 * (n + 1), 5.6),
-                             gridspec_kw={"width_ratios": [0.8] + [1] * n})
+    fig = Figure(figsize=(3.5 * (n + 1), 5.6))
+    axes = fig.subplots(1, n + 1, gridspec_kw={"width_ratios": [0.8] + [1] * n})
     _schematic(axes[0])
     E_all = ds["energy"].values
     lo, hi = min(E_all.min(), cfg.mu_b), max(E_all.max(), cfg.mu_b)
@@ -168,10 +168,3 @@ def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
     fig.subplots_adjust(bottom=h + 0.2)
     return fig
 
-
-def run(cfg: PaperConfig, out: Path) -> tuple[xr.Dataset, list[Path]]:
-    """Compute, write ``fig1_levels.nc`` and the figure files."""
-    ds = compute(cfg)
-    paths = [write_netcdf(ds, out / "fig1_levels.nc", cfg)]
-    paths += save_figure(plot(ds, cfg), out, "fig1_levels", cfg)
-    return ds, paths

@@ -9,10 +9,11 @@ quadrants, forces parallel) and cross-effect (second and fourth).
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 import qdthermo as qd
 from qdthermo.paper._common import (
@@ -20,16 +21,16 @@ from qdthermo.paper._common import (
     REGIME_LABELS,
     add_caption,
     caption,
-    diagnostics,
+    currents,
     fattrs,
-    save_figure,
-    solve_forces,
+    regimes,
+    solve_grid,
+    styled,
     symmetric_axis,
-    write_netcdf,
 )
 from qdthermo.paper.config import PaperConfig, interaction
 
-__all__ = ["compute", "plot", "run", "regime_attrs"]
+__all__ = ["compute", "plot", "regime_attrs"]
 
 
 def regime_attrs(flux: str, how: str = "forces") -> dict[str, object]:
@@ -46,20 +47,18 @@ def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float]]:
     xs = np.asarray(cfg.x_values, dtype=float)
     fe = symmetric_axis(cfg.quad_fe, cfg.n_quad)
     fn = symmetric_axis(cfg.quad_fn, cfg.n_quad)
-    res = solve_forces(cfg, fe[None, :, None], fn[None, None, :], xs[:, None, None])
-    reg = res.regime
-    reg_g = res.regime_by_gradients
+    a, diag = solve_grid(cfg, fe[None, :, None], fn[None, None, :], xs[:, None, None], extract=_extract)
     dims = ("x", "F_E_scaled", "F_N")
     U_eff, _, _ = interaction(xs, cfg.eps_L)
     ds = xr.Dataset(
         {
-            "J_N": (dims, res.particle_current["t"], fattrs("rate", "particle current J_N = J_N^t")),
-            "J_E": (dims, res.energy_current["t"], fattrs("energy*rate", "energy current J_E = J_E^t")),
-            "regime_J_N": (dims, reg["J_N"], regime_attrs("J_N")),
-            "regime_J_E": (dims, reg["J_E"], regime_attrs("J_E")),
-            "regime_by_gradients_J_N": (dims, reg_g["J_N"], regime_attrs("J_N", "gradients dT, dmu")),
-            "regime_by_gradients_J_E": (dims, reg_g["J_E"], regime_attrs("J_E", "gradients dT, dmu")),
-            "entropy_production": (dims, res.entropy_production,
+            "J_N": (dims, a["J_N"], fattrs("rate", "particle current J_N = J_N^t")),
+            "J_E": (dims, a["J_E"], fattrs("energy*rate", "energy current J_E = J_E^t")),
+            "regime_J_N": (dims, a["regime_J_N"], regime_attrs("J_N")),
+            "regime_J_E": (dims, a["regime_J_E"], regime_attrs("J_E")),
+            "regime_by_gradients_J_N": (dims, a["gradients_J_N"], regime_attrs("J_N", "gradients dT, dmu")),
+            "regime_by_gradients_J_E": (dims, a["gradients_J_E"], regime_attrs("J_E", "gradients dT, dmu")),
+            "entropy_production": (dims, a["entropy_production"],
                                    fattrs("k_B*rate", "entropy production rate (Schnakenberg)")),
             "U_eff": (("x",), U_eff, fattrs("energy", "effective interdot interaction U - J/4")),
         },
@@ -71,12 +70,18 @@ def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float]]:
         attrs={"title": "FIG. 3: regimes in the force plane", "force_tol": cfg.force_tol,
                "flux_tol": cfg.flux_tol},
     )
-    return ds, diagnostics(res)
+    return ds, diag
 
 
-def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
+def _extract(res: qd.SteadyState, cfg: PaperConfig) -> dict[str, Any]:
+    """Currents and regimes (by forces and by gradients) of one solved chunk."""
+    grad = regimes(res, cfg, by="gradients")
+    return {**currents(res, cfg), "gradients_J_N": grad["J_N"], "gradients_J_E": grad["J_E"]}
+
+
+@styled
+def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     """Rows: x values; columns: regime of J_E, regime of J_N."""
-    import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
@@ -86,7 +91,8 @@ def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
     fe = ds["F_E_scaled"].values
     fn = ds["F_N"].values
     n = ds.sizes["x"]
-    fig, axes = plt.subplots(n, 2, figsize=(11, 3.4 * n + 1.4), squeeze=False)
+    fig = Figure(figsize=(11, 3.4 * n + 1.4))
+    axes = fig.subplots(n, 2, squeeze=False)
     dfe, dfn = fe[1] - fe[0], fn[1] - fn[0]
     extent = (fe[0] - dfe / 2, fe[-1] + dfe / 2, fn[0] - dfn / 2, fn[-1] + dfn / 2)
     i0 = int(np.argmin(np.abs(fe)))
@@ -129,10 +135,3 @@ def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
     fig.tight_layout(rect=(0, h + 0.03, 1, 0.95))
     return fig
 
-
-def run(cfg: PaperConfig, out: Path) -> tuple[xr.Dataset, dict[str, float], list[Path]]:
-    """Compute, write ``fig3_force_plane.nc`` and the figure files."""
-    ds, diag = compute(cfg)
-    paths = [write_netcdf(ds, out / "fig3_force_plane.nc", cfg)]
-    paths += save_figure(plot(ds, cfg), out, "fig3_force_plane", cfg)
-    return ds, diag, paths

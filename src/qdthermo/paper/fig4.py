@@ -9,25 +9,22 @@ their force for every x (PHYSICS.md section 10, claims 4 and 5).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 from qdthermo.paper._common import (
     add_caption,
     caption,
-    diagnostics,
     fattrs,
     merge_diagnostics,
-    save_figure,
-    solve_forces,
-    write_netcdf,
+    solve_grid,
+    styled,
 )
 from qdthermo.paper.config import PaperConfig, interaction
 from qdthermo.paper.fig3 import regime_attrs
 
-__all__ = ["compute", "plot", "run"]
+__all__ = ["compute", "plot"]
 
 
 def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float]]:
@@ -35,20 +32,20 @@ def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float]]:
     xs = np.asarray(cfg.x_values, dtype=float)
     fe = np.linspace(0.0, cfg.line_fe_max, cfg.n_line)
     fn = np.linspace(0.0, cfg.line_fn_max, cfg.n_line)
-    ra = solve_forces(cfg, fe[None, :], 0.0, xs[:, None])  # F_N = 0
-    rb = solve_forces(cfg, 0.0, fn[None, :], xs[:, None])  # F~_E = 0
+    ra, diag_a = solve_grid(cfg, fe[None, :], 0.0, xs[:, None])  # F_N = 0
+    rb, diag_b = solve_grid(cfg, 0.0, fn[None, :], xs[:, None])  # F~_E = 0
     U_eff, _, _ = interaction(xs, cfg.eps_L)
     da, db = ("x", "F_E_scaled"), ("x", "F_N")
     ds = xr.Dataset(
         {
-            "J_N_at_FN0": (da, ra.particle_current["t"], fattrs("rate", "particle current J_N^t at F_N = 0")),
-            "J_E_at_FN0": (da, ra.energy_current["t"], fattrs("energy*rate", "energy current J_E^t at F_N = 0")),
-            "regime_J_N_at_FN0": (da, ra.regime["J_N"], regime_attrs("J_N")),
-            "regime_J_E_at_FN0": (da, ra.regime["J_E"], regime_attrs("J_E")),
-            "J_N_at_FE0": (db, rb.particle_current["t"], fattrs("rate", "particle current J_N^t at F_E = 0")),
-            "J_E_at_FE0": (db, rb.energy_current["t"], fattrs("energy*rate", "energy current J_E^t at F_E = 0")),
-            "regime_J_N_at_FE0": (db, rb.regime["J_N"], regime_attrs("J_N")),
-            "regime_J_E_at_FE0": (db, rb.regime["J_E"], regime_attrs("J_E")),
+            "J_N_at_FN0": (da, ra["J_N"], fattrs("rate", "particle current J_N^t at F_N = 0")),
+            "J_E_at_FN0": (da, ra["J_E"], fattrs("energy*rate", "energy current J_E^t at F_N = 0")),
+            "regime_J_N_at_FN0": (da, ra["regime_J_N"], regime_attrs("J_N")),
+            "regime_J_E_at_FN0": (da, ra["regime_J_E"], regime_attrs("J_E")),
+            "J_N_at_FE0": (db, rb["J_N"], fattrs("rate", "particle current J_N^t at F_E = 0")),
+            "J_E_at_FE0": (db, rb["J_E"], fattrs("energy*rate", "energy current J_E^t at F_E = 0")),
+            "regime_J_N_at_FE0": (db, rb["regime_J_N"], regime_attrs("J_N")),
+            "regime_J_E_at_FE0": (db, rb["regime_J_E"], regime_attrs("J_E")),
             "U_eff": (("x",), U_eff, fattrs("energy", "effective interdot interaction U - J/4")),
         },
         coords={
@@ -58,7 +55,7 @@ def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float]]:
         },
         attrs={"title": "FIG. 4: currents with one force zero"},
     )
-    return ds, merge_diagnostics([diagnostics(ra), diagnostics(rb)])
+    return ds, merge_diagnostics([diag_a, diag_b])
 
 
 def _style(x: float, k: int) -> dict[str, object]:
@@ -67,14 +64,15 @@ def _style(x: float, k: int) -> dict[str, object]:
     return {"color": colors[k % len(colors)], "ls": ls, "lw": 1.8}
 
 
-def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
+@styled
+def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     """2 x 2 panels: (a), (b) the paper's FIG. 4; (c), (d) the direct fluxes on the same cuts."""
-    import matplotlib.pyplot as plt
 
     fe = ds["F_E_scaled"].values
     fn = ds["F_N"].values
     g, eL = cfg.gamma, cfg.eps_L
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8.2))
+    fig = Figure(figsize=(11, 8.2))
+    axes = fig.subplots(2, 2)
     panels = [
         (axes[0, 0], fe, "J_N_at_FN0", g, "F~_E = eps_L F_E   (F_N = 0)", "J_N / Gamma",
          "(a) particle current driven only by the energy force"),
@@ -135,10 +133,3 @@ def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
     fig.tight_layout(rect=(0, h + 0.035, 1, 0.96))
     return fig
 
-
-def run(cfg: PaperConfig, out: Path) -> tuple[xr.Dataset, dict[str, float], list[Path]]:
-    """Compute, write ``fig4_one_force.nc`` and the figure files."""
-    ds, diag = compute(cfg)
-    paths = [write_netcdf(ds, out / "fig4_one_force.nc", cfg)]
-    paths += save_figure(plot(ds, cfg), out, "fig4_one_force", cfg)
-    return ds, diag, paths

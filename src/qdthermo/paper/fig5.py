@@ -11,18 +11,18 @@ changes sign there), never overlapping.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 import qdthermo as qd
-from qdthermo.paper._common import add_caption, caption, diagnostics, fattrs, save_figure, solve_forces, write_netcdf
+from qdthermo.paper._common import add_caption, caption, currents, fattrs, solve_grid, styled
 from qdthermo.paper.config import PaperConfig, interaction
 from qdthermo.paper.fig3 import regime_attrs
 
-__all__ = ["compute", "plot", "run", "plane_axes"]
+__all__ = ["compute", "plot", "plane_axes"]
 
 
 def plane_axes(cfg: PaperConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -30,26 +30,37 @@ def plane_axes(cfg: PaperConfig) -> tuple[np.ndarray, np.ndarray]:
     return np.linspace(0.0, cfg.fe_max, cfg.n_plane), np.linspace(0.0, cfg.fn_max, cfg.n_plane)
 
 
-def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float], qd.SteadyState]:
-    """Solve the window for every x; return the dataset, the diagnostics and the result."""
+#: the figures of merit kept for the devices figure (:attr:`qdthermo.SteadyState.performance`)
+PERFORMANCE = ("efficiency", "carnot_efficiency", "power", "cop", "carnot_cop", "cooling_power")
+
+
+def _extract(res: qd.SteadyState, cfg: PaperConfig) -> dict[str, Any]:
+    """Currents, regimes and the figures of merit of one solved chunk."""
+    perf = res.performance
+    return {**currents(res, cfg), **{name: getattr(perf, name) for name in PERFORMANCE}}
+
+
+def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float], xr.Dataset]:
+    """Solve the window for every x; return the dataset, the diagnostics and the figures of merit.
+
+    The third dataset (same grid; :data:`PERFORMANCE`) feeds :func:`qdthermo.paper.devices.compute`.
+    """
     xs = np.asarray(cfg.x_values, dtype=float)
     fe, fn = plane_axes(cfg)
-    res = solve_forces(cfg, fe[None, :, None], fn[None, None, :], xs[:, None, None])
-    reg = res.regime
+    a, diag = solve_grid(cfg, fe[None, :, None], fn[None, None, :], xs[:, None, None], extract=_extract)
     dims = ("x", "F_E_scaled", "F_N")
     U_eff, _, _ = interaction(xs, cfg.eps_L)
-    JN = np.asarray(res.particle_current["t"])
-    JE = np.asarray(res.energy_current["t"])
+    JN, JE = a["J_N"], a["J_E"]
     first = (fe[:, None] > 0) & (fn[None, :] > 0)
-    icc_N = np.asarray(reg["J_N"]) == qd.Regime.ICC
-    icc_E = np.asarray(reg["J_E"]) == qd.Regime.ICC
+    icc_N = a["regime_J_N"] == qd.Regime.ICC
+    icc_E = a["regime_J_E"] == qd.Regime.ICC
     ds = xr.Dataset(
         {
             "J_N": (dims, JN, fattrs("rate", "particle current J_N = J_N^t")),
             "J_E": (dims, JE, fattrs("energy*rate", "energy current J_E = J_E^t")),
-            "regime_J_N": (dims, reg["J_N"], regime_attrs("J_N")),
-            "regime_J_E": (dims, reg["J_E"], regime_attrs("J_E")),
-            "entropy_production": (dims, res.entropy_production,
+            "regime_J_N": (dims, a["regime_J_N"], regime_attrs("J_N")),
+            "regime_J_E": (dims, a["regime_J_E"], regime_attrs("J_E")),
+            "entropy_production": (dims, a["entropy_production"],
                                    fattrs("k_B*rate", "entropy production rate (Schnakenberg)")),
             "U_eff": (("x",), U_eff, fattrs("energy", "effective interdot interaction U - J/4")),
             "n_icc_J_N": (("x",), icc_N.sum(axis=(1, 2)), fattrs("1", "number of grid points with ICC in J_N")),
@@ -65,24 +76,27 @@ def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float], qd.SteadySt
         },
         attrs={"title": "FIG. 5: genuine ICC regions", "force_tol": cfg.force_tol, "flux_tol": cfg.flux_tol},
     )
-    return ds, diagnostics(res), res
+    perf = xr.Dataset({name: (dims, a[name]) for name in PERFORMANCE}, coords=ds.coords)
+    return ds, diag, perf
 
 
-def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
+@styled
+def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     """Rows: J_N map, J_E map, both ICC regions; columns: x values."""
-    import matplotlib.pyplot as plt
+    import matplotlib
     from matplotlib.colors import ListedColormap, TwoSlopeNorm
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import FormatStrFormatter
 
     fe = ds["F_E_scaled"].values
     fn = ds["F_N"].values
     n = ds.sizes["x"]
-    fig, axes = plt.subplots(3, n, figsize=(4.3 * n, 11.5), squeeze=False)
+    fig = Figure(figsize=(4.3 * n, 11.5))
+    axes = fig.subplots(3, n, squeeze=False)
     dfe, dfn = fe[1] - fe[0], fn[1] - fn[0]
     extent = (fe[0] - dfe / 2, fe[-1] + dfe / 2, fn[0] - dfn / 2, fn[-1] + dfn / 2)
     region_cmap = ListedColormap(["#f0f0f0", "#4393c3", "#d6604d", "#000000"])
-    plt.rcParams["hatch.linewidth"] = 0.6
     for k in range(n):
         x = float(ds["x"].values[k])
         for row, (flux, scale, name) in enumerate((("J_N", cfg.gamma, "J_N / Gamma"),
@@ -95,7 +109,7 @@ def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
             if v.min() < 0:
                 cmap, norm = "RdBu_r", TwoSlopeNorm(0.0, float(v.min()), vmax)
             else:  # no negative values: the red half of the same colour map
-                cmap, norm = ListedColormap(plt.get_cmap("RdBu_r")(np.linspace(0.5, 1.0, 128))), None
+                cmap, norm = ListedColormap(matplotlib.colormaps["RdBu_r"](np.linspace(0.5, 1.0, 128))), None
             im = ax.imshow(v.T, origin="lower", extent=extent, aspect="auto", cmap=cmap, norm=norm,
                            vmin=None if norm else 0.0, vmax=None if norm else vmax,
                            interpolation="nearest", rasterized=True)
@@ -137,7 +151,7 @@ def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
         ax.set_ylim(extent[2], extent[3])
     handles = [Patch(color="#f0f0f0", label="no ICC"), Patch(color="#4393c3", label="ICC in J_N (engine)"),
                Patch(color="#d6604d", label="ICC in J_E (refrigerator)"), Patch(color="#000000", label="both"),
-               plt.Line2D([], [], color="#1a9850", ls="--", label="x F~_E + F_N = 0 (A_2 = 0)")]
+               Line2D([], [], color="#1a9850", ls="--", label="x F~_E + F_N = 0 (A_2 = 0)")]
     fig.suptitle("FIG. 5: genuine ICC (flux against both positive parallel forces) in the first quadrant; "
                  "black line: flux = 0", fontsize=10)
     h = add_caption(fig, caption(cfg, f"Window F~_E in [0, {cfg.fe_max:g}], F_N in [0, {cfg.fn_max:g}], "
@@ -153,10 +167,3 @@ def _a2_line(ax, x: float, fe: np.ndarray, fn: np.ndarray) -> None:  # type: ign
     if x < 0:
         ax.plot(fe, -x * fe, color="#1a9850", ls="--", lw=1.2)
 
-
-def run(cfg: PaperConfig, out: Path) -> tuple[xr.Dataset, dict[str, float], qd.SteadyState, list[Path]]:
-    """Compute, write ``fig5_icc_regions.nc`` and the figure files."""
-    ds, diag, res = compute(cfg)
-    paths = [write_netcdf(ds, out / "fig5_icc_regions.nc", cfg)]
-    paths += save_figure(plot(ds, cfg), out, "fig5_icc_regions", cfg)
-    return ds, diag, res, paths
