@@ -222,7 +222,7 @@ def caption(cfg: PaperConfig, extra: str = "", *, eps_R: bool = True) -> str:
     return text
 
 
-def add_caption(fig: "Figure", text: str, fontsize: float = 7.0) -> float:
+def add_caption(fig: "Figure", text: str, fontsize: float = 8.0) -> float:
     """Put ``text`` (wrapped to the figure width) at the bottom of ``fig``; return its height fraction."""
     import textwrap
 

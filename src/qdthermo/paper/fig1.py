@@ -79,9 +79,11 @@ def _schematic(ax) -> None:  # type: ignore[no-untyped-def]
     ax.set_ylim(0, 1.2)
     ax.set_aspect("equal")
     ax.axis("off")
-    for (cx, name, spin) in ((0.4, "L", "spin down"), (0.8, "R", "spin up")):
+    for (cx, name, spin, where) in ((0.4, "L", "spin\ndown", (0.27, 0.6, "right", "center")),
+                                    (0.8, "R", "spin up", (0.8, 0.47, "center", "top"))):
         ax.add_patch(Circle((cx, 0.6), 0.1, fc="#c6dbef" if name == "L" else "#c7e9c0", ec="k"))
-        ax.text(cx, 0.6, f"{name}\n{spin}", ha="center", va="center", fontsize=6.5)
+        ax.text(cx, 0.6, name, ha="center", va="center", fontsize=9, fontweight="bold")
+        ax.text(where[0], where[1], spin, ha=where[2], va=where[3], fontsize=6.5, linespacing=0.95)
     for (x0, y0, w, h, label) in ((0.22, 1.0, 0.36, 0.12, "lead t\n(T_t, mu_t)"),
                                   (0.22, 0.08, 0.36, 0.12, "lead b\n(T_b, mu_b)"),
                                   (0.96, 0.54, 0.22, 0.12, "lead r\n(T_r, mu_r)")):
@@ -93,6 +95,12 @@ def _schematic(ax) -> None:  # type: ignore[no-untyped-def]
     ax.plot([0.5, 0.7], [0.6, 0.6], "k--", lw=1)
     ax.text(0.6, 0.64, "U_eff", ha="center", fontsize=6.5)
     ax.set_title("(a) three-terminal device", fontsize=9)
+
+
+def _label_height(e_from: float, e_to: float, mu: float, span: float) -> float:
+    """Height of a vertical arrow's label: its middle, or 70 % of the way when the middle is on the mu line."""
+    mid = 0.5 * (e_from + e_to)
+    return mid if abs(mid - mu) > 0.08 * span else e_from + 0.7 * (e_to - e_from)
 
 
 @styled
@@ -132,7 +140,7 @@ def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
                             arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.6,
                                         "shrinkA": 1, "shrinkB": 1, "mutation_scale": 10})
                 xl = xc + (0.06 if xc < 0.8 else -0.06)
-                ax.text(xl, (E[i] + E[j]) / 2, wname, fontsize=7.5, color=color,
+                ax.text(xl, _label_height(E[i], E[j], cfg.mu_b, hi - lo), wname, fontsize=7.5, color=color,
                         ha="left" if xc < 0.8 else "right", va="center", bbox=box)
             else:  # dot R: between the columns; labels at different fractions so they never collide
                 color = "#1b7837"
@@ -140,7 +148,7 @@ def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
                 ax.annotate("", xy=(xj, E[j]), xytext=(xi, E[i]),
                             arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.4,
                                         "shrinkA": 1, "shrinkB": 1, "mutation_scale": 10})
-                f = 0.3 if i == "00" else 0.7
+                f = 0.75 if i == "00" else 0.62  # away from the crossing (at 1/3 when the levels swap)
                 ax.text(xi + f * (xj - xi), E[i] + f * (E[j] - E[i]), wname, fontsize=7.5, color=color,
                         ha="center", va="center", bbox=box)
             table.append((f"{wname} = {w:.3g}: {KETS[i]} -> {KETS[j]} via lead {leads.replace(',', ', ')}", color))
