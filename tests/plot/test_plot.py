@@ -120,7 +120,9 @@ def test_signed_map_is_diverging_with_a_marked_zero(store: Path) -> None:
     fig = plot_slice(store, "particle_current", lead="t", U=1.0)
     ax, cax = fig.axes
     mesh = ax.collections[0]
-    assert mesh.cmap.name == "RdBu_r"
+    from qdthermo.plot.palette import DIVERGING
+
+    assert mesh.cmap.name == DIVERGING
     assert mesh.norm.vmin == -mesh.norm.vmax  # symmetric: white is zero
     assert len(ax.collections) > 1  # the zero contour
     assert "0: black line" in cax.get_ylabel()

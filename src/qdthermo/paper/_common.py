@@ -213,22 +213,22 @@ def fattrs(units: str, long_name: str, **extra: Any) -> dict[str, Any]:
 
 
 def caption(cfg: PaperConfig, extra: str = "", *, eps_R: bool = True) -> str:
-    """Parameter caption printed under every figure (``eps_R=False`` where eps_R varies)."""
+    """Parameter caption printed under every figure, ``extra`` on its own line (``eps_R=False`` where eps_R varies)."""
     text = "Parameters: " + cfg.base_text(eps_R=eps_R) + "."
     if extra:
-        text += " " + extra
+        text += "\n" + extra
     if cfg.quick:
         text += " [--quick: coarse grids]"
     return text
 
 
 def add_caption(fig: "Figure", text: str, fontsize: float = 8.0) -> float:
-    """Put ``text`` (wrapped to the figure width) at the bottom of ``fig``; return its height fraction."""
+    """Put ``text`` (each line wrapped to the figure width) at the bottom of ``fig``; return its height fraction."""
     import textwrap
 
     width_in, height_in = fig.get_size_inches()
     chars = max(int(width_in * 72 / (0.6 * fontsize)), 40)
-    lines = textwrap.wrap(text, chars)
+    lines = [line for part in text.split("\n") for line in textwrap.wrap(part, chars)]
     fig.text(0.5, 0.004, "\n".join(lines), ha="center", va="bottom", fontsize=fontsize)
     return (len(lines) * 1.25 * fontsize / 72 + 0.06) / height_in
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
@@ -268,75 +269,79 @@ def thresholds(ds: xr.Dataset) -> dict[str, np.ndarray]:
     return {"J_N": _thresholds(ds, "pseudo_icc_J_N"), "J_E": _thresholds(ds, "pseudo_icc_J_E")}
 
 
-@styled
-def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
-    """(a), (b) ICC fraction of J_N, J_E against x; (c) the (x, eps_R) map of where ICC can occur."""
-    import matplotlib
-    from matplotlib.colors import ListedColormap
+#: colours of the pseudo-ICC map (pseudo-ICC is orange in the regime palette): J_N only, J_E only, both
+PSEUDO_COLORS = {1: "#fee0b6", 2: "#e08214", 3: "#fdae61"}
+PSEUDO_LABELS = {1: "pseudo-ICC in J_N only (F_N = 0)", 2: "pseudo-ICC in J_E only (F~_E = 0)",
+                 3: "pseudo-ICC in both"}
 
+
+def _share_panel(ax: Any, ds: xr.Dataset, flux: str, letter: str, cfg: PaperConfig) -> None:
+    """Share of the window with genuine ICC in ``flux`` against x, one curve per eps_R."""
     xs = ds["x"].values
-    fig = Figure(figsize=(16, 5.4))
-    axes = fig.subplots(1, 3)
+    frac = ds[f"icc_fraction_{flux}"].values
     colors = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.9, ds.sizes["eps_R"]))
-    for ax, flux, letter in ((axes[0], "J_N", "a"), (axes[1], "J_E", "b")):
-        frac = ds[f"icc_fraction_{flux}"].values
-        for k, eR in enumerate(ds["eps_R"].values):
-            has = frac[k] > 0
-            when = f"x <= {xs[has].max():.3g}" if has.any() else "none"
-            ax.plot(xs, 100 * frac[k], color=colors[k], lw=1.8, marker="o", ms=2.5,
-                    label=f"{eR:g}: {when}" + (" (figs)" if eR == cfg.eps_R else ""))
-        pos = xs > 0
-        top = max(100 * float(frac.max()), 1.0) * 1.08
-        ax.axvspan(0.0, xs.max(), color="#e0e0e0", lw=0, zorder=0)
-        ax.axvline(0.0, color="k", lw=0.8)
-        share = 100 * frac[:, pos].max() if pos.any() else 0.0
-        ax.text(0.5 * xs.max(), 0.88 * top, f"x > 0:\nmax ICC share\n= {share:g}%\n({int(pos.sum())} x values\n"
-                f"x {ds.sizes['eps_R']} eps_R)", ha="center", va="center", fontsize=8)
-        ax.set_ylim(-0.02 * top, top)
-        ax.set_xlim(xs.min(), xs.max())
-        ax.set_xlabel("x = (eps_L + U_eff) / eps_L")
-        ax.set_ylabel(f"share of the window with genuine ICC in {flux} [%]")
-        sec = ax.secondary_xaxis("top", functions=(lambda v: (v - 1.0) * cfg.eps_L,
-                                                   lambda u: u / cfg.eps_L + 1.0))
-        sec.set_xlabel("U_eff = U - J/4 [energy unit]", fontsize=8)
-        sec.tick_params(labelsize=7)
-        ax.set_title(f"({letter}) ICC in {flux} against x\n(window F~_E in (0, {cfg.fe_max:g}], "
-                     f"F_N in (0, {cfg.fn_max:g}], {int(ds['n_window'])} pts)", fontsize=9)
-        ax.legend(fontsize=6.5, loc="center right", title="eps_R: ICC for", title_fontsize=6.5, framealpha=0.9)
-    # (c) where pseudo-ICC occurs on the cuts
-    ax = axes[2]
-    code = (ds["pseudo_icc_J_N"].values > 0).astype(int) + 2 * (ds["pseudo_icc_J_E"].values > 0).astype(int)
-    eR = ds["eps_R_map"].values
-    cmap = ListedColormap(["#f0f0f0", "#4393c3", "#d6604d", "#762a83"])
-    ax.pcolormesh(xs, eR, code.T, cmap=cmap, vmin=-0.5, vmax=3.5, shading="nearest", rasterized=True)
-    thr = thresholds(ds)
-    ax.plot(thr["J_N"], eR, color="#08306b", lw=1.5, label="x*(eps_R) for J_N")
-    ax.plot(thr["J_E"], eR, color="#67000d", lw=1.5, ls="--", label="x*(eps_R) for J_E")
+    for k, eR in enumerate(ds["eps_R"].values):
+        ax.plot(xs, 100 * frac[k], color=colors[k], lw=1.8, marker="o", ms=3,
+                label=f"eps_R = {eR:g}" + (" (figures)" if eR == cfg.eps_R else ""))
+    pos = xs > 0
+    top = max(100 * float(frac.max()), 1.0) * 1.1
+    ax.axvspan(0.0, xs.max(), color="#e0e0e0", lw=0, zorder=0)
     ax.axvline(0.0, color="k", lw=0.8)
-    ax.axhline(cfg.eps_R, color="0.3", lw=0.8, ls=":")
-    for xv in cfg.x_values:
-        ax.plot([xv], [cfg.eps_R], marker="*", ms=11, color="gold", mec="k", ls="none")
-    k0 = int(np.argmin(np.abs(eR - cfg.eps_R)))
-    ax.text(0.98, 0.98, f"at eps_R = {cfg.eps_R:g} (stars: the figures' x):\npseudo-ICC in J_N for x <= "
-            f"{thr['J_N'][k0]:.3g},\nin J_E for x <= {thr['J_E'][k0]:.3g} (grid step "
-            f"{xs[1] - xs[0]:.3g})", transform=ax.transAxes, ha="right", va="top", fontsize=7,
-            bbox={"fc": "white", "ec": "0.7", "alpha": 0.9})
+    share = 100 * frac[:, pos].max() if pos.any() else 0.0
+    ax.text(0.5 * xs.max(), 0.93 * top, f"x > 0: max ICC share = {share:g}%\n({int(pos.sum())} x values "
+            f"x {ds.sizes['eps_R']} eps_R)", ha="center", va="top", fontsize=9)
+    ax.set_ylim(-0.02 * top, top)
+    ax.set_xlim(xs.min(), xs.max())
+    ax.set_xlabel("x = (eps_L + U_eff) / eps_L")
+    ax.set_ylabel(f"share of the window with ICC in {flux} [%]")
+    sec = ax.secondary_xaxis("top", functions=(lambda v: (v - 1.0) * cfg.eps_L, lambda u: u / cfg.eps_L + 1.0))
+    sec.set_xlabel("U_eff = U - J/4 [energy unit]", fontsize=9)
+    sec.tick_params(labelsize=8)
+    ax.set_title(f"({letter}) genuine ICC in {flux} against x\n(window F~_E in (0, {cfg.fe_max:g}], F_N in "
+                 f"(0, {cfg.fn_max:g}], {int(ds['n_window'])} pts)", fontsize=10)
+    ax.legend(fontsize=9, loc="center right", framealpha=0.9)
+
+
+def _threshold_panel(ax: Any, ds: xr.Dataset, cfg: PaperConfig) -> None:
+    """(c) the (x, eps_R) map of pseudo-ICC on the two cuts and its edge x*(eps_R)."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    handles = [Patch(color="#f0f0f0", label="no pseudo-ICC"), Patch(color="#4393c3", label="J_N < 0 at F_N = 0"),
-               Patch(color="#d6604d", label="J_E < 0 at F~_E = 0"), Patch(color="#762a83", label="both")]
-    handles += ax.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, fontsize=7, loc="lower right", framealpha=0.9)
+    xs, eR = ds["x"].values, ds["eps_R_map"].values
+    code = (ds["pseudo_icc_J_N"].values > 0).astype(int) + 2 * (ds["pseudo_icc_J_E"].values > 0).astype(int)
+    cmap = ListedColormap(["#f7f7f7", *PSEUDO_COLORS.values()])
+    ax.pcolormesh(xs, eR, code.T, cmap=cmap, norm=BoundaryNorm(np.arange(5) - 0.5, 4), shading="nearest",
+                  rasterized=True)
+    thr = thresholds(ds)
+    ax.plot(thr["J_N"], eR, color="#08306b", lw=1.6, label="x*(eps_R) for J_N")
+    ax.plot(thr["J_E"], eR, color="k", lw=1.6, ls="--", label="x*(eps_R) for J_E")
+    ax.axvline(0.0, color="k", lw=0.8)
+    ax.axhline(cfg.eps_R, color="0.3", lw=0.8, ls=":")
+    ax.plot(cfg.x_values, [cfg.eps_R] * len(cfg.x_values), marker="*", ms=12, color="gold", mec="k", ls="none",
+            clip_on=False, zorder=5, label="the figures' (x, eps_R)")
+    present = [c for c in PSEUDO_COLORS if (code == c).any()]  # only what the map shows
+    handles = [Patch(facecolor="#f7f7f7", edgecolor="0.6", label="no pseudo-ICC")]
+    handles += [Patch(color=PSEUDO_COLORS[c], label=PSEUDO_LABELS[c]) for c in present]
+    ax.legend(handles=handles + ax.get_legend_handles_labels()[0], fontsize=9, loc="lower right", framealpha=0.9)
     ax.set_xlabel("x = (eps_L + U_eff) / eps_L")
     ax.set_ylabel("eps_R [energy unit]")
-    ax.set_title("(c) where the induced flux runs against the only force (pseudo-ICC,\n"
-                 "the prerequisite of genuine ICC): only for x < 0, and below x*(eps_R)", fontsize=9)
+    ax.set_title("(c) where the induced flux runs against the only force\n(pseudo-ICC, the prerequisite of "
+                 "genuine ICC): only below x*(eps_R) < 0", fontsize=10)
+
+
+@styled
+def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
+    """(a), (b) ICC share of J_N, J_E against x; (c) the (x, eps_R) map of where pseudo-ICC occurs."""
+    fig = Figure(figsize=(18, 7.2))
+    axes = fig.subplots(1, 3)
+    _share_panel(axes[0], ds, "J_N", "a", cfg)
+    _share_panel(axes[1], ds, "J_E", "b", cfg)
+    _threshold_panel(axes[2], ds, cfg)
     fig.suptitle("Conditions for ICC: none for x > 0 (repulsive, or attractive without level swap), so the level "
                  "swap x < 0 is necessary;\nat a fixed dot-R level eps_R it is not sufficient: ICC needs "
-                 "x < x*(eps_R) < 0, and x* -> 0- as eps_R decreases", fontsize=10)
+                 "x < x*(eps_R) < 0, and x* -> 0- as eps_R decreases", fontsize=11)
     h = add_caption(fig, caption(cfg, f"(a), (b): {ds.sizes['x']} x values; (c): cuts F~_E in (0, "
                                  f"{cfg.line_fe_max:g}] at F_N = 0 and F_N in (0, {cfg.line_fn_max:g}] at F~_E = 0, "
                                  f"{int(ds['n_cut'])} pts each. Grey: x > 0.", eps_R=False))
-    fig.tight_layout(rect=(0, h, 1, 0.93))
+    fig.tight_layout(rect=(0, h, 1, 0.92), w_pad=2.5)
     return fig
-

@@ -89,7 +89,7 @@ def _masked_map(fig, ax, fe, fn, v, label, cmap):  # type: ignore[no-untyped-def
     cb.set_label(label, fontsize=8)
     if finite.any():
         i, j = np.unravel_index(np.nanargmax(v), v.shape)
-        ax.plot(fe[i], fn[j], marker="*", color="w", mec="k", ms=11)
+        ax.plot(fe[i], fn[j], marker="*", color="w", mec="k", ms=13, clip_on=False, zorder=5)
         if finite.sum() > 8:
             ax.contour(fe, fn, np.where(finite, v, np.nan).T, levels=5, colors="k", linewidths=0.5)
     ax.set_xlim(extent[0], extent[1])
@@ -103,7 +103,7 @@ def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     """Rows: x values with ICC; columns: eta/eta_C (engine), COP/COP_C (refrigerator)."""
 
     n = max(ds.sizes["x"], 1)
-    fig = Figure(figsize=(11, 4.4 * n + 1.2))
+    fig = Figure(figsize=(12.5, 4.8 * n + 1.4))
     axes = fig.subplots(n, 2, squeeze=False)
     fe, fn = ds["F_E_scaled"].values, ds["F_N"].values
     if ds.sizes["x"] == 0:
@@ -128,11 +128,11 @@ def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
                         f"{name} there = {ds[value].values[k][i, j]:.3g}")
             else:
                 best = "no such device in the window"
-            axes[k, col].set_title(f"{head}\n{cfg.x_text(x)}\n{best}", fontsize=7.5)
+            axes[k, col].set_title(f"{head}\n{cfg.x_text(x)}\n{best}", fontsize=9)
     fig.suptitle("Devices on the genuine-ICC regions (paper Eq. 56, 58): both stay below their Carnot bounds "
                  "(grey: no ICC)", fontsize=10)
     h = add_caption(fig, caption(cfg, f"Window F~_E in [0, {cfg.fe_max:g}], F_N in [0, {cfg.fn_max:g}] as "
-                                 "FIG. 5; thin lines: contours of the ratio."))
+                                 "FIG. 5; thin lines: contours of the ratio; star: its maximum."))
     fig.tight_layout(rect=(0, h, 1, 0.95))
     return fig
 

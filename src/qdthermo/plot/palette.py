@@ -48,8 +48,9 @@ REGIME_LABELS: dict[qd.Regime, str] = {
     R.CROSS_EFFECT: "cross-effect",
 }
 
-#: colour map of signed quantities (negative blue, zero white, positive red)
-DIVERGING = "RdBu_r"
+#: colour map of signed quantities (negative purple, zero white, positive green): no red or blue, which
+#: mean ICC and cross-effect in :data:`REGIME_COLORS`
+DIVERGING = "PRGn"
 #: colour map of non-negative quantities (efficiencies, entropy production)
 SEQUENTIAL = "viridis"
 #: style of the line that marks zero on signed maps and plots
