@@ -285,3 +285,62 @@ def test_figures_are_pure_functions_of_data(quick_run) -> None:  # type: ignore[
             stems.append(stem)
     assert stems == list(FIGURES)
     assert dict(mpl.rcParams) == before and len(plt.get_fignums()) == n_open  # no global state touched
+
+
+# ------------------------------------------------ the figures one by one (issue 15 items 3, 12)
+def _titles(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    return [ax.get_title() for ax in fig.axes if ax.get_title()]
+
+
+def test_fig5_panels_are_lettered_once_and_norms_are_honest(quick_run) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from matplotlib.colors import TwoSlopeNorm
+
+    from qdthermo.paper import fig5
+
+    out, _ = quick_run
+    data = _data(out)
+    fig = fig5.plot(data.icc, data.cfg)
+    letters = [re.match(r"\((\w+)\)", t).group(1) for t in _titles(fig) if t.startswith("(")]  # type: ignore[union-attr]
+    n = data.icc.sizes["x"]
+    assert sorted(letters) == sorted(f"{r}{k + 1}" for r in "abc" for k in range(n))
+    labels = [ax.get_ylabel() for ax in fig.axes if "white = 0" in ax.get_ylabel()]
+    assert len(labels) == 2 * n  # every colour bar says where zero is and how it is scaled
+    # symmetric when both signs are comparable; two slopes only with the stretch stated; round-off is zero
+    norm, words = fig5._norm(np.array([-0.5, 1.0]))
+    assert (norm.vmin, norm.vmax, words) == (-1.0, 1.0, "symmetric scale, white = 0")
+    norm, words = fig5._norm(np.array([-0.021, 0.31]))
+    assert isinstance(norm, TwoSlopeNorm) and "stretched x15" in words
+    from qdthermo.plot.palette import clean_round_off
+
+    assert clean_round_off(np.array([-1e-17, 0.3]))[0] == 0.0
+    assert "no value < 0" in fig5._norm(clean_round_off(np.array([-1e-17, 0.3])))[1]
+
+
+def test_fig1_labels_clear_the_mu_line_and_fig3_titles_match(quick_run) -> None:  # type: ignore[no-untyped-def]
+    from qdthermo.paper import fig1, fig3
+
+    out, _ = quick_run
+    data = _data(out)
+    span = 4.0
+    assert abs(fig1._label_height(1.0, -1.0, 0.0, span)) > 0.08 * span  # w43 at x = -2 is off mu_b = 0
+    assert fig1._label_height(0.0, 1.0, 5.0, span) == 0.5
+    titles = _titles(fig3.plot(data.plane, data.cfg))
+    assert all("thick: F~_E = 0" in t for t in titles if "regime of J_E" in t)
+    assert all("thick: F_N = 0" in t for t in titles if "regime of J_N" in t)
+
+
+def test_conditions_legend_lists_only_what_is_drawn(quick_run) -> None:  # type: ignore[no-untyped-def]
+    from qdthermo.paper import conditions
+
+    out, _ = quick_run
+    data = _data(out)
+    fig = conditions.plot(data.conditions, data.cfg)
+    labels = [t.get_text() for t in fig.axes[2].get_legend().get_texts()]
+    cond = data.conditions
+    code = (cond["pseudo_icc_J_N"].values > 0).astype(int) + 2 * (cond["pseudo_icc_J_E"].values > 0).astype(int)
+    for c, label in conditions.PSEUDO_LABELS.items():
+        assert (label in labels) == bool((code == c).any())
+    for ax in fig.axes[:2]:
+        assert all(t.get_fontsize() >= 9 for t in ax.get_legend().get_texts())

@@ -152,30 +152,15 @@ def diagnostics(res: qd.SteadyState) -> dict[str, float]:
     macro = np.asarray(res.entropy_production_macro)
     F, Jf = res.forces, res.fluxes
     fj = sum(np.asarray(F[f"F_{k}"]) * np.asarray(Jf[f"J_{k}"]) for k in ("E", "R", "N"))
-    P = res.populations
-    one_way = res.rates.plus * P[..., s.channel_initial] + res.rates.minus * P[..., s.channel_final]
-    noise = (one_way * (np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential))
-             / s.channel_temperature).sum(axis=-1)
-    denom = np.abs(sigma) + noise
+    denom = np.abs(sigma) + _entropy_noise(res)
     g = float(np.max(s.channel_coupling))
-    T_min = s.lead_temperature.min(axis=-1)
     e_point = np.maximum(np.abs(s.channel_energy).max(axis=-1), s.lead_temperature.max(axis=-1))
     e_scale = float(np.max(e_point))
     E = np.asarray(s.energies)
     idx = {lab: k for k, lab in enumerate(s.state_labels)}
     U_eff = E[..., idx["11"]] - E[..., idx["10"]] - E[..., idx["01"]] + E[..., idx["00"]]
     ok = np.broadcast_to(np.abs(U_eff) >= U_EFF_CONDITION * e_point, sigma.shape)
-    micro = res.microscopic_forces
-    worst, n_nan = 0.0, 0
-    for k in ("F_E", "F_R", "F_N"):
-        d = np.abs(np.asarray(micro[k]) - np.asarray(F[k]))
-        if k != "F_N":
-            d = d * T_min
-        d = np.broadcast_to(d, sigma.shape)[ok]
-        finite = np.isfinite(d)
-        n_nan += int(np.count_nonzero(~finite))
-        if finite.any():
-            worst = max(worst, float(d[finite].max()))
+    worst, n_nan = _force_residual(res, ok)
     I = res.particle_current
     Ec = res.energy_current
     return {
@@ -191,6 +176,31 @@ def diagnostics(res: qd.SteadyState) -> dict[str, float]:
         "energy_residual": float(np.max(np.abs(Ec["t"] + Ec["b"] + Ec["r"]))) / (g * e_scale),
         "particle_residual": float(np.max(np.abs(I["t"] + I["b"]))) / g,
     }
+
+
+def _entropy_noise(res: qd.SteadyState) -> np.ndarray:
+    """``S_noise = sum_c (k_c^+ P_i + k_c^- P_j)(|w_c| + |mu_c|)/T_c``: the one-way entropy-flow scale per point."""
+    s, P = res.system, res.populations
+    one_way = res.rates.plus * P[..., s.channel_initial] + res.rates.minus * P[..., s.channel_final]
+    return np.asarray((one_way * (np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential))
+                       / s.channel_temperature).sum(axis=-1))
+
+
+def _force_residual(res: qd.SteadyState, ok: np.ndarray) -> tuple[float, int]:
+    """Worst |F_micro - F_macro| over the points ``ok`` (energy forces times T_min) and the NaN count there."""
+    T_min = res.system.lead_temperature.min(axis=-1)
+    micro, F = res.microscopic_forces, res.forces
+    worst, n_nan = 0.0, 0
+    for k in ("F_E", "F_R", "F_N"):
+        d = np.abs(np.asarray(micro[k]) - np.asarray(F[k]))
+        if k != "F_N":
+            d = d * T_min
+        d = np.broadcast_to(d, ok.shape)[ok]
+        finite = np.isfinite(d)
+        n_nan += int(np.count_nonzero(~finite))
+        if finite.any():
+            worst = max(worst, float(d[finite].max()))
+    return worst, n_nan
 
 
 def merge_diagnostics(items: Sequence[Mapping[str, float]]) -> dict[str, float]:
