@@ -210,9 +210,11 @@ def _img(src: str, alt: str) -> _Block:
 
 def _esc(text: str) -> str:
     """``text`` with the Markdown characters that would change its meaning escaped (``10**(-1 ... 0.7)``)."""
-    for ch in ("\\", "*", "`", "[", "]", "<", ">"):
+    import re
+
+    for ch in ("\\", "*", "`", "[", "]"):
         text = text.replace(ch, "\\" + ch)
-    return text
+    return re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)  # "<" only where it could open an HTML tag
 
 
 def _head_blocks(cfg: PaperConfig, claims: Sequence[Claim], timings: Mapping[str, float],
