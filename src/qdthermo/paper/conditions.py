@@ -288,7 +288,7 @@ def _share_panel(ax: Any, ds: xr.Dataset, flux: str, letter: str, cfg: PaperConf
     ax.axvspan(0.0, xs.max(), color="#e0e0e0", lw=0, zorder=0)
     ax.axvline(0.0, color="k", lw=0.8)
     share = 100 * frac[:, pos].max() if pos.any() else 0.0
-    ax.text(0.5 * xs.max(), 0.93 * top, f"x > 0: max ICC share = {share:g}%\n({int(pos.sum())} x values "
+    ax.text(0.5 * xs.max(), 0.93 * top, f"x > 0:\nmax ICC share = {share:g}%\n({int(pos.sum())} x values\n"
             f"x {ds.sizes['eps_R']} eps_R)", ha="center", va="top", fontsize=9)
     ax.set_ylim(-0.02 * top, top)
     ax.set_xlim(xs.min(), xs.max())
@@ -325,23 +325,23 @@ def _threshold_panel(ax: Any, ds: xr.Dataset, cfg: PaperConfig) -> None:
     ax.legend(handles=handles + ax.get_legend_handles_labels()[0], fontsize=9, loc="lower right", framealpha=0.9)
     ax.set_xlabel("x = (eps_L + U_eff) / eps_L")
     ax.set_ylabel("eps_R [energy unit]")
-    ax.set_title("(c) where the induced flux runs against the only force\n(pseudo-ICC, the prerequisite of "
+    ax.set_title("(c) where the induced flux runs against the only force (pseudo-ICC, the prerequisite of "
                  "genuine ICC): only below x*(eps_R) < 0", fontsize=10)
 
 
 @styled
 def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     """(a), (b) ICC share of J_N, J_E against x; (c) the (x, eps_R) map of where pseudo-ICC occurs."""
-    fig = Figure(figsize=(18, 7.2))
-    axes = fig.subplots(1, 3)
-    _share_panel(axes[0], ds, "J_N", "a", cfg)
-    _share_panel(axes[1], ds, "J_E", "b", cfg)
-    _threshold_panel(axes[2], ds, cfg)
+    fig = Figure(figsize=(13, 10.5))
+    axes = fig.subplot_mosaic([["a", "b"], ["c", "c"]], height_ratios=[1.0, 0.9])
+    _share_panel(axes["a"], ds, "J_N", "a", cfg)
+    _share_panel(axes["b"], ds, "J_E", "b", cfg)
+    _threshold_panel(axes["c"], ds, cfg)
     fig.suptitle("Conditions for ICC: none for x > 0 (repulsive, or attractive without level swap), so the level "
                  "swap x < 0 is necessary;\nat a fixed dot-R level eps_R it is not sufficient: ICC needs "
                  "x < x*(eps_R) < 0, and x* -> 0- as eps_R decreases", fontsize=11)
     h = add_caption(fig, caption(cfg, f"(a), (b): {ds.sizes['x']} x values; (c): cuts F~_E in (0, "
                                  f"{cfg.line_fe_max:g}] at F_N = 0 and F_N in (0, {cfg.line_fn_max:g}] at F~_E = 0, "
                                  f"{int(ds['n_cut'])} pts each. Grey: x > 0.", eps_R=False))
-    fig.tight_layout(rect=(0, h, 1, 0.92), w_pad=2.5)
+    fig.tight_layout(rect=(0, h, 1, 0.95), w_pad=2.5, h_pad=1.5)
     return fig
