@@ -96,11 +96,11 @@ def _panel(ax: Any, ds: xr.Dataset, k: int, flux: str, cfg: PaperConfig) -> None
     # the flux's own force is zero on one axis (F~_E = 0 for J_E, F_N = 0 for J_N): induced or pseudo-ICC there
     if flux == "J_E":
         i0 = int(np.argmin(np.abs(fe)))
-        w = 0.8 * (fe[1] - fe[0])
+        w = max(0.8 * (fe[1] - fe[0]), 0.012 * (fe[-1] - fe[0]))  # visible on any grid
         ax.pcolormesh([-w, w], _edges(fn), r[i0, :, None], cmap=cmap, norm=norm, rasterized=True, zorder=3)
     else:
         j0 = int(np.argmin(np.abs(fn)))
-        w = 0.8 * (fn[1] - fn[0])
+        w = max(0.8 * (fn[1] - fn[0]), 0.012 * (fn[-1] - fn[0]))
         ax.pcolormesh(_edges(fe), [-w, w], r[None, :, j0], cmap=cmap, norm=norm, rasterized=True, zorder=3)
     for qx, qy, name in ((0.97, 0.97, "Q1"), (0.03, 0.97, "Q2"), (0.03, 0.03, "Q3"), (0.97, 0.03, "Q4")):
         ax.text(qx, qy, name, transform=ax.transAxes, ha="right" if qx > 0.5 else "left",
