@@ -105,7 +105,7 @@ def _panel(ax: Any, ds: xr.Dataset, f: np.ndarray, var: str, vals: np.ndarray, x
 def _zoom(ax: Any, ds: xr.Dataset, f: np.ndarray, vals: np.ndarray, curves: list[int], xname: str,
           ylabel: str) -> None:
     """Inset of the curves that go negative, with the negative half shaded and both axes labelled."""
-    ins = ax.inset_axes((0.52, 0.44, 0.45, 0.30))
+    ins = ax.inset_axes((0.56, 0.42, 0.41, 0.30))
     for k in curves:
         ins.plot(f, vals[k], **_style(float(ds["x"].values[k]), k))
     lo = min(float(vals[k, 1:].min()) for k in curves)
@@ -113,7 +113,7 @@ def _zoom(ax: Any, ds: xr.Dataset, f: np.ndarray, vals: np.ndarray, curves: list
     ins.set_ylim(1.25 * lo, max(hi, 0.0) + 0.25 * abs(lo))
     ins.axhspan(1.25 * lo, 0, color=PSEUDO_SHADE, alpha=0.45, lw=0)
     ins.axhline(0, color="k", lw=0.6)
-    ins.set_title("zoom: the curves with flux < 0", fontsize=8, loc="right")
+    ins.set_title("zoom on the curves with flux < 0", fontsize=8, loc="right", pad=3)
     ins.set_xlabel(xname, fontsize=8, labelpad=1)
     ins.set_ylabel(ylabel, fontsize=8, labelpad=1)
     ins.tick_params(labelsize=7)
