@@ -186,7 +186,7 @@ def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     from matplotlib.patches import Patch
 
     n = ds.sizes["x"]
-    fig = Figure(figsize=(4.6 * n, 12.5))
+    fig = Figure(figsize=(max(4.6 * n, 9.5), 12.5))
     axes = fig.subplots(3, n, squeeze=False)
     for k in range(n):
         _flux_panel(fig, axes[0, k], ds, k, "J_N", cfg.gamma, "J_N / Gamma", f"a{k + 1}", cfg)
@@ -198,13 +198,13 @@ def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
                Patch(facecolor="#f7f7f7", edgecolor="0.6", label="no ICC"),
                Line2D([], [], color="k", lw=1.0, label="flux = 0"),
                Line2D([], [], **A2_STYLE, label="x F~_E + F_N = 0 (A_2 = 0)")]
-    fig.suptitle("FIG. 5: genuine ICC (flux against both positive parallel forces) in the first quadrant. "
-                 f"Rows: J_N (a1-a{n}), J_E (b1-b{n}), both regions (c1-c{n})", fontsize=11)
+    fig.suptitle("FIG. 5: genuine ICC (flux against both positive parallel forces) in the first quadrant\n"
+                 f"rows: J_N (a1-a{n}), J_E (b1-b{n}), both regions (c1-c{n})", fontsize=11)
     h = add_caption(fig, caption(cfg, f"Window F~_E in [0, {cfg.fe_max:g}], F_N in [0, {cfg.fn_max:g}], "
                                  f"{ds.sizes['F_E_scaled']} x {ds.sizes['F_N']} grid; percentages of the points with "
                                  "both forces > 0; values below 1e-12 of the largest |value| are drawn as 0."))
     fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=9, frameon=False, bbox_to_anchor=(0.5, h))
-    fig.tight_layout(rect=(0, h + 0.025, 1, 0.97))
+    fig.tight_layout(rect=(0, h + 0.025, 1, 0.96))
     return fig
 
 
