@@ -54,6 +54,23 @@ def test_report_lists_every_claim_with_evidence(quick_run) -> None:  # type: ign
     assert "eps_L" in md and "x_values" in md  # the parameters are listed
 
 
+def test_report_html_keeps_exponents_and_maps_panels(quick_run) -> None:  # type: ignore[no-untyped-def]
+    out, _ = quick_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "10<strong>" not in page and "<em>(-" not in page
+    assert "10**(-1 ... 0.7)" in page and "10**(-2 ... 2)" in page  # the random-scan ranges survive
+    assert '<td class="PASS">PASS</td>' in page and "<table>" in page
+    assert "FIG. 1(c)" in page and "FIG. 5(b)" in page  # the panel map to the paper's letters
+
+
+def test_markdown_is_rendered_by_a_library() -> None:
+    from qdthermo.paper.report import _esc, _html
+
+    page = _html("- " + _esc("T_b: 10**(-1 ... 0.7), x*(eps_R) <= 2 and [a] `b`") + "\n\n**bold**\n", "t")
+    assert "10**(-1 ... 0.7), x*(eps_R) &lt;= 2 and [a] `b`" in page
+    assert "<strong>bold</strong>" in page and "<ul>" in page
+
+
 @pytest.mark.parametrize("stem", FIGURES)
 def test_figures_exist_and_are_not_blank(quick_run, stem: str) -> None:  # type: ignore[no-untyped-def]
     import matplotlib.image as mpimg
@@ -198,3 +215,132 @@ def test_force_windows_follow_the_temperature() -> None:
     assert build_config(overrides=["T_b=2", "fe_max=0.3"]).fe_max == 0.3
     with pytest.raises(ValueError, match="fe_max"):
         build_config(overrides=["T_b=2", "fe_max=0.7"])
+
+
+# ------------------------------------------------ atomic output (issue 15 item 1)
+def _old_output(folder: Path) -> dict[str, str]:
+    folder.mkdir()
+    files = {"report.md": "ALL CLAIMS PASS (old)", "config.toml": "eps_R = 1.0\n", "fig4_one_force.svg": "<svg/>"}
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return files
+
+
+def test_interrupted_run_leaves_the_old_output_intact(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from qdthermo.paper import pipeline
+
+    out = tmp_path / "out"
+    old = _old_output(out)
+
+    def boom(cfg, data):  # type: ignore[no-untyped-def]
+        assert (cfg.eps_R, sorted(data)) == (0.5, ["levels"])  # mid-pipeline: FIG. 1 is already written
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "STEPS", [pipeline.STEPS[0], pipeline.Step("boom", boom, {})])
+    r = CliRunner().invoke(main, ["paper", "--out", str(out), "--quick", "--set", "eps_R=0.5", "--no-progress"])
+    assert r.exit_code != 0
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == old  # nothing new, nothing lost
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left behind
+
+
+def test_finished_run_replaces_the_whole_folder(tmp_path: Path) -> None:
+    from qdthermo.paper.pipeline import _atomic_folder
+
+    out = tmp_path / "out"
+    _old_output(out)
+    with _atomic_folder(out) as tmp:
+        assert tmp.parent == tmp_path and tmp != out
+        (tmp / "report.md").write_text("new", encoding="utf-8")
+        assert (out / "fig4_one_force.svg").exists()  # the old output stays until the end
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]  # no stale file of the old run
+    assert (out / "report.md").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_out_that_is_not_a_paper_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me", encoding="utf-8")
+    r = CliRunner().invoke(main, ["paper", "--out", str(tmp_path), "--quick", "--no-progress"])
+    assert r.exit_code == 2 and "not an output of qdthermo paper" in r.output
+    assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_figures_are_pure_functions_of_data(quick_run) -> None:  # type: ignore[no-untyped-def]
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from qdthermo.paper import pipeline
+
+    out, _ = quick_run
+    data = _data(out)
+    datasets = {"levels": data.levels, "plane": data.plane, "cuts": data.cuts, "icc": data.icc,
+                "devices": data.devices, "conditions": data.conditions}
+    before = dict(mpl.rcParams)
+    n_open = len(plt.get_fignums())
+    stems = []
+    for step in pipeline.STEPS:
+        for stem, key, plot in step.figures:
+            fig = plot(datasets[key], data.cfg)
+            assert isinstance(fig, Figure)
+            stems.append(stem)
+    assert stems == list(FIGURES)
+    assert dict(mpl.rcParams) == before and len(plt.get_fignums()) == n_open  # no global state touched
+
+
+# ------------------------------------------------ the figures one by one (issue 15 items 3, 12)
+def _titles(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    return [ax.get_title() for ax in fig.axes if ax.get_title()]
+
+
+def test_fig5_panels_are_lettered_once_and_norms_are_honest(quick_run) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from matplotlib.colors import TwoSlopeNorm
+
+    from qdthermo.paper import fig5
+
+    out, _ = quick_run
+    data = _data(out)
+    fig = fig5.plot(data.icc, data.cfg)
+    letters = [re.match(r"\((\w+)\)", t).group(1) for t in _titles(fig) if t.startswith("(")]  # type: ignore[union-attr]
+    n = data.icc.sizes["x"]
+    assert sorted(letters) == sorted(f"{r}{k + 1}" for r in "abc" for k in range(n))
+    labels = [ax.get_ylabel() for ax in fig.axes if "white = 0" in ax.get_ylabel()]
+    assert len(labels) == 2 * n  # every colour bar says where zero is and how it is scaled
+    # symmetric when both signs are comparable; two slopes only with the stretch stated; round-off is zero
+    norm, words = fig5._norm(np.array([-0.5, 1.0]))
+    assert (norm.vmin, norm.vmax, words) == (-1.0, 1.0, "symmetric scale, white = 0")
+    norm, words = fig5._norm(np.array([-0.021, 0.31]))
+    assert isinstance(norm, TwoSlopeNorm) and "stretched x15" in words
+    from qdthermo.plot.palette import clean_round_off
+
+    assert clean_round_off(np.array([-1e-17, 0.3]))[0] == 0.0
+    assert "no value < 0" in fig5._norm(clean_round_off(np.array([-1e-17, 0.3])))[1]
+
+
+def test_fig1_labels_clear_the_mu_line_and_fig3_titles_match(quick_run) -> None:  # type: ignore[no-untyped-def]
+    from qdthermo.paper import fig1, fig3
+
+    out, _ = quick_run
+    data = _data(out)
+    span = 4.0
+    assert abs(fig1._label_height(1.0, -1.0, 0.0, span)) > 0.08 * span  # w43 at x = -2 is off mu_b = 0
+    assert fig1._label_height(0.0, 1.0, 5.0, span) == 0.5
+    titles = _titles(fig3.plot(data.plane, data.cfg))
+    assert all("thick: F~_E = 0" in t for t in titles if "regime of J_E" in t)
+    assert all("thick: F_N = 0" in t for t in titles if "regime of J_N" in t)
+
+
+def test_conditions_legend_lists_only_what_is_drawn(quick_run) -> None:  # type: ignore[no-untyped-def]
+    from qdthermo.paper import conditions
+
+    out, _ = quick_run
+    data = _data(out)
+    fig = conditions.plot(data.conditions, data.cfg)
+    labels = [t.get_text() for t in fig.axes[2].get_legend().get_texts()]
+    cond = data.conditions
+    code = (cond["pseudo_icc_J_N"].values > 0).astype(int) + 2 * (cond["pseudo_icc_J_E"].values > 0).astype(int)
+    for c, label in conditions.PSEUDO_LABELS.items():
+        assert (label in labels) == bool((code == c).any())
+    for ax in fig.axes[:2]:
+        assert all(t.get_fontsize() >= 9 for t in ax.get_legend().get_texts())

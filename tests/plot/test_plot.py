@@ -93,3 +93,54 @@ def test_plot_command(store: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "Unselected dimensions: ['F_E', 'F_N', 'state']" in result.output
     result = CliRunner().invoke(main, ["plot", str(store), "cop", "--sel", "U"])
     assert result.exit_code == 2 and "'U': expected DIM=VALUE" in result.output
+
+
+# ------------------------------------------------ palette, regimes, refusals (issue 15 items 4-6, 11)
+def test_regime_colours_come_from_the_shared_palette(store: Path) -> None:
+    from matplotlib.colors import to_hex
+
+    from qdthermo.plot.palette import REGIME_COLORS
+
+    fig = plot_slice(store, "regime_J_N", U=0.0)
+    mesh = fig.axes[0].collections[0]
+    colours = [to_hex(mesh.cmap(mesh.norm(int(r)))) for r in qd.Regime]
+    assert colours == [REGIME_COLORS[r] for r in qd.Regime]
+    assert REGIME_COLORS[qd.Regime.ICC] == "#d73027" and REGIME_COLORS[qd.Regime.CROSS_EFFECT] == "#4575b4"
+
+
+def test_1d_regime_plot_uses_regime_names(store: Path) -> None:
+    fig = plot_slice(store, "regime_J_N", U=1.0, F_E=-0.5)
+    ax = fig.axes[0]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names == [r.name for r in qd.Regime]
+    assert not ax.get_lines() or all(line.get_drawstyle() != "default" for line in ax.get_lines())
+
+
+def test_signed_map_is_diverging_with_a_marked_zero(store: Path) -> None:
+    fig = plot_slice(store, "particle_current", lead="t", U=1.0)
+    ax, cax = fig.axes
+    mesh = ax.collections[0]
+    from qdthermo.plot.palette import DIVERGING
+
+    assert mesh.cmap.name == DIVERGING
+    assert mesh.norm.vmin == -mesh.norm.vmax  # symmetric: white is zero
+    assert len(ax.collections) > 1  # the zero contour
+    assert "0: black line" in cax.get_ylabel()
+
+
+def test_selection_outside_the_grid_is_refused(store: Path) -> None:
+    with pytest.raises(ValueError, match=r"F_E=99 is outside the grid: F_E runs from -1 to 0\.5"):
+        plot_slice(store, "entropy_production", U=0, F_E=99)
+    fig = plot_slice(store, "entropy_production", U=0, F_E=-0.47)
+    assert "nearest to -0.47" in fig.axes[0].get_title()
+
+
+def test_plot_command_refusals_are_one_line(store: Path, tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["plot", str(store), "cop", "--sel", "U=0", "-o", str(tmp_path / "out.xyz")])
+    assert r.exit_code == 2 and "cannot write .xyz; use one of" in r.output and ".png" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "out.xyz").exists()
+    r = CliRunner().invoke(main, ["plot", str(tmp_path), "cop"])
+    assert r.exit_code == 1 and "is not a Zarr store" in r.output and len(r.output.strip().splitlines()) == 1
+    r = CliRunner().invoke(main, ["plot", str(store), "cop", "--sel", "U=0", "--sel", "F_E=99",
+                                  "-o", str(tmp_path / "a.png")])
+    assert r.exit_code == 1 and "outside the grid" in r.output

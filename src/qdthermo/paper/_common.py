@@ -3,59 +3,112 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 import qdthermo as qd
 from qdthermo.paper.config import PaperConfig, interaction
+from qdthermo.plot import palette
 
 if TYPE_CHECKING:
-    import xarray as xr
     from matplotlib.figure import Figure
 
 __all__ = [
-    "REGIME_COLORS", "REGIME_LABELS", "solve_forces", "symmetric_axis", "diagnostics",
-    "merge_diagnostics", "save_figure", "write_netcdf", "caption", "fattrs", "add_caption",
+    "MAX_POINTS", "REGIME_COLORS", "REGIME_LABELS", "currents", "regimes", "solve_grid", "symmetric_axis",
+    "diagnostics",
+    "merge_diagnostics", "save_figure", "STYLE", "styled", "write_netcdf", "caption", "fattrs", "add_caption",
 ]
 
 Array = NDArray[np.float64]
 
-#: display colour and label of each qdthermo.Regime code
-REGIME_COLORS = {
-    qd.Regime.EQUILIBRIUM: "#000000",
-    qd.Regime.NORMAL: "#d9d9d9",
-    qd.Regime.INDUCED: "#74add1",
-    qd.Regime.PSEUDO_ICC: "#fdae61",
-    qd.Regime.ICC: "#d73027",
-    qd.Regime.CROSS_EFFECT: "#4575b4",
-}
-REGIME_LABELS = {
-    qd.Regime.EQUILIBRIUM: "equilibrium",
-    qd.Regime.NORMAL: "normal",
-    qd.Regime.INDUCED: "induced (normal)",
-    qd.Regime.PSEUDO_ICC: "pseudo-ICC",
-    qd.Regime.ICC: "genuine ICC",
-    qd.Regime.CROSS_EFFECT: "cross-effect",
-}
+#: display colour and label of each qdthermo.Regime code: the one palette of qdthermo.plot.palette
+REGIME_COLORS = palette.REGIME_COLORS
+REGIME_LABELS = palette.REGIME_LABELS
 
 
-def solve_forces(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: ArrayLike,
-                 eps_R: ArrayLike | None = None) -> qd.SteadyState:
-    """Solve the two-force device (PHYSICS.md section 7) on broadcast arrays.
+#: largest number of parameter points solved in one batch by :func:`solve_grid` (bounds the peak memory)
+MAX_POINTS = 200_000
 
-    ``F_E_scaled`` is F~_E = eps_L F_E; ``x`` fixes U_eff = (x - 1) eps_L.
-    """
+#: what :func:`solve_grid` keeps of each solved chunk: name -> array over the chunk's grid
+Extract = Callable[[qd.SteadyState, PaperConfig], Mapping[str, ArrayLike]]
+
+
+def _device(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: ArrayLike, eps_R: ArrayLike,
+            T_b: ArrayLike, gamma: Mapping[str, ArrayLike]) -> qd.Device:
+    """The two-force device (PHYSICS.md section 7): ``F_E_scaled`` = eps_L F_E, ``x`` fixes U_eff = (x - 1) eps_L."""
     _, U, J = interaction(x, cfg.eps_L)
-    dev = qd.coupled_transport(
-        np.asarray(F_E_scaled, dtype=float) / cfg.eps_L, F_N,
-        eps_L=cfg.eps_L, eps_R=cfg.eps_R if eps_R is None else eps_R, U=U, J=J,
-        T_ref=cfg.T_b, mu_ref=cfg.mu_b, gamma=cfg.gamma,
-    )
-    return qd.solve(dev)
+    return qd.coupled_transport(np.asarray(F_E_scaled, dtype=float) / cfg.eps_L, F_N, eps_L=cfg.eps_L, eps_R=eps_R,
+                                U=U, J=J, T_ref=T_b, mu_ref=cfg.mu_b, gamma=dict(gamma))
+
+
+def regimes(res: qd.SteadyState, cfg: PaperConfig, by: str = "forces") -> Mapping[str, np.ndarray]:
+    """Regime codes of J_E and J_N with the configured zero tolerances (``cfg.force_tol``, ``cfg.flux_tol``)."""
+    return res.classify(force_tol=cfg.force_tol, flux_tol=cfg.flux_tol, by=by)
+
+
+def currents(res: qd.SteadyState, cfg: PaperConfig) -> dict[str, ArrayLike]:
+    """The usual extract of :func:`solve_grid`: J_N, J_E (lead t), their regimes, the entropy production."""
+    reg = regimes(res, cfg)
+    return {"J_N": res.particle_current["t"], "J_E": res.energy_current["t"], "regime_J_N": reg["J_N"],
+            "regime_J_E": reg["J_E"], "entropy_production": res.entropy_production}
+
+
+def solve_grid(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: ArrayLike, eps_R: ArrayLike | None = None,
+               *, T_b: ArrayLike | None = None, gamma: Mapping[str, ArrayLike] | None = None,
+               extract: Extract = currents, max_points: int = MAX_POINTS) -> tuple[dict[str, np.ndarray],
+                                                                                   dict[str, float]]:
+    """Solve the two-force device on the broadcast grid of the inputs, in chunks of at most ``max_points``.
+
+    The one grid solver of the paper: every figure and scan calls it.  The
+    grid is flattened (the points are independent) and each chunk of at most
+    ``max_points`` points is solved with :func:`qdthermo.solve`, reduced by ``extract`` to the arrays
+    that are kept, and checked by :func:`diagnostics`.
+
+    Parameters
+    ----------
+    cfg
+        Fixed parameters (eps_L, T_b, mu_b, Gamma, tolerances).
+    F_E_scaled, F_N, x, eps_R
+        Broadcastable arrays: F~_E = eps_L F_E, F_N, x = (eps_L + U_eff)/eps_L
+        and the level of dot R (default ``cfg.eps_R``).
+    T_b, gamma
+        Temperature of the reference leads b, r and the couplings ``{"t": .., "b": .., "r": ..}``,
+        broadcastable like the forces (default ``cfg.T_b`` and ``cfg.gamma`` for every lead).
+    extract
+        ``extract(result, cfg) -> {name: array}``, each array broadcastable to
+        the chunk's grid (default :func:`currents`).
+    max_points
+        Chunk size bound.
+
+    Returns
+    -------
+    arrays, diagnostics
+        ``{name: array of the full grid shape}`` and the worst-case
+        :func:`diagnostics` over all chunks.
+    """
+    gam = {lead: cfg.gamma for lead in "tbr"} if gamma is None else dict(gamma)
+    args = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (
+        F_E_scaled, F_N, x, cfg.eps_R if eps_R is None else eps_R, cfg.T_b if T_b is None else T_b,
+        *(gam[lead] for lead in "tbr"))))
+    shape = args[0].shape
+    flat = [a.ravel() for a in args]  # the points are independent: chunk the flattened grid
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    diags = []
+    for start in range(0, flat[0].size, max_points):
+        chunk = [a[start:start + max_points] for a in flat]
+        fe, fn, xc, eR, T = chunk[:5]
+        res = qd.solve(_device(cfg, fe, fn, xc, eR, T, dict(zip("tbr", chunk[5:]))))
+        for name, value in extract(res, cfg).items():
+            parts[name].append(np.broadcast_to(np.asarray(value), chunk[0].shape))
+        diags.append(diagnostics(res))
+    arrays = {name: np.concatenate(v).reshape(shape) for name, v in parts.items()}
+    return arrays, merge_diagnostics(diags)
 
 
 def symmetric_axis(half_width: float, n: int) -> Array:
@@ -99,30 +152,15 @@ def diagnostics(res: qd.SteadyState) -> dict[str, float]:
     macro = np.asarray(res.entropy_production_macro)
     F, Jf = res.forces, res.fluxes
     fj = sum(np.asarray(F[f"F_{k}"]) * np.asarray(Jf[f"J_{k}"]) for k in ("E", "R", "N"))
-    P = res.populations
-    one_way = res.rates.plus * P[..., s.channel_initial] + res.rates.minus * P[..., s.channel_final]
-    noise = (one_way * (np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential))
-             / s.channel_temperature).sum(axis=-1)
-    denom = np.abs(sigma) + noise
+    denom = np.abs(sigma) + _entropy_noise(res)
     g = float(np.max(s.channel_coupling))
-    T_min = s.lead_temperature.min(axis=-1)
     e_point = np.maximum(np.abs(s.channel_energy).max(axis=-1), s.lead_temperature.max(axis=-1))
     e_scale = float(np.max(e_point))
     E = np.asarray(s.energies)
     idx = {lab: k for k, lab in enumerate(s.state_labels)}
     U_eff = E[..., idx["11"]] - E[..., idx["10"]] - E[..., idx["01"]] + E[..., idx["00"]]
     ok = np.broadcast_to(np.abs(U_eff) >= U_EFF_CONDITION * e_point, sigma.shape)
-    micro = res.microscopic_forces
-    worst, n_nan = 0.0, 0
-    for k in ("F_E", "F_R", "F_N"):
-        d = np.abs(np.asarray(micro[k]) - np.asarray(F[k]))
-        if k != "F_N":
-            d = d * T_min
-        d = np.broadcast_to(d, sigma.shape)[ok]
-        finite = np.isfinite(d)
-        n_nan += int(np.count_nonzero(~finite))
-        if finite.any():
-            worst = max(worst, float(d[finite].max()))
+    worst, n_nan = _force_residual(res, ok)
     I = res.particle_current
     Ec = res.energy_current
     return {
@@ -138,6 +176,31 @@ def diagnostics(res: qd.SteadyState) -> dict[str, float]:
         "energy_residual": float(np.max(np.abs(Ec["t"] + Ec["b"] + Ec["r"]))) / (g * e_scale),
         "particle_residual": float(np.max(np.abs(I["t"] + I["b"]))) / g,
     }
+
+
+def _entropy_noise(res: qd.SteadyState) -> np.ndarray:
+    """``S_noise = sum_c (k_c^+ P_i + k_c^- P_j)(|w_c| + |mu_c|)/T_c``: the one-way entropy-flow scale per point."""
+    s, P = res.system, res.populations
+    one_way = res.rates.plus * P[..., s.channel_initial] + res.rates.minus * P[..., s.channel_final]
+    return np.asarray((one_way * (np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential))
+                       / s.channel_temperature).sum(axis=-1))
+
+
+def _force_residual(res: qd.SteadyState, ok: np.ndarray) -> tuple[float, int]:
+    """Worst |F_micro - F_macro| over the points ``ok`` (energy forces times T_min) and the NaN count there."""
+    T_min = res.system.lead_temperature.min(axis=-1)
+    micro, F = res.microscopic_forces, res.forces
+    worst, n_nan = 0.0, 0
+    for k in ("F_E", "F_R", "F_N"):
+        d = np.abs(np.asarray(micro[k]) - np.asarray(F[k]))
+        if k != "F_N":
+            d = d * T_min
+        d = np.broadcast_to(d, ok.shape)[ok]
+        finite = np.isfinite(d)
+        n_nan += int(np.count_nonzero(~finite))
+        if finite.any():
+            worst = max(worst, float(d[finite].max()))
+    return worst, n_nan
 
 
 def merge_diagnostics(items: Sequence[Mapping[str, float]]) -> dict[str, float]:
@@ -160,35 +223,53 @@ def fattrs(units: str, long_name: str, **extra: Any) -> dict[str, Any]:
 
 
 def caption(cfg: PaperConfig, extra: str = "", *, eps_R: bool = True) -> str:
-    """Parameter caption printed under every figure (``eps_R=False`` where eps_R varies)."""
+    """Parameter caption printed under every figure, ``extra`` on its own line (``eps_R=False`` where eps_R varies)."""
     text = "Parameters: " + cfg.base_text(eps_R=eps_R) + "."
     if extra:
-        text += " " + extra
+        text += "\n" + extra
     if cfg.quick:
         text += " [--quick: coarse grids]"
     return text
 
 
-def add_caption(fig: "Figure", text: str, fontsize: float = 7.0) -> float:
-    """Put ``text`` (wrapped to the figure width) at the bottom of ``fig``; return its height fraction."""
+def add_caption(fig: "Figure", text: str, fontsize: float = 8.0) -> float:
+    """Put ``text`` (each line wrapped to the figure width) at the bottom of ``fig``; return its height fraction."""
     import textwrap
 
     width_in, height_in = fig.get_size_inches()
     chars = max(int(width_in * 72 / (0.6 * fontsize)), 40)
-    lines = textwrap.wrap(text, chars)
+    lines = [line for part in text.split("\n") for line in textwrap.wrap(part, chars)]
     fig.text(0.5, 0.004, "\n".join(lines), ha="center", va="bottom", fontsize=fontsize)
     return (len(lines) * 1.25 * fontsize / 72 + 0.06) / height_in
 
 
 def save_figure(fig: "Figure", out: Path, stem: str, cfg: PaperConfig) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.<vector_format>``; close it; return the paths."""
-    import matplotlib.pyplot as plt
+    """Save ``fig`` as ``stem.png`` and ``stem.<vector_format>`` (in the paper's :data:`STYLE`); return the paths."""
+    import matplotlib as mpl
 
     paths = [out / f"{stem}.png", out / f"{stem}.{cfg.vector_format}"]
-    fig.savefig(paths[0], dpi=cfg.dpi)
-    fig.savefig(paths[1], metadata={"Creator": "qdthermo paper"})
-    plt.close(fig)
+    with mpl.rc_context(STYLE):  # type: ignore[arg-type]
+        fig.savefig(paths[0], dpi=cfg.dpi)
+        fig.savefig(paths[1], metadata={"Creator": "qdthermo paper"})
     return paths
+
+
+#: Matplotlib settings of the paper's figures, applied with ``rc_context`` (never globally)
+STYLE: dict[str, Any] = {"hatch.linewidth": 0.6, "svg.hashsalt": "qdthermo"}
+
+
+def styled(plot: Callable[[xr.Dataset, PaperConfig], "Figure"]) -> Callable[[xr.Dataset, PaperConfig], "Figure"]:
+    """Decorator: run a figure function inside ``matplotlib.rc_context(STYLE)`` (no global state changes)."""
+    import functools
+
+    @functools.wraps(plot)
+    def wrapper(ds: xr.Dataset, cfg: PaperConfig) -> "Figure":
+        import matplotlib as mpl
+
+        with mpl.rc_context(STYLE):  # type: ignore[arg-type]
+            return plot(ds, cfg)
+
+    return wrapper
 
 
 def netcdf_engine() -> Literal["h5netcdf", "scipy"]:

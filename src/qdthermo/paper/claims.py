@@ -11,7 +11,7 @@ than the computation supports).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +22,7 @@ from qdthermo.paper._common import merge_diagnostics
 from qdthermo.paper.conditions import thresholds
 from qdthermo.paper.config import PaperConfig
 
-__all__ = ["Claim", "PaperData", "evaluate"]
+__all__ = ["CLAIMS", "NOTES", "Claim", "Context", "PaperData", "evaluate"]
 
 R = qd.Regime
 
@@ -66,189 +66,281 @@ def _x_list(xs: np.ndarray) -> str:
     return ", ".join(f"{float(x):g}" for x in xs)
 
 
-def evaluate(data: PaperData) -> tuple[list[Claim], list[str]]:
-    """All claims of PHYSICS.md section 10 (split into checkable parts) and the notes."""
-    claims: list[Claim] = []
-    notes: list[str] = []
-    cfg = data.cfg
-    diag = merge_diagnostics(list(data.diagnostics.values()))
-    n_pts = int(diag["n_points"])
-    sources = ", ".join(f"{k} {int(v['n_points'])}" for k, v in data.diagnostics.items())
+@dataclass(frozen=True)
+class Context:
+    """What several claims share: the data, the merged diagnostics and the pseudo-ICC thresholds."""
 
-    # ------------------------------------------------------------------ claim 1
-    claims.append(Claim(
+    data: PaperData
+    diag: Mapping[str, float]
+    thr: Mapping[str, np.ndarray]
+
+    @property
+    def cfg(self) -> PaperConfig:
+        """The run's parameters."""
+        return self.data.cfg
+
+    @property
+    def n_pts(self) -> int:
+        """Number of solved points behind the diagnostics."""
+        return int(self.diag["n_points"])
+
+    def sources(self) -> str:
+        """``"FIG. 3 1000, FIG. 4 ..."``: the points of each solved batch."""
+        return ", ".join(f"{k} {int(v['n_points'])}" for k, v in self.data.diagnostics.items())
+
+
+def _context(data: PaperData) -> Context:
+    return Context(data, merge_diagnostics(list(data.diagnostics.values())), thresholds(data.conditions))
+
+
+# ---------------------------------------------------------------- claim 1, 2: the thermodynamic identities
+def claim_1a(c: Context) -> Claim:
+    """Sigma_dot >= 0 at every solved point."""
+    d = c.diag
+    return Claim(
         "1a", "The entropy production rate is non-negative: Sigma_dot >= 0 always.",
-        diag["n_sigma_negative"] == 0 and diag["sigma_min"] >= -cfg.tol_sigma,
-        (f"{n_pts} solved parameter points ({sources})",
-         f"min Sigma_dot = {_g(diag['sigma_min'])} k_B*rate; points with Sigma_dot < 0: "
-         f"{int(diag['n_sigma_negative'])}"),
-    ))
-    claims.append(Claim(
+        d["n_sigma_negative"] == 0 and d["sigma_min"] >= -c.cfg.tol_sigma,
+        (f"{c.n_pts} solved parameter points ({c.sources()})",
+         f"min Sigma_dot = {_g(d['sigma_min'])} k_B*rate; points with Sigma_dot < 0: {int(d['n_sigma_negative'])}"))
+
+
+def claim_1b(c: Context) -> Claim:
+    """The microscopic and macroscopic entropy productions agree."""
+    d, tol = c.diag, c.cfg.tol_agree
+    return Claim(
         "1b", "The microscopic (Schnakenberg) and macroscopic (-sum_nu J_Q^nu/T_nu = sum_k F_k J_k) forms of "
               "Sigma_dot agree.",
-        diag["sigma_micro_macro"] <= cfg.tol_agree and diag["sigma_forces_fluxes"] <= cfg.tol_agree,
-        (f"max |Sigma_micro - Sigma_macro| / (|Sigma| + S_noise) = {_g(diag['sigma_micro_macro'])} "
-         f"(tolerance {cfg.tol_agree:g}) over {n_pts} points",
-         f"max |Sigma_micro - (F_E J_E + F_R J_R + F_N J_N)| / (|Sigma| + S_noise) = "
-         f"{_g(diag['sigma_forces_fluxes'])}",
-         "S_noise = sum_c (k+ P_i + k- P_j)(|w| + |mu|)/T: the one-way entropy-flow scale (round-off floor)"),
-    ))
-    claims.append(Claim(
+        d["sigma_micro_macro"] <= tol and d["sigma_forces_fluxes"] <= tol,
+        (f"max |Sigma_micro - Sigma_macro| / (|Sigma| + S_noise) = {_g(d['sigma_micro_macro'])} "
+         f"(tolerance {tol:g}) over {c.n_pts} points",
+         f"max |Sigma_micro - (F_E J_E + F_R J_R + F_N J_N)| / (|Sigma| + S_noise) = {_g(d['sigma_forces_fluxes'])}",
+         "S_noise = sum_c (k+ P_i + k- P_j)(|w| + |mu|)/T: the one-way entropy-flow scale (round-off floor)"))
+
+
+def claim_1c(c: Context) -> Claim:
+    """The microscopic forces equal the macroscopic ones."""
+    d, tol = c.diag, c.cfg.tol_agree
+    return Claim(
         "1c", "The microscopic forces (from the cycle affinities) equal the macroscopic forces F_E, F_R, F_N.",
-        diag["force_micro_macro"] <= cfg.tol_agree and diag["force_micro_nan"] == 0,
-        (f"max |F_micro - F_macro| = {_g(diag['force_micro_macro'])} (F_E, F_R in units of 1/T_min; "
-         f"tolerance {cfg.tol_agree:g}) over {n_pts - int(diag['force_micro_skipped'])} points",
-         f"{int(diag['force_micro_skipped'])} points with |U_eff| < 1e-3 x energy scale left out (the "
+        d["force_micro_macro"] <= tol and d["force_micro_nan"] == 0,
+        (f"max |F_micro - F_macro| = {_g(d['force_micro_macro'])} (F_E, F_R in units of 1/T_min; "
+         f"tolerance {tol:g}) over {c.n_pts - int(d['force_micro_skipped'])} points",
+         f"{int(d['force_micro_skipped'])} points with |U_eff| < 1e-3 x energy scale left out (the "
          "inversion divides by U_eff; undefined at U_eff = 0)",
-         f"undetermined microscopic forces among the others: {int(diag['force_micro_nan'])}"),
-    ))
+         f"undetermined microscopic forces among the others: {int(d['force_micro_nan'])}"))
 
-    # ------------------------------------------------------------------ claim 2
+
+def claim_2(c: Context) -> Claim:
+    """J_N^r = 0 and conservation of energy and particles."""
+    d, tol = c.diag, c.cfg.tol_conservation
+    return Claim(
+        "2", "J_N^r = 0, and energy and particle currents are conserved (sum_nu J_E^nu = 0, J_N^t + J_N^b = 0).",
+        d["JN_r"] <= tol and d["energy_residual"] <= tol and d["particle_residual"] <= tol,
+        (f"max |J_N^r| / Gamma = {_g(d['JN_r'])}",
+         f"max |J_E^t + J_E^b + J_E^r| / (Gamma E_scale) = {_g(d['energy_residual'])}",
+         f"max |J_N^t + J_N^b| / Gamma = {_g(d['particle_residual'])}",
+         f"tolerance {tol:g}; {c.n_pts} points"))
+
+
+# ---------------------------------------------------------------- claim 3: equilibrium
+def claim_3(c: Context) -> Claim:
+    """Zero forces give zero currents (the scan's equilibrium points and FIG. 3's origin)."""
+    cfg, cond, pl = c.cfg, c.data.conditions, c.data.plane
     tol = cfg.tol_conservation
-    claims.append(Claim(
-        "2", "J_N^r = 0, and energy and particle currents are conserved (sum_nu J_E^nu = 0, "
-             "J_N^t + J_N^b = 0).",
-        diag["JN_r"] <= tol and diag["energy_residual"] <= tol and diag["particle_residual"] <= tol,
-        (f"max |J_N^r| / Gamma = {_g(diag['JN_r'])}",
-         f"max |J_E^t + J_E^b + J_E^r| / (Gamma E_scale) = {_g(diag['energy_residual'])}",
-         f"max |J_N^t + J_N^b| / Gamma = {_g(diag['particle_residual'])}",
-         f"tolerance {tol:g}; {n_pts} points"),
-    ))
-
-    # ------------------------------------------------------------------ claim 3
-    cond = data.conditions
-    pl = data.plane
     i0 = int(np.argmin(np.abs(pl["F_E_scaled"].values)))
     j0 = int(np.argmin(np.abs(pl["F_N"].values)))
     origin_ok = pl["F_E_scaled"].values[i0] == 0 and pl["F_N"].values[j0] == 0
-    g, eL = cfg.gamma, cfg.eps_L
-    o_JN = np.abs(pl["J_N"].values[:, i0, j0]) / g
-    o_JE = np.abs(pl["J_E"].values[:, i0, j0]) / (g * eL)
+    o_JN = np.abs(pl["J_N"].values[:, i0, j0]) / cfg.gamma
+    o_JE = np.abs(pl["J_E"].values[:, i0, j0]) / (cfg.gamma * cfg.eps_L)
     eq_N = max(float(cond["max_abs_J_N_equilibrium"].max()), float(o_JN.max()))
     eq_E = max(float(cond["max_abs_J_E_equilibrium"].max()), float(o_JE.max()))
-    eq_reg = (np.all(cond["regime_equilibrium_J_N"].values == R.EQUILIBRIUM)
-              and np.all(cond["regime_equilibrium_J_E"].values == R.EQUILIBRIUM)
-              and np.all(pl["regime_J_N"].values[:, i0, j0] == R.EQUILIBRIUM)
-              and np.all(pl["regime_J_E"].values[:, i0, j0] == R.EQUILIBRIUM))
+    eq_reg = all(bool(np.all(v == R.EQUILIBRIUM)) for v in (
+        cond["regime_equilibrium_J_N"].values, cond["regime_equilibrium_J_E"].values,
+        pl["regime_J_N"].values[:, i0, j0], pl["regime_J_E"].values[:, i0, j0]))
     n_eq = int(cond["max_abs_J_N_equilibrium"].size) + int(o_JN.size)
-    claims.append(Claim(
+    return Claim(
         "3", "F_E = F_N = 0 gives zero currents.",
         bool(origin_ok and eq_reg and eq_N <= tol and eq_E <= tol),
         (f"{n_eq} equilibrium points (every x of the scan x every eps_R of the map, and the origin of FIG. 3)",
          f"max |J_N| / Gamma = {_g(eq_N)}, max |J_E| / (Gamma eps_L) = {_g(eq_E)} (tolerance {tol:g})",
          f"all classified EQUILIBRIUM: {'yes' if eq_reg else 'NO'}"),
-        ("fig3_force_plane",),
-    ))
+        ("fig3_force_plane",))
 
-    # ------------------------------------------------------------- claims 4, 5
-    cuts = data.cuts
-    xs_cfg = cuts["x"].values
+
+# ---------------------------------------------------------------- claims 4, 5: one force zero (FIG. 4)
+@dataclass(frozen=True)
+class _Cut:
+    """One FIG. 4 cut: claim 4 (F_N = 0, J_N induced) or claim 5 (F~_E = 0, J_E induced)."""
+
+    key: str
+    direct: str
+    induced: str
+    cut: str
+    force: str
+    other: str
+    fig: str
+
+
+_CUTS = {"4": _Cut("4", "J_E", "J_N", "FN0", "F~_E", "F_N", "FIG. 4a"),
+         "5": _Cut("5", "J_N", "J_E", "FE0", "F_N", "F~_E", "FIG. 4b")}
+
+
+def _unit(flux: str) -> str:
+    return "Gamma eps_L" if flux == "J_E" else "Gamma"
+
+
+def _scaled(c: Context, flux: str, cut: str) -> np.ndarray:
+    """A flux of FIG. 4 on a cut, force > 0 only, in units of Gamma (J_N) or Gamma eps_L (J_E)."""
+    scale = c.cfg.gamma * (c.cfg.eps_L if flux == "J_E" else 1.0)
+    return c.data.cuts[f"{flux}_at_{cut}"].values[:, 1:] / scale
+
+
+def _map_text(c: Context) -> str:
+    cond = c.data.conditions
+    xs, eR = cond["x"].values, cond["eps_R_map"].values
+    return (f"{xs.size} x values in [{xs.min():g}, {xs.max():g}] x {eR.size} eps_R in [{eR.min():g}, {eR.max():g}], "
+            f"{int(cond['n_cut'])} points per cut")
+
+
+def _conjugate_positive(c: Context, k: _Cut) -> Claim:
+    """Claims 4a, 5a: the conjugate flux follows its only force."""
+    cond = c.data.conditions
+    d_cfg = _scaled(c, k.direct, k.cut)
+    d_min = min(float(d_cfg.min()), float(cond[f"min_{k.direct}_at_{k.cut}"].values.min()))
+    n_cross = int(cond["n_cross_effect_on_cuts"].sum())
+    return Claim(
+        f"{k.key}a", f"{k.other} = 0, {k.force} > 0: the conjugate flux {k.direct} > 0 always ({k.fig}).",
+        d_min > 0 and n_cross == 0,
+        (f"min {k.direct} on the cut = {_g(d_min)} (units {_unit(k.direct)}); FIG. 4 (x = "
+         f"{_x_list(c.data.cuts['x'].values)}, {d_cfg.shape[1]} pts) and the map ({_map_text(c)})",
+         f"cut points where a conjugate flux runs against its own force: {n_cross}"),
+        ("fig4_one_force", "conditions"))
+
+
+def _no_pseudo_for_positive_x(c: Context, k: _Cut) -> Claim:
+    """Claims 4b, 5b: no pseudo-ICC for x > 0 (claim 5 allows J_E = 0 within the tolerance)."""
+    cond, xs_cfg = c.data.conditions, c.data.cuts["x"].values
     xs = cond["x"].values
-    thr = thresholds(cond)
-    eR_map = cond["eps_R_map"].values
-    n_map = f"{xs.size} x values in [{xs.min():g}, {xs.max():g}] x {eR_map.size} eps_R in " \
-            f"[{eR_map.min():g}, {eR_map.max():g}], {int(cond['n_cut'])} points per cut"
-    for key, direct, induced, cut, force, other, fig in (
-        ("4", "J_E", "J_N", "FN0", "F~_E", "F_N", "FIG. 4a"),
-        ("5", "J_N", "J_E", "FE0", "F_N", "F~_E", "FIG. 4b"),
-    ):
-        scale_d = g * eL if direct == "J_E" else g
-        scale_i = g * eL if induced == "J_E" else g
-        d_cfg = cuts[f"{direct}_at_{cut}"].values[:, 1:] / scale_d  # force > 0
-        i_cfg = cuts[f"{induced}_at_{cut}"].values[:, 1:] / scale_i
-        reg_i = cuts[f"regime_{induced}_at_{cut}"].values[:, 1:]
-        d_map = cond[f"min_{direct}_at_{cut}"].values
-        i_map = cond[f"min_{induced}_at_{cut}"].values
-        p_map = cond[f"pseudo_icc_{induced}"].values  # (x, eps_R)
-        d_min = min(float(d_cfg.min()), float(d_map.min()))
-        claims.append(Claim(
-            f"{key}a", f"{other} = 0, {force} > 0: the conjugate flux {direct} > 0 always ({fig}).",
-            d_min > 0 and int(cond["n_cross_effect_on_cuts"].sum()) == 0,
-            (f"min {direct} on the cut = {_g(d_min)} (units Gamma{' eps_L' if direct == 'J_E' else ''}); "
-             f"FIG. 4 (x = {_x_list(xs_cfg)}, {d_cfg.shape[1]} pts) and the map ({n_map})",
-             f"cut points where a conjugate flux runs against its own force: "
-             f"{int(cond['n_cross_effect_on_cuts'].sum())}"),
-            ("fig4_one_force", "conditions"),
-        ))
-        pos_cfg, pos_map = xs_cfg > 0, xs > 0
-        vals = [i_map[pos_map].min()] if pos_map.any() else []
-        if pos_cfg.any():
-            vals.append(i_cfg[pos_cfg].min())
-        i_min_pos = float(min(vals)) if vals else np.nan
-        n_pseudo_pos = int(p_map[pos_map].sum()) + int((reg_i[pos_cfg] == R.PSEUDO_ICC).sum())
-        if key == "4":
-            ok_pos = bool(vals) and i_min_pos > 0 and n_pseudo_pos == 0
-            rel = "> 0"
-        else:
-            ok_pos = bool(vals) and i_min_pos >= -tol and n_pseudo_pos == 0
-            rel = ">= 0"
-        claims.append(Claim(
-            f"{key}b", f"{other} = 0, {force} > 0: {induced} {rel} for x > 0 (no pseudo-ICC) ({fig}).",
-            ok_pos,
-            (f"min {induced} over x > 0 = {_g(i_min_pos)} (units Gamma{' eps_L' if induced == 'J_E' else ''}); "
-             f"{int(pos_map.sum())} scanned x > 0 x {eR_map.size} eps_R, and configured x > 0: "
-             f"{_x_list(xs_cfg[pos_cfg]) or 'none'}",
-             f"pseudo-ICC points at x > 0: {n_pseudo_pos}"),
-            ("fig4_one_force", "conditions"),
-        ))
-        neg_cfg = xs_cfg < 0
-        per_x = [f"x = {x:g}: {int((reg_i[k] == R.PSEUDO_ICC).sum())}/{reg_i.shape[1]} pts, min {induced} = "
-                 f"{_g(i_cfg[k].min())}" for k, x in enumerate(xs_cfg) if x < 0]
-        neg_map = xs < 0
-        n_cells = int((p_map[neg_map] > 0).sum())
-        x_star = float(np.nanmax(thr[induced])) if np.isfinite(thr[induced]).any() else np.nan
-        found = n_cells > 0 or bool((reg_i[neg_cfg] == R.PSEUDO_ICC).any())
-        claims.append(Claim(
-            f"{key}c", f"{other} = 0, {force} > 0: {induced} can be negative (pseudo-ICC) for x < 0 ({fig}).",
-            found,
-            ("FIG. 4, configured x < 0: " + ("; ".join(per_x) if per_x else "none configured"),
-             f"map: pseudo-ICC in {n_cells} of {int(neg_map.sum()) * eR_map.size} (x < 0, eps_R) cells; "
-             f"largest x with pseudo-ICC: {_g(x_star)}; min {induced} = "
-             f"{_g(i_map[neg_map].min()) if neg_map.any() else 'n/a (no x < 0 scanned)'}"),
-            ("fig4_one_force", "conditions"),
-        ))
+    i_cfg = _scaled(c, k.induced, k.cut)
+    reg_i = c.data.cuts[f"regime_{k.induced}_at_{k.cut}"].values[:, 1:]
+    i_map = cond[f"min_{k.induced}_at_{k.cut}"].values
+    pos_cfg, pos_map = xs_cfg > 0, xs > 0
+    vals = ([i_map[pos_map].min()] if pos_map.any() else []) + ([i_cfg[pos_cfg].min()] if pos_cfg.any() else [])
+    i_min = float(min(vals)) if vals else np.nan
+    n_pseudo = int(cond[f"pseudo_icc_{k.induced}"].values[pos_map].sum()) + int((reg_i[pos_cfg] == R.PSEUDO_ICC).sum())
+    bound, rel = (0.0, "> 0") if k.key == "4" else (-c.cfg.tol_conservation, ">= 0")
+    ok = bool(vals) and (i_min > bound if k.key == "4" else i_min >= bound) and n_pseudo == 0
+    return Claim(
+        f"{k.key}b", f"{k.other} = 0, {k.force} > 0: {k.induced} {rel} for x > 0 (no pseudo-ICC) ({k.fig}).", ok,
+        (f"min {k.induced} over x > 0 = {_g(i_min)} (units {_unit(k.induced)}); {int(pos_map.sum())} scanned x > 0 x "
+         f"{cond['eps_R_map'].size} eps_R, and configured x > 0: {_x_list(xs_cfg[pos_cfg]) or 'none'}",
+         f"pseudo-ICC points at x > 0: {n_pseudo}"),
+        ("fig4_one_force", "conditions"))
 
-    # ------------------------------------------------------------------ claim 6
-    icc = data.icc
-    rnd = data.random
-    x5 = icc["x"].values
-    frac_N = cond["n_icc_J_N"].values  # (eps_R, x)
-    frac_E = cond["n_icc_J_E"].values
-    x3 = pl["x"].values
-    n3_pos = int(((pl["regime_J_N"].values == R.ICC) | (pl["regime_J_E"].values == R.ICC))[x3 > 0].sum())
-    n5_pos = int((icc["n_icc_J_N"].values + icc["n_icc_J_E"].values)[x5 > 0].sum())
-    nc_pos = int((frac_N + frac_E)[:, xs > 0].sum())
-    rx = rnd["x"].values
-    r_icc_N = rnd["regime_J_N"].values == R.ICC
-    r_icc_E = rnd["regime_J_E"].values == R.ICC
-    nr_pos = int((r_icc_N | r_icc_E)[rx > 0].sum())
-    np_pos = int((cond["probe_icc_J_N"].values.astype(bool) | cond["probe_icc_J_E"].values.astype(bool))[xs > 0].sum())
-    n_checked = (int((x3 > 0).sum()) * pl.sizes["F_E_scaled"] * pl.sizes["F_N"]
-                 + int((x5 > 0).sum()) * int(icc["n_first_quadrant"]) + int((xs > 0).sum()) * frac_N.shape[0]
-                 * int(cond["n_window"]) + int((rx > 0).sum()))
-    claims.append(Claim(
+
+def _pseudo_for_negative_x(c: Context, k: _Cut) -> Claim:
+    """Claims 4c, 5c: pseudo-ICC exists for some x < 0."""
+    cond, xs_cfg = c.data.conditions, c.data.cuts["x"].values
+    i_cfg = _scaled(c, k.induced, k.cut)
+    reg_i = c.data.cuts[f"regime_{k.induced}_at_{k.cut}"].values[:, 1:]
+    i_map = cond[f"min_{k.induced}_at_{k.cut}"].values
+    neg_map = cond["x"].values < 0
+    per_x = [f"x = {x:g}: {int((reg_i[j] == R.PSEUDO_ICC).sum())}/{reg_i.shape[1]} pts, min {k.induced} = "
+             f"{_g(i_cfg[j].min())}" for j, x in enumerate(xs_cfg) if x < 0]
+    n_cells = int((cond[f"pseudo_icc_{k.induced}"].values[neg_map] > 0).sum())
+    thr = c.thr[k.induced]
+    x_star = float(np.nanmax(thr)) if np.isfinite(thr).any() else np.nan
+    found = n_cells > 0 or bool((reg_i[xs_cfg < 0] == R.PSEUDO_ICC).any())
+    return Claim(
+        f"{k.key}c", f"{k.other} = 0, {k.force} > 0: {k.induced} can be negative (pseudo-ICC) for x < 0 ({k.fig}).",
+        found,
+        ("FIG. 4, configured x < 0: " + ("; ".join(per_x) if per_x else "none configured"),
+         f"map: pseudo-ICC in {n_cells} of {int(neg_map.sum()) * cond['eps_R_map'].size} (x < 0, eps_R) cells; "
+         f"largest x with pseudo-ICC: {_g(x_star)}; min {k.induced} = "
+         f"{_g(i_map[neg_map].min()) if neg_map.any() else 'n/a (no x < 0 scanned)'}"),
+        ("fig4_one_force", "conditions"))
+
+
+def claim_4a(c: Context) -> Claim:
+    """F_N = 0: J_E > 0."""
+    return _conjugate_positive(c, _CUTS["4"])
+
+
+def claim_4b(c: Context) -> Claim:
+    """F_N = 0: J_N > 0 for x > 0."""
+    return _no_pseudo_for_positive_x(c, _CUTS["4"])
+
+
+def claim_4c(c: Context) -> Claim:
+    """F_N = 0: J_N < 0 somewhere for x < 0."""
+    return _pseudo_for_negative_x(c, _CUTS["4"])
+
+
+def claim_5a(c: Context) -> Claim:
+    """F~_E = 0: J_N > 0."""
+    return _conjugate_positive(c, _CUTS["5"])
+
+
+def claim_5b(c: Context) -> Claim:
+    """F~_E = 0: J_E >= 0 for x > 0."""
+    return _no_pseudo_for_positive_x(c, _CUTS["5"])
+
+
+def claim_5c(c: Context) -> Claim:
+    """F~_E = 0: J_E < 0 somewhere for x < 0."""
+    return _pseudo_for_negative_x(c, _CUTS["5"])
+
+
+# ---------------------------------------------------------------- claim 6: genuine ICC (FIG. 5, conditions)
+def _icc(c: Context, flux: str) -> dict[str, np.ndarray]:
+    """Where each dataset shows genuine ICC in ``flux`` (boolean arrays; counts for the scans)."""
+    d = c.data
+    return {"plane": d.plane[f"regime_{flux}"].values == R.ICC, "fig5": d.icc[f"n_icc_{flux}"].values,
+            "scan": d.conditions[f"n_icc_{flux}"].values, "random": d.random[f"regime_{flux}"].values == R.ICC,
+            "probe": d.conditions[f"probe_icc_{flux}"].values.astype(bool)}
+
+
+def claim_6a(c: Context) -> Claim:
+    """No genuine ICC anywhere at x > 0."""
+    d, cond = c.data, c.data.conditions
+    N, E = _icc(c, "J_N"), _icc(c, "J_E")
+    x3, x5, xs, rx = d.plane["x"].values, d.icc["x"].values, cond["x"].values, d.random["x"].values
+    n3 = int((N["plane"] | E["plane"])[x3 > 0].sum())
+    n5 = int((N["fig5"] + E["fig5"])[x5 > 0].sum())
+    nc = int((N["scan"] + E["scan"])[:, xs > 0].sum())
+    nr = int((N["random"] | E["random"])[rx > 0].sum())
+    npr = int((N["probe"] | E["probe"])[xs > 0].sum())
+    n_checked = (int((x3 > 0).sum()) * d.plane.sizes["F_E_scaled"] * d.plane.sizes["F_N"]
+                 + int((x5 > 0).sum()) * int(d.icc["n_first_quadrant"])
+                 + int((xs > 0).sum()) * N["scan"].shape[0] * int(cond["n_window"]) + int((rx > 0).sum()))
+    return Claim(
         "6a", "No genuine ICC for x > 0: the level swap x < 0 is necessary (so an attractive U_eff is necessary, "
               "U_eff < -eps_L).",
-        n3_pos + n5_pos + nc_pos + nr_pos + np_pos == 0 and n_checked > 0,
-        (f"ICC points at x > 0: FIG. 3 (all quadrants) {n3_pos}, FIG. 5 {n5_pos}, x scan {nc_pos}, random scan "
-         f"{nr_pos}, probes next to the cuts {np_pos}; {n_checked} points with x > 0 examined",
+        n3 + n5 + nc + nr + npr == 0 and n_checked > 0,
+        (f"ICC points at x > 0: FIG. 3 (all quadrants) {n3}, FIG. 5 {n5}, x scan {nc}, random scan {nr}, probes next "
+         f"to the cuts {npr}; {n_checked} points with x > 0 examined",
          f"x > 0 covered: configured {_x_list(x5[x5 > 0]) or 'none'}; scan {int((xs > 0).sum())} values in "
          f"(0, {xs.max():g}] x eps_R = {_x_list(cond['eps_R'].values)}; random {int((rx > 0).sum())} points "
          "(random eps_R, T_b, forces, half with unequal Gamma_t, Gamma_b, Gamma_r)"),
-        ("fig5_icc_regions", "conditions", "fig3_force_plane"),
-    ))
+        ("fig5_icc_regions", "conditions", "fig3_force_plane"))
+
+
+def _largest_x(xs: np.ndarray, scan: np.ndarray, probe: np.ndarray) -> float:
+    has = (scan > 0).any(axis=0) | probe
+    return float(xs[has].max()) if has.any() else np.nan
+
+
+def claim_6b(c: Context) -> Claim:
+    """Every scanned x <= suff_x_max shows genuine ICC in both fluxes for some eps_R."""
+    cfg, cond, icc = c.cfg, c.data.conditions, c.data.icc
+    xs = cond["x"].values
+    N, E = _icc(c, "J_N"), _icc(c, "J_E")
     suff = xs <= cfg.suff_x_max
-    has_N = (frac_N[:, suff] > 0).any(axis=0)
-    has_E = (frac_E[:, suff] > 0).any(axis=0)
-    pr_N = cond["probe_icc_J_N"].values.astype(bool)
-    pr_E = cond["probe_icc_J_E"].values.astype(bool)
-    ok_N = has_N | pr_N[suff]
-    ok_E = has_E | pr_E[suff]
+    has_N, has_E = (N["scan"][:, suff] > 0).any(axis=0), (E["scan"][:, suff] > 0).any(axis=0)
+    ok_N, ok_E = has_N | N["probe"][suff], has_E | E["probe"][suff]
     per5 = [f"x = {x:g}: J_N {int(icc['n_icc_J_N'].values[k])}, J_E {int(icc['n_icc_J_E'].values[k])} of "
-            f"{int(icc['n_first_quadrant'])} pts" for k, x in enumerate(x5) if x < 0]
-    max_x_N = float(xs[(frac_N > 0).any(axis=0) | pr_N].max()) if ((frac_N > 0).any() or pr_N.any()) else np.nan
-    max_x_E = float(xs[(frac_E > 0).any(axis=0) | pr_E].max()) if ((frac_E > 0).any() or pr_E.any()) else np.nan
-    claims.append(Claim(
+            f"{int(icc['n_first_quadrant'])} pts" for k, x in enumerate(icc["x"].values) if x < 0]
+    return Claim(
         "6b", "With the level swap (x < 0) genuine ICC occurs, in J_N and in J_E (both forces > 0): "
               "x < 0 is sufficient in the sense that every x < 0 has ICC for a suitable dot-R level eps_R.",
         bool(suff.any() and ok_N.all() and ok_E.all()),
@@ -256,60 +348,91 @@ def evaluate(data: PaperData) -> tuple[list[Claim], list[str]]:
          f"{int(ok_E.sum())}/{int(suff.sum())} in J_E",
          f"found in the first-quadrant window for some eps_R in {{{_x_list(cond['eps_R'].values)}}}: "
          f"{int(has_N.sum())} (J_N), {int(has_E.sum())} (J_E); found next to the strongest pseudo-ICC of the "
-         f"(x, eps_R) map, one step (<= 0.1) off the cut: {int(pr_N[suff].sum())} (J_N), {int(pr_E[suff].sum())} (J_E)",
-         f"largest x with genuine ICC: {_g(max_x_N)} (J_N), {_g(max_x_E)} (J_E); scan step {xs[1] - xs[0]:.3g}",
+         f"(x, eps_R) map, one step (<= 0.1) off the cut: {int(N['probe'][suff].sum())} (J_N), "
+         f"{int(E['probe'][suff].sum())} (J_E)",
+         f"largest x with genuine ICC: {_g(_largest_x(xs, N['scan'], N['probe']))} (J_N), "
+         f"{_g(_largest_x(xs, E['scan'], E['probe']))} (J_E); scan step {xs[1] - xs[0]:.3g}",
          "FIG. 5, configured x < 0: " + ("; ".join(per5) if per5 else "none configured")),
-        ("fig5_icc_regions", "conditions"),
-    ))
-    notes.append(_sufficiency_note(cfg, cond, thr))
-    all_N = int((pl["regime_J_N"].values == R.ICC).sum()) + int(icc["n_icc_J_N"].sum()) \
-        + int(frac_N.sum()) + int(r_icc_N.sum())
-    all_E = int((pl["regime_J_E"].values == R.ICC).sum()) + int(icc["n_icc_J_E"].sum()) \
-        + int(frac_E.sum()) + int(r_icc_E.sum())
-    ov3 = int(((pl["regime_J_N"].values == R.ICC) & (pl["regime_J_E"].values == R.ICC)).sum())
-    ov5 = int(icc["n_overlap"].sum())
-    ovc = int(cond["n_icc_both"].sum())
-    ovr = int((r_icc_N & r_icc_E).sum())
-    claims.append(Claim(
+        ("fig5_icc_regions", "conditions"))
+
+
+def claim_6c(c: Context) -> Claim:
+    """The ICC regions of J_N and J_E never overlap."""
+    d = c.data
+    N, E = _icc(c, "J_N"), _icc(c, "J_E")
+    all_N = int(N["plane"].sum()) + int(N["fig5"].sum()) + int(N["scan"].sum()) + int(N["random"].sum())
+    all_E = int(E["plane"].sum()) + int(E["fig5"].sum()) + int(E["scan"].sum()) + int(E["random"].sum())
+    ov3 = int((N["plane"] & E["plane"]).sum())
+    ov5 = int(d.icc["n_overlap"].sum())
+    ovc = int(d.conditions["n_icc_both"].sum())
+    ovr = int((N["random"] & E["random"]).sum())
+    return Claim(
         "6c", "The ICC regions of J_N and of J_E never overlap (second law).",
         ov3 + ov5 + ovc + ovr == 0 and all_N > 0 and all_E > 0,
         (f"points with ICC in both fluxes: FIG. 3 {ov3}, FIG. 5 {ov5}, x scan {ovc}, random scan {ovr}",
          f"out of {all_N} points with ICC in J_N and {all_E} with ICC in J_E"),
-        ("fig5_icc_regions", "fig3_force_plane"),
-    ))
+        ("fig5_icc_regions", "fig3_force_plane"))
 
-    # ------------------------------------------------------------------ claim 7
-    dev = data.devices
-    for key, var, flux, name, bound, eq in (
-        ("7a", "efficiency_over_carnot", "J_N", "engine efficiency eta = P / J_Q^t", "eta_C = 1 - T_b/T_t",
-         "Eq. 56"),
-        ("7b", "cop_over_carnot", "J_E", "refrigerator COP = (J_Q^b + J_Q^r) / (-P)", "COP_C = T_b/(T_t - T_b)",
-         "Eq. 58"),
-    ):
-        v = dev[var].values if dev.sizes.get("x", 0) else np.zeros((0,))
-        n_icc_fig = int(icc[f"n_icc_{flux}"].sum())
-        v_fin = v[np.isfinite(v)]
-        undefined = int(dev["n_engine_undefined" if flux == "J_N" else "n_fridge_undefined"].sum()) \
-            if dev.sizes.get("x", 0) else 0
-        r_icc = r_icc_N if flux == "J_N" else r_icc_E
-        rv = rnd[var].values[r_icc]
-        rv_fin = rv[np.isfinite(rv)]
-        n_def = v_fin.size + rv_fin.size
-        worst = float(max(v_fin.max() if v_fin.size else -np.inf, rv_fin.max() if rv_fin.size else -np.inf))
-        claims.append(Claim(
-            key, f"The ICC {'engine' if flux == 'J_N' else 'refrigerator'} ({eq}, on the {flux}-ICC region) "
-                 f"stays below the Carnot bound: {name} < {bound}.",
-            n_def > 0 and worst < 1.0,
-            (f"max ratio to Carnot = {f'{worst:.6f}' if n_def else 'n/a'} over {n_def} ICC points where the device "
-             f"works as {'an engine' if flux == 'J_N' else 'a refrigerator'}",
-             f"FIG. 5 window: {v_fin.size} of {n_icc_fig} {flux}-ICC points, max ratio "
-             f"{_g(v_fin.max()) if v_fin.size else 'n/a'}; not {'an engine' if flux == 'J_N' else 'a refrigerator'}"
-             f" at {undefined}",
-             f"random scan: {rv_fin.size} of {int(r_icc.sum())} {flux}-ICC points, max ratio "
-             f"{f'{rv_fin.max():.6f}' if rv_fin.size else 'n/a'}"),
-            ("devices",),
-        ))
-    return claims, notes
+
+# ---------------------------------------------------------------- claim 7: Carnot bounds of the ICC devices
+def _carnot(c: Context, key: str, var: str, flux: str, name: str, bound: str, eq: str) -> Claim:
+    """Claims 7a, 7b: the ICC engine / refrigerator stays below its Carnot bound."""
+    dev, rnd = c.data.devices, c.data.random
+    has_x = bool(dev.sizes.get("x", 0))
+    device = "an engine" if flux == "J_N" else "a refrigerator"
+    v = dev[var].values if has_x else np.zeros((0,))
+    v_fin = v[np.isfinite(v)]
+    undefined = int(dev["n_engine_undefined" if flux == "J_N" else "n_fridge_undefined"].sum()) if has_x else 0
+    r_icc = rnd[f"regime_{flux}"].values == R.ICC
+    rv = rnd[var].values[r_icc]
+    rv_fin = rv[np.isfinite(rv)]
+    n_def = v_fin.size + rv_fin.size
+    worst = float(max(v_fin.max() if v_fin.size else -np.inf, rv_fin.max() if rv_fin.size else -np.inf))
+    return Claim(
+        key, f"The ICC {'engine' if flux == 'J_N' else 'refrigerator'} ({eq}, on the {flux}-ICC region) "
+             f"stays below the Carnot bound: {name} < {bound}.",
+        n_def > 0 and worst < 1.0,
+        (f"max ratio to Carnot = {f'{worst:.6f}' if n_def else 'n/a'} over {n_def} ICC points where the device "
+         f"works as {device}",
+         f"FIG. 5 window: {v_fin.size} of {int(c.data.icc[f'n_icc_{flux}'].sum())} {flux}-ICC points, max ratio "
+         f"{_g(v_fin.max()) if v_fin.size else 'n/a'}; not {device} at {undefined}",
+         f"random scan: {rv_fin.size} of {int(r_icc.sum())} {flux}-ICC points, max ratio "
+         f"{f'{rv_fin.max():.6f}' if rv_fin.size else 'n/a'}"),
+        ("devices",))
+
+
+def claim_7a(c: Context) -> Claim:
+    """The ICC engine (Eq. 56) stays below Carnot."""
+    return _carnot(c, "7a", "efficiency_over_carnot", "J_N", "engine efficiency eta = P / J_Q^t",
+                   "eta_C = 1 - T_b/T_t", "Eq. 56")
+
+
+def claim_7b(c: Context) -> Claim:
+    """The ICC refrigerator (Eq. 58) stays below Carnot."""
+    return _carnot(c, "7b", "cop_over_carnot", "J_E", "refrigerator COP = (J_Q^b + J_Q^r) / (-P)",
+                   "COP_C = T_b/(T_t - T_b)", "Eq. 58")
+
+
+#: every claim of PHYSICS.md section 10, split into checkable parts, in report order
+CLAIMS: list[Callable[[Context], Claim]] = [
+    claim_1a, claim_1b, claim_1c, claim_2, claim_3, claim_4a, claim_4b, claim_4c, claim_5a, claim_5b, claim_5c,
+    claim_6a, claim_6b, claim_6c, claim_7a, claim_7b,
+]
+
+
+def sufficiency_note(c: Context) -> str:
+    """The note on claim 6's sufficiency (see :func:`_sufficiency_note`)."""
+    return _sufficiency_note(c.cfg, c.data.conditions, c.thr)
+
+
+#: observations that are not verdicts, in report order
+NOTES: list[Callable[[Context], str]] = [sufficiency_note]
+
+
+def evaluate(data: PaperData) -> tuple[list[Claim], list[str]]:
+    """All claims of :data:`CLAIMS` and the notes of :data:`NOTES`, each computed from ``data``."""
+    ctx = _context(data)
+    return [claim(ctx) for claim in CLAIMS], [note(ctx) for note in NOTES]
 
 
 def _sufficiency_note(cfg: PaperConfig, cond: xr.Dataset, thr: Mapping[str, np.ndarray]) -> str:

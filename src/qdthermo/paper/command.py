@@ -34,6 +34,10 @@ def paper(out: Path, quick: bool, config_file: Path | None, overrides: tuple[str
     every claim of PHYSICS.md section 10 with its evidence and PASS/FAIL.
     Exits with status 1 if any claim fails.
     """
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command draws files only; library code never chooses a backend
+
     from qdthermo.paper.config import PaperConfig
     from qdthermo.paper.pipeline import build_config, run
 
@@ -54,7 +58,10 @@ def paper(out: Path, quick: bool, config_file: Path | None, overrides: tuple[str
     words = ["qdthermo paper", "--out", str(out)] + (["--quick"] if quick else []) \
         + (["--config", str(config_file)] if config_file else []) + [w for o in overrides for w in ("--set", o)]
     t0 = time.perf_counter()
-    result = run(cfg, out, progress=not no_progress, command=" ".join(words))
+    try:
+        result = run(cfg, out, progress=not no_progress, command=" ".join(words))
+    except FileExistsError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--out'") from None
     elapsed = time.perf_counter() - t0
     for c in result.claims:
         click.echo(f"  [{c.status}] claim {c.key}: {c.statement}", err=False)

@@ -16,28 +16,31 @@ regions (NaN elsewhere) and divided by their Carnot bounds.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 import qdthermo as qd
-from qdthermo.paper._common import add_caption, caption, fattrs, save_figure, write_netcdf
+from qdthermo.paper._common import add_caption, caption, fattrs, styled
 from qdthermo.paper.config import PaperConfig
 
-__all__ = ["compute", "plot", "run"]
+__all__ = ["compute", "plot"]
 
 
-def compute(cfg: PaperConfig, plane: xr.Dataset, res: qd.SteadyState) -> xr.Dataset:
-    """Figures of merit over the ICC regions of the FIG. 5 window (x with any ICC only)."""
-    perf = res.performance
+def compute(cfg: PaperConfig, plane: xr.Dataset, perf: xr.Dataset) -> xr.Dataset:
+    """Figures of merit over the ICC regions of the FIG. 5 window (x with any ICC only).
+
+    ``plane`` is the FIG. 5 dataset, ``perf`` its figures of merit (the third
+    result of :func:`qdthermo.paper.fig5.compute`).
+    """
+    fom = {str(name): np.asarray(perf[name].values) for name in perf.data_vars}
     icc_N = plane["regime_J_N"].values == qd.Regime.ICC
     icc_E = plane["regime_J_E"].values == qd.Regime.ICC
     keep = np.flatnonzero(icc_N.any(axis=(1, 2)) | icc_E.any(axis=(1, 2)))
-    eta = np.where(icc_N, perf.efficiency, np.nan)
-    eta_c = np.broadcast_to(perf.carnot_efficiency, icc_N.shape)
-    cop = np.where(icc_E, perf.cop, np.nan)
-    cop_c = np.broadcast_to(perf.carnot_cop, icc_E.shape)
+    eta = np.where(icc_N, fom["efficiency"], np.nan)
+    eta_c = np.broadcast_to(fom["carnot_efficiency"], icc_N.shape)
+    cop = np.where(icc_E, fom["cop"], np.nan)
+    cop_c = np.broadcast_to(fom["carnot_cop"], icc_E.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         eta_ratio = np.where(icc_N, eta / np.where(icc_N, eta_c, 1.0), np.nan)
         cop_ratio = np.where(icc_E, cop / np.where(icc_E, cop_c, 1.0), np.nan)
@@ -52,12 +55,12 @@ def compute(cfg: PaperConfig, plane: xr.Dataset, res: qd.SteadyState) -> xr.Data
                                                   "(NaN elsewhere)")),
             "efficiency_over_carnot": (dims, sel(eta_ratio), fattrs("1", "eta / (1 - T_b/T_t) over the "
                                                                     "J_N-ICC region")),
-            "power": (dims, sel(np.where(icc_N, perf.power, np.nan)),
+            "power": (dims, sel(np.where(icc_N, fom["power"], np.nan)),
                       fattrs("energy*rate", "power -(mu_t - mu_b) J_N over the J_N-ICC region")),
             "cop": (dims, sel(cop), fattrs("1", "refrigerator COP (J_Q^b + J_Q^r)/(-P) over the J_E-ICC region")),
             "cop_over_carnot": (dims, sel(cop_ratio), fattrs("1", "COP / (T_b/(T_t - T_b)) over the "
                                                              "J_E-ICC region")),
-            "cooling_power": (dims, sel(np.where(icc_E, perf.cooling_power, np.nan)),
+            "cooling_power": (dims, sel(np.where(icc_E, fom["cooling_power"], np.nan)),
                               fattrs("energy*rate", "cooling power J_Q^b + J_Q^r over the J_E-ICC region")),
             "n_engine_undefined": (("x",), (icc_N & ~np.isfinite(eta)).sum(axis=(1, 2))[keep],
                                    fattrs("1", "J_N-ICC points where the device is not an engine")),
@@ -86,7 +89,7 @@ def _masked_map(fig, ax, fe, fn, v, label, cmap):  # type: ignore[no-untyped-def
     cb.set_label(label, fontsize=8)
     if finite.any():
         i, j = np.unravel_index(np.nanargmax(v), v.shape)
-        ax.plot(fe[i], fn[j], marker="*", color="w", mec="k", ms=11)
+        ax.plot(fe[i], fn[j], marker="*", color="w", mec="k", ms=13, clip_on=False, zorder=5)
         if finite.sum() > 8:
             ax.contour(fe, fn, np.where(finite, v, np.nan).T, levels=5, colors="k", linewidths=0.5)
     ax.set_xlim(extent[0], extent[1])
@@ -95,12 +98,13 @@ def _masked_map(fig, ax, fe, fn, v, label, cmap):  # type: ignore[no-untyped-def
     ax.set_ylabel("F_N")
 
 
-def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
+@styled
+def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     """Rows: x values with ICC; columns: eta/eta_C (engine), COP/COP_C (refrigerator)."""
-    import matplotlib.pyplot as plt
 
     n = max(ds.sizes["x"], 1)
-    fig, axes = plt.subplots(n, 2, figsize=(11, 4.4 * n + 1.2), squeeze=False)
+    fig = Figure(figsize=(12.5, 4.8 * n + 1.4))
+    axes = fig.subplots(n, 2, squeeze=False)
     fe, fn = ds["F_E_scaled"].values, ds["F_N"].values
     if ds.sizes["x"] == 0:
         for ax in axes[0]:
@@ -124,19 +128,11 @@ def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
                         f"{name} there = {ds[value].values[k][i, j]:.3g}")
             else:
                 best = "no such device in the window"
-            axes[k, col].set_title(f"{head}\n{cfg.x_text(x)}\n{best}", fontsize=7.5)
+            axes[k, col].set_title(f"{head}\n{cfg.x_text(x)}\n{best}", fontsize=9)
     fig.suptitle("Devices on the genuine-ICC regions (paper Eq. 56, 58): both stay below their Carnot bounds "
                  "(grey: no ICC)", fontsize=10)
     h = add_caption(fig, caption(cfg, f"Window F~_E in [0, {cfg.fe_max:g}], F_N in [0, {cfg.fn_max:g}] as "
-                                 "FIG. 5; thin lines: contours of the ratio."))
+                                 "FIG. 5; thin lines: contours of the ratio; star: its maximum."))
     fig.tight_layout(rect=(0, h, 1, 0.95))
     return fig
 
-
-def run(cfg: PaperConfig, out: Path, plane: xr.Dataset,
-        res: qd.SteadyState) -> tuple[xr.Dataset, list[Path]]:
-    """Compute, write ``devices.nc`` and the figure files."""
-    ds = compute(cfg, plane, res)
-    paths = [write_netcdf(ds, out / "devices.nc", cfg)]
-    paths += save_figure(plot(ds, cfg), out, "devices", cfg)
-    return ds, paths

@@ -9,10 +9,11 @@ quadrants, forces parallel) and cross-effect (second and fourth).
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 import qdthermo as qd
 from qdthermo.paper._common import (
@@ -20,16 +21,17 @@ from qdthermo.paper._common import (
     REGIME_LABELS,
     add_caption,
     caption,
-    diagnostics,
+    currents,
     fattrs,
-    save_figure,
-    solve_forces,
+    regimes,
+    solve_grid,
+    styled,
     symmetric_axis,
-    write_netcdf,
 )
 from qdthermo.paper.config import PaperConfig, interaction
+from qdthermo.plot.palette import regime_colormap
 
-__all__ = ["compute", "plot", "run", "regime_attrs"]
+__all__ = ["compute", "plot", "regime_attrs"]
 
 
 def regime_attrs(flux: str, how: str = "forces") -> dict[str, object]:
@@ -46,20 +48,18 @@ def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float]]:
     xs = np.asarray(cfg.x_values, dtype=float)
     fe = symmetric_axis(cfg.quad_fe, cfg.n_quad)
     fn = symmetric_axis(cfg.quad_fn, cfg.n_quad)
-    res = solve_forces(cfg, fe[None, :, None], fn[None, None, :], xs[:, None, None])
-    reg = res.regime
-    reg_g = res.regime_by_gradients
+    a, diag = solve_grid(cfg, fe[None, :, None], fn[None, None, :], xs[:, None, None], extract=_extract)
     dims = ("x", "F_E_scaled", "F_N")
     U_eff, _, _ = interaction(xs, cfg.eps_L)
     ds = xr.Dataset(
         {
-            "J_N": (dims, res.particle_current["t"], fattrs("rate", "particle current J_N = J_N^t")),
-            "J_E": (dims, res.energy_current["t"], fattrs("energy*rate", "energy current J_E = J_E^t")),
-            "regime_J_N": (dims, reg["J_N"], regime_attrs("J_N")),
-            "regime_J_E": (dims, reg["J_E"], regime_attrs("J_E")),
-            "regime_by_gradients_J_N": (dims, reg_g["J_N"], regime_attrs("J_N", "gradients dT, dmu")),
-            "regime_by_gradients_J_E": (dims, reg_g["J_E"], regime_attrs("J_E", "gradients dT, dmu")),
-            "entropy_production": (dims, res.entropy_production,
+            "J_N": (dims, a["J_N"], fattrs("rate", "particle current J_N = J_N^t")),
+            "J_E": (dims, a["J_E"], fattrs("energy*rate", "energy current J_E = J_E^t")),
+            "regime_J_N": (dims, a["regime_J_N"], regime_attrs("J_N")),
+            "regime_J_E": (dims, a["regime_J_E"], regime_attrs("J_E")),
+            "regime_by_gradients_J_N": (dims, a["gradients_J_N"], regime_attrs("J_N", "gradients dT, dmu")),
+            "regime_by_gradients_J_E": (dims, a["gradients_J_E"], regime_attrs("J_E", "gradients dT, dmu")),
+            "entropy_production": (dims, a["entropy_production"],
                                    fattrs("k_B*rate", "entropy production rate (Schnakenberg)")),
             "U_eff": (("x",), U_eff, fattrs("energy", "effective interdot interaction U - J/4")),
         },
@@ -71,68 +71,70 @@ def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float]]:
         attrs={"title": "FIG. 3: regimes in the force plane", "force_tol": cfg.force_tol,
                "flux_tol": cfg.flux_tol},
     )
-    return ds, diagnostics(res)
+    return ds, diag
 
 
-def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
+def _extract(res: qd.SteadyState, cfg: PaperConfig) -> dict[str, Any]:
+    """Currents and regimes (by forces and by gradients) of one solved chunk."""
+    grad = regimes(res, cfg, by="gradients")
+    return {**currents(res, cfg), "gradients_J_N": grad["J_N"], "gradients_J_E": grad["J_E"]}
+
+
+def _edges(v: np.ndarray) -> np.ndarray:
+    """Cell edges of a uniform axis (its points are the cell centres)."""
+    d = v[1] - v[0]
+    return np.r_[v - d / 2, v[-1] + d / 2]
+
+
+def _panel(ax: Any, ds: xr.Dataset, k: int, flux: str, cfg: PaperConfig) -> None:
+    """Regime map of one flux at one x; the axis where its own force vanishes drawn thick."""
+    cmap, norm, _, _ = regime_colormap()
+    fe, fn = ds["F_E_scaled"].values, ds["F_N"].values
+    r = ds[f"regime_{flux}"].values[k]
+    ax.pcolormesh(fe, fn, r.T, cmap=cmap, norm=norm, shading="nearest", rasterized=True, antialiased=False)
+    ax.contour(fe, fn, ds[flux].values[k].T, levels=[0.0], colors="k", linewidths=0.9)
+    # the flux's own force is zero on one axis (F~_E = 0 for J_E, F_N = 0 for J_N): induced or pseudo-ICC there
+    if flux == "J_E":
+        i0 = int(np.argmin(np.abs(fe)))
+        w = max(0.8 * (fe[1] - fe[0]), 0.012 * (fe[-1] - fe[0]))  # visible on any grid
+        ax.pcolormesh([-w, w], _edges(fn), r[i0, :, None], cmap=cmap, norm=norm, rasterized=True, zorder=3)
+    else:
+        j0 = int(np.argmin(np.abs(fn)))
+        w = max(0.8 * (fn[1] - fn[0]), 0.012 * (fn[-1] - fn[0]))
+        ax.pcolormesh(_edges(fe), [-w, w], r[None, :, j0], cmap=cmap, norm=norm, rasterized=True, zorder=3)
+    for qx, qy, name in ((0.97, 0.97, "Q1"), (0.03, 0.97, "Q2"), (0.03, 0.03, "Q3"), (0.97, 0.03, "Q4")):
+        ax.text(qx, qy, name, transform=ax.transAxes, ha="right" if qx > 0.5 else "left",
+                va="top" if qy > 0.5 else "bottom", fontsize=9, fontweight="bold")
+    counts = np.bincount(r.ravel().astype(int), minlength=len(qd.Regime))
+    letter = chr(ord("a") + 2 * k + (flux == "J_N"))
+    own = "F~_E" if flux == "J_E" else "F_N"
+    ax.set_title(f"({letter}) regime of {flux}; {cfg.x_text(float(ds['x'].values[k]))}\n"
+                 f"ICC {int(counts[qd.Regime.ICC])}, pseudo-ICC {int(counts[qd.Regime.PSEUDO_ICC])}, cross-effect "
+                 f"{int(counts[qd.Regime.CROSS_EFFECT])} of {r.size} pts; thick: {own} = 0",
+                 fontsize=9.5)
+    ax.set_xlim(_edges(fe)[[0, -1]])
+    ax.set_ylim(_edges(fn)[[0, -1]])
+    ax.set_xlabel("F~_E = eps_L F_E")
+    ax.set_ylabel("F_N")
+
+
+@styled
+def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
     """Rows: x values; columns: regime of J_E, regime of J_N."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    regimes = list(qd.Regime)
-    cmap = ListedColormap([REGIME_COLORS[r] for r in regimes])
-    norm = BoundaryNorm(np.arange(len(regimes) + 1) - 0.5, len(regimes))
-    fe = ds["F_E_scaled"].values
-    fn = ds["F_N"].values
     n = ds.sizes["x"]
-    fig, axes = plt.subplots(n, 2, figsize=(11, 3.4 * n + 1.4), squeeze=False)
-    dfe, dfn = fe[1] - fe[0], fn[1] - fn[0]
-    extent = (fe[0] - dfe / 2, fe[-1] + dfe / 2, fn[0] - dfn / 2, fn[-1] + dfn / 2)
-    i0 = int(np.argmin(np.abs(fe)))
-    j0 = int(np.argmin(np.abs(fn)))
+    fig = Figure(figsize=(11, 3.6 * n + 1.5))
+    axes = fig.subplots(n, 2, squeeze=False)
     for k in range(n):
-        x = float(ds["x"].values[k])
         for col, flux in enumerate(("J_E", "J_N")):
-            ax = axes[k, col]
-            r = ds[f"regime_{flux}"].values[k]
-            ax.imshow(r.T, origin="lower", extent=extent, cmap=cmap, norm=norm, aspect="auto",
-                      interpolation="nearest", rasterized=True)
-            J = ds[flux].values[k]
-            ax.contour(fe, fn, J.T, levels=[0.0], colors="k", linewidths=0.8)
-            # the axes themselves (F~_E = 0, F_N = 0): drawn thick so their regime is visible
-            ax.scatter(np.zeros_like(fn), fn, c=r[i0, :], cmap=cmap, norm=norm, s=9, marker="s",
-                       linewidths=0, zorder=3)
-            ax.scatter(fe, np.zeros_like(fe), c=r[:, j0], cmap=cmap, norm=norm, s=9, marker="s",
-                       linewidths=0, zorder=3)
-            for (qx, qy, name) in ((0.97, 0.97, "Q1"), (0.03, 0.97, "Q2"), (0.03, 0.03, "Q3"),
-                                   (0.97, 0.03, "Q4")):
-                ax.text(qx, qy, name, transform=ax.transAxes, ha="right" if qx > 0.5 else "left",
-                        va="top" if qy > 0.5 else "bottom", fontsize=8, fontweight="bold")
-            counts = np.bincount(r.ravel().astype(int), minlength=len(regimes))
-            n_icc = int(counts[qd.Regime.ICC])
-            n_x = int(counts[qd.Regime.CROSS_EFFECT])
-            n_p = int(counts[qd.Regime.PSEUDO_ICC])
-            ax.set_title(f"({chr(ord('a') + 2 * k + col)}) regime of {flux}; {cfg.x_text(x)}\n"
-                         f"ICC {n_icc}, pseudo-ICC {n_p}, cross-effect {n_x} of {r.size} pts; "
-                         f"black line: {flux} = 0", fontsize=8)
-            ax.set_xlabel("F~_E = eps_L F_E")
-            ax.set_ylabel("F_N")
-    handles = [Patch(color=REGIME_COLORS[r], label=REGIME_LABELS[r]) for r in regimes]
-    fig.suptitle("FIG. 3: response regime of each flux in the (F~_E, F_N) force plane, computed from the "
-                 "solved currents\n(the axes F~_E = 0 and F_N = 0 are drawn thick: induced or pseudo-ICC there)",
-                 fontsize=10)
+            _panel(axes[k, col], ds, k, flux, cfg)
+    handles = [Patch(facecolor=REGIME_COLORS[r], edgecolor="0.5", lw=0.5, label=REGIME_LABELS[r]) for r in qd.Regime]
+    fig.suptitle("FIG. 3: response regime of each flux in the (F~_E, F_N) force plane, computed from the solved "
+                 "currents; black line: the flux is zero\n(thick: the axis where the flux's own force "
+                 "vanishes, F~_E = 0 for J_E and F_N = 0 for J_N, where it is induced or pseudo-ICC)", fontsize=11)
     h = add_caption(fig, caption(cfg, f"Grid {ds.sizes['F_E_scaled']} x {ds.sizes['F_N']}; zero "
                                  f"tolerances force_tol = {cfg.force_tol:g}, flux_tol = {cfg.flux_tol:g}."))
-    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, h))
+    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=9, frameon=False, bbox_to_anchor=(0.5, h))
     fig.tight_layout(rect=(0, h + 0.03, 1, 0.95))
     return fig
-
-
-def run(cfg: PaperConfig, out: Path) -> tuple[xr.Dataset, dict[str, float], list[Path]]:
-    """Compute, write ``fig3_force_plane.nc`` and the figure files."""
-    ds, diag = compute(cfg)
-    paths = [write_netcdf(ds, out / "fig3_force_plane.nc", cfg)]
-    paths += save_figure(plot(ds, cfg), out, "fig3_force_plane", cfg)
-    return ds, diag, paths

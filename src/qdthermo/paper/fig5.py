@@ -11,18 +11,23 @@ changes sign there), never overlapping.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import xarray as xr
+from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FormatStrFormatter
 
 import qdthermo as qd
-from qdthermo.paper._common import add_caption, caption, diagnostics, fattrs, save_figure, solve_forces, write_netcdf
+from qdthermo.paper._common import add_caption, caption, currents, fattrs, solve_grid, styled
 from qdthermo.paper.config import PaperConfig, interaction
 from qdthermo.paper.fig3 import regime_attrs
+from qdthermo.plot.palette import DIVERGING, clean_round_off
 
-__all__ = ["compute", "plot", "run", "plane_axes"]
+__all__ = ["compute", "plot", "plane_axes"]
 
 
 def plane_axes(cfg: PaperConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -30,26 +35,37 @@ def plane_axes(cfg: PaperConfig) -> tuple[np.ndarray, np.ndarray]:
     return np.linspace(0.0, cfg.fe_max, cfg.n_plane), np.linspace(0.0, cfg.fn_max, cfg.n_plane)
 
 
-def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float], qd.SteadyState]:
-    """Solve the window for every x; return the dataset, the diagnostics and the result."""
+#: the figures of merit kept for the devices figure (:attr:`qdthermo.SteadyState.performance`)
+PERFORMANCE = ("efficiency", "carnot_efficiency", "power", "cop", "carnot_cop", "cooling_power")
+
+
+def _extract(res: qd.SteadyState, cfg: PaperConfig) -> dict[str, Any]:
+    """Currents, regimes and the figures of merit of one solved chunk."""
+    perf = res.performance
+    return {**currents(res, cfg), **{name: getattr(perf, name) for name in PERFORMANCE}}
+
+
+def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float], xr.Dataset]:
+    """Solve the window for every x; return the dataset, the diagnostics and the figures of merit.
+
+    The third dataset (same grid; :data:`PERFORMANCE`) feeds :func:`qdthermo.paper.devices.compute`.
+    """
     xs = np.asarray(cfg.x_values, dtype=float)
     fe, fn = plane_axes(cfg)
-    res = solve_forces(cfg, fe[None, :, None], fn[None, None, :], xs[:, None, None])
-    reg = res.regime
+    a, diag = solve_grid(cfg, fe[None, :, None], fn[None, None, :], xs[:, None, None], extract=_extract)
     dims = ("x", "F_E_scaled", "F_N")
     U_eff, _, _ = interaction(xs, cfg.eps_L)
-    JN = np.asarray(res.particle_current["t"])
-    JE = np.asarray(res.energy_current["t"])
+    JN, JE = a["J_N"], a["J_E"]
     first = (fe[:, None] > 0) & (fn[None, :] > 0)
-    icc_N = np.asarray(reg["J_N"]) == qd.Regime.ICC
-    icc_E = np.asarray(reg["J_E"]) == qd.Regime.ICC
+    icc_N = a["regime_J_N"] == qd.Regime.ICC
+    icc_E = a["regime_J_E"] == qd.Regime.ICC
     ds = xr.Dataset(
         {
             "J_N": (dims, JN, fattrs("rate", "particle current J_N = J_N^t")),
             "J_E": (dims, JE, fattrs("energy*rate", "energy current J_E = J_E^t")),
-            "regime_J_N": (dims, reg["J_N"], regime_attrs("J_N")),
-            "regime_J_E": (dims, reg["J_E"], regime_attrs("J_E")),
-            "entropy_production": (dims, res.entropy_production,
+            "regime_J_N": (dims, a["regime_J_N"], regime_attrs("J_N")),
+            "regime_J_E": (dims, a["regime_J_E"], regime_attrs("J_E")),
+            "entropy_production": (dims, a["entropy_production"],
                                    fattrs("k_B*rate", "entropy production rate (Schnakenberg)")),
             "U_eff": (("x",), U_eff, fattrs("energy", "effective interdot interaction U - J/4")),
             "n_icc_J_N": (("x",), icc_N.sum(axis=(1, 2)), fattrs("1", "number of grid points with ICC in J_N")),
@@ -65,98 +81,134 @@ def compute(cfg: PaperConfig) -> tuple[xr.Dataset, dict[str, float], qd.SteadySt
         },
         attrs={"title": "FIG. 5: genuine ICC regions", "force_tol": cfg.force_tol, "flux_tol": cfg.flux_tol},
     )
-    return ds, diagnostics(res), res
+    perf = xr.Dataset({name: (dims, a[name]) for name in PERFORMANCE}, coords=ds.coords)
+    return ds, diag, perf
 
 
-def plot(ds: xr.Dataset, cfg: PaperConfig):  # type: ignore[no-untyped-def]
-    """Rows: J_N map, J_E map, both ICC regions; columns: x values."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap, TwoSlopeNorm
+#: fill and hatch of the genuine-ICC region of each flux in the region row (red: ICC, as in the regime palette)
+REGION_STYLE = {"J_N": ("#d73027", "////"), "J_E": ("#fc8d59", "\\\\\\\\")}
+A2_STYLE: dict[str, Any] = {"color": "0.25", "ls": "--", "lw": 1.2}
+
+
+def _norm(v: np.ndarray) -> tuple[Any, str]:
+    """An honest norm for signed data (white = 0) and the words for the colour-bar label.
+
+    Symmetric ``[-m, m]`` when the negative side reaches at least a tenth of the positive one;
+    otherwise two linear halves (``TwoSlopeNorm``) with the stretch of the negative half stated.
+    Non-negative data: ``[0, max]``, the positive half of the same map.
+    """
+    from matplotlib.colors import Normalize, TwoSlopeNorm
+
+    lo, hi = float(np.min(v)), float(np.max(v))
+    hi = max(hi, 1e-300)
+    if lo >= 0:
+        return TwoSlopeNorm(0.0, -hi, hi), "white = 0; no value < 0"
+    if -lo >= 0.1 * hi:
+        m = max(-lo, hi)
+        return Normalize(-m, m), "symmetric scale, white = 0"
+    return TwoSlopeNorm(0.0, lo, hi), f"two linear scales: < 0 stretched x{hi / -lo:.0f}, white = 0"
+
+
+def _ticks(norm: Any) -> np.ndarray:
+    """Round colour-bar ticks on each side of zero."""
+    from matplotlib.ticker import MaxNLocator
+
+    neg = MaxNLocator(3).tick_values(norm.vmin, 0.0) if norm.vmin < 0 else np.zeros(0)
+    pos = MaxNLocator(4).tick_values(0.0, norm.vmax)
+    t = np.unique(np.r_[neg, pos])
+    return t[(t >= norm.vmin - 1e-12 * abs(norm.vmin)) & (t <= norm.vmax * (1 + 1e-12))]
+
+
+def _flux_panel(fig: Figure, ax: Any, ds: xr.Dataset, k: int, flux: str, scale: float, name: str,
+                letter: str, cfg: PaperConfig) -> None:
+    """The flux map at one x: diverging colours with white at zero, ICC hatched, the zero line black."""
+    fe, fn = ds["F_E_scaled"].values, ds["F_N"].values
+    x = float(ds["x"].values[k])
+    v = clean_round_off(ds[flux].values[k] / scale)
+    norm, words = _norm(v)
+    if np.min(v) >= 0:
+        norm = Normalize(0.0, norm.vmax)
+        cmap: Any = ListedColormap(matplotlib.colormaps[DIVERGING](np.linspace(0.5, 1.0, 128)))
+    else:
+        cmap = DIVERGING
+    im = ax.pcolormesh(fe, fn, v.T, cmap=cmap, norm=norm, shading="gouraud", rasterized=True)
+    cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03, ticks=_ticks(norm))
+    cb.ax.axhline(0.0, color="k", lw=1.0)
+    cb.ax.yaxis.set_major_formatter(FormatStrFormatter("%.2g"))
+    cb.ax.tick_params(labelsize=8)
+    cb.set_label(f"{name}\n({words})", fontsize=8)
+    if np.min(v) < 0:
+        ax.contourf(fe, fn, v.T, levels=[np.min(v) - 1.0, 0.0], colors="none", hatches=["////"])
+        ax.contour(fe, fn, v.T, levels=[0.0], colors="k", linewidths=1.0)
+    n_icc = int(ds[f"n_icc_{flux}"].values[k])
+    frac = n_icc / int(ds["n_first_quadrant"].values)
+    ax.set_title(f"({letter}) {name}; {cfg.x_text(x)}\ngenuine ICC (hatched, {flux} < 0): {n_icc} pts = "
+                 f"{100 * frac:.1f}%", fontsize=9)
+    _a2_line(ax, x, fe, fn)
+    _frame(ax, fe, fn)
+
+
+def _regions_panel(ax: Any, ds: xr.Dataset, k: int, letter: str, cfg: PaperConfig) -> None:
+    """Both ICC regions at one x, bounded by the zero lines of the solved currents (no grid steps)."""
+    fe, fn = ds["F_E_scaled"].values, ds["F_N"].values
+    x = float(ds["x"].values[k])
+    ax.set_facecolor("#f7f7f7")
+    for flux in ("J_N", "J_E"):
+        if int(ds[f"n_icc_{flux}"].values[k]):
+            v = clean_round_off(ds[flux].values[k])
+            color, hatch = REGION_STYLE[flux]
+            ax.contourf(fe, fn, v.T, levels=[np.min(v) - 1.0, 0.0], colors=[color], hatches=[hatch], alpha=0.9)
+            ax.contour(fe, fn, v.T, levels=[0.0], colors="k", linewidths=0.8)
+    both = (ds["regime_J_N"].values[k] == qd.Regime.ICC) & (ds["regime_J_E"].values[k] == qd.Regime.ICC)
+    if both.any():
+        ii, jj = np.nonzero(both)
+        ax.plot(fe[ii], fn[jj], "ks", ms=3)
+    _a2_line(ax, x, fe, fn)
+    nN, nE = int(ds["n_icc_J_N"].values[k]), int(ds["n_icc_J_E"].values[k])
+    if not (nN or nE):
+        ax.text(0.5, 0.5, "no ICC in this window", transform=ax.transAxes, ha="center", va="center",
+                fontsize=10, color="0.3")
+    ax.set_title(f"({letter}) ICC regions; {cfg.x_text(x)}\nJ_N: {nN} pts, J_E: {nE} pts, "
+                 f"overlap: {int(ds['n_overlap'].values[k])} pts", fontsize=9)
+    _frame(ax, fe, fn)
+
+
+def _frame(ax: Any, fe: np.ndarray, fn: np.ndarray) -> None:
+    ax.set_xlabel("F~_E = eps_L F_E")
+    ax.set_ylabel("F_N")
+    ax.set_xlim(fe[0], fe[-1])
+    ax.set_ylim(fn[0], fn[-1])
+
+
+@styled
+def plot(ds: xr.Dataset, cfg: PaperConfig) -> Figure:
+    """Rows: J_N map (a1, a2, ...), J_E map (b1, ...), both ICC regions (c1, ...); columns: x values."""
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FormatStrFormatter
 
-    fe = ds["F_E_scaled"].values
-    fn = ds["F_N"].values
     n = ds.sizes["x"]
-    fig, axes = plt.subplots(3, n, figsize=(4.3 * n, 11.5), squeeze=False)
-    dfe, dfn = fe[1] - fe[0], fn[1] - fn[0]
-    extent = (fe[0] - dfe / 2, fe[-1] + dfe / 2, fn[0] - dfn / 2, fn[-1] + dfn / 2)
-    region_cmap = ListedColormap(["#f0f0f0", "#4393c3", "#d6604d", "#000000"])
-    plt.rcParams["hatch.linewidth"] = 0.6
+    fig = Figure(figsize=(max(4.6 * n, 9.5), 12.5))
+    axes = fig.subplots(3, n, squeeze=False)
     for k in range(n):
-        x = float(ds["x"].values[k])
-        for row, (flux, scale, name) in enumerate((("J_N", cfg.gamma, "J_N / Gamma"),
-                                                   ("J_E", cfg.gamma * cfg.eps_L, "J_E / (Gamma eps_L)"))):
-            ax = axes[row, k]
-            v = ds[flux].values[k] / scale
-            vmax = max(float(v.max()), 1e-300)
-            cmap: Any
-            norm: Any
-            if v.min() < 0:
-                cmap, norm = "RdBu_r", TwoSlopeNorm(0.0, float(v.min()), vmax)
-            else:  # no negative values: the red half of the same colour map
-                cmap, norm = ListedColormap(plt.get_cmap("RdBu_r")(np.linspace(0.5, 1.0, 128))), None
-            im = ax.imshow(v.T, origin="lower", extent=extent, aspect="auto", cmap=cmap, norm=norm,
-                           vmin=None if norm else 0.0, vmax=None if norm else vmax,
-                           interpolation="nearest", rasterized=True)
-            cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
-            if norm is not None:  # two linear halves: label both (the default ticks crowd the larger one)
-                vmin = float(v.min())
-                cb.set_ticks(np.r_[np.linspace(vmin, 0.0, 3), np.linspace(0.0, vmax, 4)[1:]])
-                cb.ax.yaxis.set_major_formatter(FormatStrFormatter("%.2g"))
-            cb.set_label(name, fontsize=7)
-            cb.ax.tick_params(labelsize=6)
-            icc = (ds[f"regime_{flux}"].values[k] == qd.Regime.ICC).astype(float)
-            if icc.any():
-                ax.contourf(fe, fn, icc.T, levels=[0.5, 1.5], colors="none", hatches=["////"])
-            ax.contour(fe, fn, v.T, levels=[0.0], colors="k", linewidths=1.0)
-            n_icc = int(ds[f"n_icc_{flux}"].values[k])
-            frac = n_icc / int(ds["n_first_quadrant"].values)
-            ax.set_title(f"({'a' if flux == 'J_N' else 'b'}) {name}; {cfg.x_text(x)}\n"
-                         f"genuine ICC (hatched, {flux} < 0): {n_icc} pts = {100 * frac:.1f}%", fontsize=7.5)
-            _a2_line(ax, x, fe, fn)
-            ax.set_xlabel("F~_E = eps_L F_E")
-            ax.set_ylabel("F_N")
-            ax.set_xlim(extent[0], extent[1])
-            ax.set_ylim(extent[2], extent[3])
-        ax = axes[2, k]
-        rN = ds["regime_J_N"].values[k] == qd.Regime.ICC
-        rE = ds["regime_J_E"].values[k] == qd.Regime.ICC
-        code = rN.astype(int) + 2 * rE.astype(int)
-        ax.imshow(code.T, origin="lower", extent=extent, aspect="auto", cmap=region_cmap, vmin=-0.5, vmax=3.5,
-                  interpolation="nearest", rasterized=True)
-        _a2_line(ax, x, fe, fn)
-        if not (rN.any() or rE.any()):
-            ax.text(0.5, 0.5, "no ICC in this window", transform=ax.transAxes, ha="center", va="center",
-                    fontsize=9, color="0.3")
-        ax.set_title(f"(c) ICC regions; {cfg.x_text(x)}\nJ_N: {int(rN.sum())} pts, J_E: {int(rE.sum())} pts, "
-                     f"overlap: {int(ds['n_overlap'].values[k])} pts", fontsize=7.5)
-        ax.set_xlabel("F~_E = eps_L F_E")
-        ax.set_ylabel("F_N")
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
-    handles = [Patch(color="#f0f0f0", label="no ICC"), Patch(color="#4393c3", label="ICC in J_N (engine)"),
-               Patch(color="#d6604d", label="ICC in J_E (refrigerator)"), Patch(color="#000000", label="both"),
-               plt.Line2D([], [], color="#1a9850", ls="--", label="x F~_E + F_N = 0 (A_2 = 0)")]
-    fig.suptitle("FIG. 5: genuine ICC (flux against both positive parallel forces) in the first quadrant; "
-                 "black line: flux = 0", fontsize=10)
+        _flux_panel(fig, axes[0, k], ds, k, "J_N", cfg.gamma, "J_N / Gamma", f"a{k + 1}", cfg)
+        _flux_panel(fig, axes[1, k], ds, k, "J_E", cfg.gamma * cfg.eps_L, "J_E / (Gamma eps_L)", f"b{k + 1}", cfg)
+        _regions_panel(axes[2, k], ds, k, f"c{k + 1}", cfg)
+    handles = [Patch(facecolor=REGION_STYLE["J_N"][0], hatch=REGION_STYLE["J_N"][1], label="ICC in J_N (engine)"),
+               Patch(facecolor=REGION_STYLE["J_E"][0], hatch=REGION_STYLE["J_E"][1],
+                     label="ICC in J_E (refrigerator)"),
+               Patch(facecolor="#f7f7f7", edgecolor="0.6", label="no ICC"),
+               Line2D([], [], color="k", lw=1.0, label="flux = 0"),
+               Line2D([], [], **A2_STYLE, label="x F~_E + F_N = 0 (A_2 = 0)")]
+    fig.suptitle("FIG. 5: genuine ICC (flux against both positive parallel forces) in the first quadrant\n"
+                 f"rows: J_N (a1-a{n}), J_E (b1-b{n}), both regions (c1-c{n})", fontsize=11)
     h = add_caption(fig, caption(cfg, f"Window F~_E in [0, {cfg.fe_max:g}], F_N in [0, {cfg.fn_max:g}], "
-                                 f"{ds.sizes['F_E_scaled']} x {ds.sizes['F_N']} grid; percentages of the "
-                                 "points with both forces > 0."))
-    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False, bbox_to_anchor=(0.5, h))
-    fig.tight_layout(rect=(0, h + 0.025, 1, 0.97))
+                                 f"{ds.sizes['F_E_scaled']} x {ds.sizes['F_N']} grid; percentages of the points with "
+                                 "both forces > 0; values below 1e-12 of the largest |value| are drawn as 0."))
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=9, frameon=False, bbox_to_anchor=(0.5, h))
+    fig.tight_layout(rect=(0, h + 0.025, 1, 0.96))
     return fig
 
 
-def _a2_line(ax, x: float, fe: np.ndarray, fn: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _a2_line(ax: Any, x: float, fe: np.ndarray, fn: np.ndarray) -> None:
     """Dashed line x F~_E + F_N = 0, where it crosses the window (x < 0 only)."""
     if x < 0:
-        ax.plot(fe, -x * fe, color="#1a9850", ls="--", lw=1.2)
-
-
-def run(cfg: PaperConfig, out: Path) -> tuple[xr.Dataset, dict[str, float], qd.SteadyState, list[Path]]:
-    """Compute, write ``fig5_icc_regions.nc`` and the figure files."""
-    ds, diag, res = compute(cfg)
-    paths = [write_netcdf(ds, out / "fig5_icc_regions.nc", cfg)]
-    paths += save_figure(plot(ds, cfg), out, "fig5_icc_regions", cfg)
-    return ds, diag, res, paths
+        ax.plot(fe, -x * fe, **A2_STYLE)

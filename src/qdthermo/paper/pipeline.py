@@ -1,4 +1,13 @@
-"""Run the whole reproduction: figures, data, claims, report (what ``qdthermo paper`` does).
+"""Run the whole reproduction: data, figures, claims, report (what ``qdthermo paper`` does).
+
+The pipeline is declared, not hand-wired: :data:`STEPS` lists the data
+steps in order, each a function ``(cfg, datasets) -> (new datasets,
+diagnostics)`` with the NetCDF file of each new dataset and the figures
+drawn from them (pure functions ``(dataset, cfg) -> Figure``).  :func:`run`
+executes them, then decides the claims (:func:`qdthermo.paper.claims.evaluate`)
+and writes the report, all into a temporary folder beside ``out`` that
+replaces ``out`` only when everything is written: an interrupted run leaves
+the previous output untouched.
 
 >>> from qdthermo.paper.config import PaperConfig, QUICK     # doctest: +SKIP
 >>> run(PaperConfig().replace(**QUICK), Path("out"))        # doctest: +SKIP
@@ -6,17 +15,31 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import xarray as xr
+
+from qdthermo.paper import conditions, devices, fig1, fig3, fig4, fig5
+from qdthermo.paper._common import save_figure, write_netcdf
 from qdthermo.paper.claims import Claim, PaperData, evaluate
 from qdthermo.paper.config import QUICK, PaperConfig, load_toml, parse_set
 
-__all__ = ["PaperRun", "build_config", "run"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["STEPS", "PaperRun", "Step", "build_config", "run"]
+
+Datasets = Mapping[str, xr.Dataset]
+Diagnostics = Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -70,73 +93,159 @@ def build_config(quick: bool = False, config_file: str | Path | None = None,
     return base.replace(**changes)
 
 
-def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "qdthermo paper") -> PaperRun:
-    """Compute every figure and dataset into ``out``, evaluate the claims, write the report."""
-    import matplotlib
+@dataclass(frozen=True)
+class Step:
+    """One data step of the pipeline.
 
-    matplotlib.use("Agg")
+    Attributes
+    ----------
+    name
+        Progress-bar label (and key of its diagnostics in the report).
+    compute
+        ``compute(cfg, datasets) -> (new datasets, diagnostics or None)``:
+        reads earlier datasets by key, returns new ones by key.
+    files
+        Dataset key -> NetCDF file written for it (keys not listed are kept in memory only).
+    figures
+        ``(stem, dataset key, plot)``: ``plot(dataset, cfg) -> Figure`` saved as ``stem.png`` and
+        ``stem.<vector_format>``.
+    """
+
+    name: str
+    compute: Callable[[PaperConfig, Datasets], tuple[dict[str, xr.Dataset], Diagnostics | None]]
+    files: Mapping[str, str]
+    figures: tuple[tuple[str, str, Callable[[xr.Dataset, PaperConfig], "Figure"]], ...] = ()
+
+
+def _levels(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+    return {"levels": fig1.compute(cfg)}, None
+
+
+def _plane(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+    ds, diag = fig3.compute(cfg)
+    return {"plane": ds}, diag
+
+
+def _cuts(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+    ds, diag = fig4.compute(cfg)
+    return {"cuts": ds}, diag
+
+
+def _icc(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+    ds, diag, perf = fig5.compute(cfg)
+    return {"icc": ds, "icc_performance": perf}, diag
+
+
+def _devices(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+    return {"devices": devices.compute(cfg, data["icc"], data["icc_performance"])}, None
+
+
+def _conditions(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+    from qdthermo.paper._common import merge_diagnostics
+
+    ds, diag = conditions.compute(cfg)
+    rnd, diag_r = conditions.compute_random(cfg)
+    return {"conditions": ds, "random": rnd}, merge_diagnostics([diag, diag_r])
+
+
+#: the pipeline, in order (diagnostics are reported under the step's name)
+STEPS: list[Step] = [
+    Step("FIG. 1", _levels, {"levels": "fig1_levels.nc"}, (("fig1_levels", "levels", fig1.plot),)),
+    Step("FIG. 3", _plane, {"plane": "fig3_force_plane.nc"}, (("fig3_force_plane", "plane", fig3.plot),)),
+    Step("FIG. 4", _cuts, {"cuts": "fig4_one_force.nc"}, (("fig4_one_force", "cuts", fig4.plot),)),
+    Step("FIG. 5", _icc, {"icc": "fig5_icc_regions.nc"}, (("fig5_icc_regions", "icc", fig5.plot),)),
+    Step("engine/refrigerator", _devices, {"devices": "devices.nc"}, (("devices", "devices", devices.plot),)),
+    Step("conditions + random scan", _conditions, {"conditions": "conditions.nc", "random": "random_scan.nc"},
+         (("conditions", "conditions", conditions.plot),)),
+]
+
+
+def _run_step(step: Step, cfg: PaperConfig, data: dict[str, xr.Dataset], diags: dict[str, Diagnostics],
+              out: Path) -> list[Path]:
+    """Compute one step into ``data``/``diags``; write its NetCDF files and figures into ``out``."""
+    new, diag = step.compute(cfg, data)
+    data.update(new)
+    if diag is not None:
+        diags[step.name] = diag
+    files = [write_netcdf(new[key], out / name, cfg) for key, name in step.files.items()]
+    for stem, key, plot in step.figures:
+        files += save_figure(plot(data[key], cfg), out, stem, cfg)
+    return files
+
+
+@contextmanager
+def _atomic_folder(out: Path) -> Iterator[Path]:
+    """A fresh temporary folder beside ``out`` that replaces ``out`` when the block ends without error.
+
+    On any error (or Ctrl-C) the temporary folder is removed and ``out`` is
+    left as it was.  ``out`` may be missing, empty, or an earlier output of
+    ``qdthermo paper`` (it has ``report.md`` or ``config.toml``); any other
+    non-empty folder is refused, so that a mistaken ``--out`` never deletes
+    unrelated files.
+    """
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not any((out / f).exists() for f in ("report.md", "config.toml")):
+        raise FileExistsError(f"{out} is a non-empty folder that is not an output of qdthermo paper; "
+                              "choose a new or empty folder for --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        old = out.parent / f".{out.name}.old-{os.getpid()}-{time.time_ns()}"
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "qdthermo paper") -> PaperRun:
+    """Compute every dataset and figure, evaluate the claims, write the report; replace ``out`` atomically.
+
+    Raises
+    ------
+    FileExistsError
+        ``out`` is a file, or a non-empty folder that is not an earlier output.
+    """
     from tqdm.auto import tqdm
 
-    from qdthermo.paper import conditions, devices, fig1, fig3, fig4, fig5, report
+    from qdthermo.paper import report
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files: list[Path] = []
+    out = Path(out).resolve()
+    data: dict[str, xr.Dataset] = {}
+    diags: dict[str, Diagnostics] = {}
     timings: dict[str, float] = {}
-    store: dict[str, Any] = {}
-    diags: dict[str, Mapping[str, float]] = {}
-
-    def s_fig1() -> None:
-        store["levels"], paths = fig1.run(cfg, out)
-        files.extend(paths)
-
-    def s_fig3() -> None:
-        store["plane"], diags["FIG. 3"], paths = fig3.run(cfg, out)
-        files.extend(paths)
-
-    def s_fig4() -> None:
-        store["cuts"], diags["FIG. 4"], paths = fig4.run(cfg, out)
-        files.extend(paths)
-
-    def s_fig5() -> None:
-        store["icc"], diags["FIG. 5"], store["icc_result"], paths = fig5.run(cfg, out)
-        files.extend(paths)
-
-    def s_devices() -> None:
-        store["devices"], paths = devices.run(cfg, out, store["icc"], store.pop("icc_result"))
-        files.extend(paths)
-
-    def s_conditions() -> None:
-        store["conditions"], store["random"], diags["conditions + random scan"], paths = conditions.run(cfg, out)
-        files.extend(paths)
-
-    def s_claims() -> None:
-        data = PaperData(cfg=cfg, levels=store["levels"], plane=store["plane"], cuts=store["cuts"],
-                         icc=store["icc"], devices=store["devices"], conditions=store["conditions"],
-                         random=store["random"], diagnostics=diags)
-        store["data"] = data
-        store["claims"], store["notes"] = evaluate(data)
-        cfg_path = out / "config.toml"
-        cfg_path.write_text(cfg.to_toml(), encoding="utf-8")
-        files.append(cfg_path)
-
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("FIG. 1 levels", s_fig1), ("FIG. 3 force plane", s_fig3), ("FIG. 4 one force", s_fig4),
-        ("FIG. 5 ICC regions", s_fig5), ("engine/refrigerator", s_devices), ("ICC conditions", s_conditions),
-        ("claims", s_claims),
-    ]
-    with tqdm(total=len(steps) + 1, desc="qdthermo paper", unit="step", disable=not progress,
-              file=sys.stderr, leave=True) as bar:
-        for name, step in steps:
-            bar.set_postfix_str(name)
+    files: list[Path] = []
+    with _atomic_folder(out) as tmp, tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step",
+                                          disable=not progress, file=sys.stderr, leave=True) as bar:
+        for step in STEPS:
+            bar.set_postfix_str(step.name)
             t0 = time.perf_counter()
-            step()
-            timings[name] = time.perf_counter() - t0
+            files += _run_step(step, cfg, data, diags, tmp)
+            timings[step.name] = time.perf_counter() - t0
             bar.update()
-        bar.set_postfix_str("report")
-        report_files = report.write(out, cfg, store["claims"], store["notes"], store["data"], files, timings,
-                                    command)
+        bar.set_postfix_str("claims")
+        t0 = time.perf_counter()
+        paper_data = PaperData(cfg=cfg, levels=data["levels"], plane=data["plane"], cuts=data["cuts"],
+                               icc=data["icc"], devices=data["devices"], conditions=data["conditions"],
+                               random=data["random"], diagnostics=diags)
+        claims, notes = evaluate(paper_data)
+        (tmp / "config.toml").write_text(cfg.to_toml(), encoding="utf-8")
+        files.append(tmp / "config.toml")
+        timings["claims"] = time.perf_counter() - t0
         bar.update()
-    files.extend(report_files)
-    return PaperRun(cfg=cfg, claims=store["claims"], notes=store["notes"], files=files, timings=timings,
-                    data=store["data"])
+        bar.set_postfix_str("report")
+        files += report.write(tmp, cfg, claims, notes, paper_data, files, timings, command)
+        bar.update()
+    return PaperRun(cfg=cfg, claims=claims, notes=notes, files=[out / p.name for p in files], timings=timings,
+                    data=paper_data)

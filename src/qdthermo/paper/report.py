@@ -8,7 +8,7 @@ were written next to them.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from qdthermo.paper.claims import Claim, PaperData
 from qdthermo.paper.conditions import RANDOM_RANGES, thresholds
 from qdthermo.paper.config import PaperConfig
 
-__all__ = ["FIGURES", "describe_figures", "write"]
+__all__ = ["DESCRIBE", "FIGURES", "describe_figures", "panel_map", "write"]
 
 R = qd.Regime
 
@@ -40,99 +40,140 @@ def _g(v: float) -> str:
     return f"{float(v):.3g}"
 
 
-def describe_figures(data: PaperData) -> dict[str, list[str]]:
-    """What each figure shows, with numbers read from its dataset."""
-    cfg = data.cfg
-    out: dict[str, list[str]] = {}
-    lv = data.levels
-    lines = []
+def _describe_fig1(data: PaperData) -> list[str]:
+    cfg, lv = data.cfg, data.levels
+    lines = ["Columns: dot R empty (|1>, |2>) and full (|3>, |4>); vertical arrows fill dot L (leads t, b), "
+             "slanted arrows fill dot R (lead r)."]
     for k, x in enumerate(lv["x"].values):
         E = lv["energy"].values[k]
         w = dict(zip(lv["transition_paper"].values.tolist(), lv["transition_energy"].values[k]))
         swap = bool(lv["level_swap"].values[k])
         lines.append(f"{cfg.x_text(float(x))}: E_1..E_4 = {', '.join(_g(e) for e in E)}; w43 = {_g(w['3->4'])}, "
                      f"w42 = {_g(w['2->4'])}; " + ("level swap E_4 < E_3" if swap else "no level swap"))
-    out["fig1_levels"] = ["Columns: dot R empty (|1>, |2>) and full (|3>, |4>); vertical arrows fill dot L "
-                          "(leads t, b), slanted arrows fill dot R (lead r)."] + lines
+    return lines
 
+
+def _fig3_line(pl: xr.Dataset, k: int, quad: Mapping[str, np.ndarray]) -> str:
+    parts = []
+    for flux in ("J_N", "J_E"):
+        r = pl[f"regime_{flux}"].values[k]
+        n_icc = {q: int((r[m] == R.ICC).sum()) for q, m in quad.items()}
+        cross = {q: int((r[m] == R.CROSS_EFFECT).sum()) for q, m in quad.items()}
+        parts.append(f"{flux}: ICC Q1 {n_icc['Q1']}, Q3 {n_icc['Q3']} (Q2, Q4: {n_icc['Q2'] + n_icc['Q4']}); "
+                     f"cross-effect Q2 {cross['Q2']}, Q4 {cross['Q4']} (Q1, Q3: {cross['Q1'] + cross['Q3']}); "
+                     f"pseudo-ICC on the axes {int((r == R.PSEUDO_ICC).sum())}")
+    return f"x = {pl['x'].values[k]:g}: " + "; ".join(parts)
+
+
+def _describe_fig3(data: PaperData) -> list[str]:
     pl = data.plane
-    lines = []
     fe, fn = pl["F_E_scaled"].values, pl["F_N"].values
     quad = {"Q1": (fe[:, None] > 0) & (fn[None, :] > 0), "Q3": (fe[:, None] < 0) & (fn[None, :] < 0),
             "Q2": (fe[:, None] < 0) & (fn[None, :] > 0), "Q4": (fe[:, None] > 0) & (fn[None, :] < 0)}
-    for k, x in enumerate(pl["x"].values):
-        parts = []
-        for flux in ("J_N", "J_E"):
-            r = pl[f"regime_{flux}"].values[k]
-            n_icc = {q: int((r[m] == R.ICC).sum()) for q, m in quad.items()}
-            cross = {q: int((r[m] == R.CROSS_EFFECT).sum()) for q, m in quad.items()}
-            parts.append(f"{flux}: ICC Q1 {n_icc['Q1']}, Q3 {n_icc['Q3']} (Q2, Q4: {n_icc['Q2'] + n_icc['Q4']}); "
-                         f"cross-effect Q2 {cross['Q2']}, Q4 {cross['Q4']} (Q1, Q3: {cross['Q1'] + cross['Q3']}); "
-                         f"pseudo-ICC on the axes {int((r == R.PSEUDO_ICC).sum())}")
-        lines.append(f"x = {x:g}: " + "; ".join(parts))
-    out["fig3_force_plane"] = [f"{fe.size} x {fn.size} grid on F~_E in [{fe.min():g}, {fe.max():g}], F_N in "
-                               f"[{fn.min():g}, {fn.max():g}]; points counted per regime. ICC can only occur where "
-                               "the forces are parallel (Q1, Q3), cross-effects where they oppose (Q2, Q4)."] + lines
+    head = (f"{fe.size} x {fn.size} grid on F~_E in [{fe.min():g}, {fe.max():g}], F_N in [{fn.min():g}, "
+            f"{fn.max():g}]; points counted per regime. ICC can only occur where the forces are parallel (Q1, Q3), "
+            "cross-effects where they oppose (Q2, Q4).")
+    return [head] + [_fig3_line(pl, k, quad) for k in range(pl.sizes["x"])]
 
-    cuts = data.cuts
-    lines = []
+
+def _describe_fig4(data: PaperData) -> list[str]:
+    cfg, cuts = data.cfg, data.cuts
+    lines = ["(a) J_N against F~_E at F_N = 0 and (b) J_E against F_N at F~_E = 0 (the induced fluxes); (c), (d) "
+             "the conjugate fluxes on the same cuts."]
     for k, x in enumerate(cuts["x"].values):
         jn = cuts["J_N_at_FN0"].values[k, 1:] / cfg.gamma
         je = cuts["J_E_at_FE0"].values[k, 1:] / (cfg.gamma * cfg.eps_L)
         lines.append(f"x = {x:g}: (a) J_N/Gamma from {_g(jn.min())} to {_g(jn.max())}, negative at "
                      f"{int((jn < 0).sum())}/{jn.size} pts; (b) J_E/(Gamma eps_L) from {_g(je.min())} to "
                      f"{_g(je.max())}, negative at {int((je < 0).sum())}/{je.size} pts")
-    out["fig4_one_force"] = ["(a) J_N against F~_E at F_N = 0 and (b) J_E against F_N at F~_E = 0 (the induced "
-                             "fluxes); (c), (d) the conjugate fluxes on the same cuts."] + lines
+    return lines
 
-    reg = data.icc
+
+def _describe_fig5(data: PaperData) -> list[str]:
+    cfg, reg = data.cfg, data.icc
     n1 = int(reg["n_first_quadrant"])
-    lines = []
+    lines = [f"Window F~_E in [0, {cfg.fe_max:g}], F_N in [0, {cfg.fn_max:g}]; rows: J_N map, J_E map (hatched: "
+             "genuine ICC), both ICC regions."]
     for k, x in enumerate(reg["x"].values):
         nN, nE = int(reg["n_icc_J_N"].values[k]), int(reg["n_icc_J_E"].values[k])
         lines.append(f"x = {x:g}: ICC in J_N at {nN} ({100 * nN / n1:.1f}%), in J_E at {nE} ({100 * nE / n1:.1f}%), "
                      f"overlap {int(reg['n_overlap'].values[k])} of {n1} points")
-    out["fig5_icc_regions"] = [f"Window F~_E in [0, {cfg.fe_max:g}], F_N in [0, {cfg.fn_max:g}]; rows: J_N map, "
-                               "J_E map (hatched: genuine ICC), both ICC regions."] + lines
+    return lines
 
+
+def _device_line(dev: xr.Dataset, k: int, var: str, name: str) -> str:
+    x = dev["x"].values[k]
+    v = dev[var].values[k]
+    if not np.isfinite(v).any():
+        return f"x = {x:g}: no {name} (no such device in the window)"
+    i, j = np.unravel_index(np.nanargmax(v), v.shape)
+    if var == "efficiency_over_carnot":
+        extra = f", eta = {_g(dev['efficiency'].values[k][i, j])}, power {_g(dev['power'].values[k][i, j])}"
+    else:
+        extra = f", COP = {_g(dev['cop'].values[k][i, j])}, cooling power {_g(dev['cooling_power'].values[k][i, j])}"
+    return (f"x = {x:g}: max {name} = {_g(v[i, j])} at F~_E = {_g(dev['F_E_scaled'].values[i])}, "
+            f"F_N = {_g(dev['F_N'].values[j])}{extra}")
+
+
+def _describe_devices(data: PaperData) -> list[str]:
     dev = data.devices
-    lines = []
-    for k, x in enumerate(dev["x"].values if dev.sizes.get("x", 0) else []):
-        for var, name in (("efficiency_over_carnot", "eta/eta_C"), ("cop_over_carnot", "COP/COP_C")):
-            v = dev[var].values[k]
-            if np.isfinite(v).any():
-                i, j = np.unravel_index(np.nanargmax(v), v.shape)
-                extra = ""
-                if var == "efficiency_over_carnot":
-                    extra = f", eta = {_g(dev['efficiency'].values[k][i, j])}, power {_g(dev['power'].values[k][i, j])}"
-                else:
-                    extra = (f", COP = {_g(dev['cop'].values[k][i, j])}, cooling power "
-                             f"{_g(dev['cooling_power'].values[k][i, j])}")
-                lines.append(f"x = {x:g}: max {name} = {_g(v[i, j])} at F~_E = {_g(dev['F_E_scaled'].values[i])}, "
-                             f"F_N = {_g(dev['F_N'].values[j])}{extra}")
-            else:
-                lines.append(f"x = {x:g}: no {name} (no such device in the window)")
-    out["devices"] = ["Efficiency / Carnot over the J_N-ICC region (engine) and COP / Carnot COP over the "
-                      "J_E-ICC region (refrigerator); grey: no ICC."]
-    out["devices"] += lines or ["no ICC region for the configured x"]
+    lines = [_device_line(dev, k, var, name) for k in range(dev.sizes.get("x", 0))
+             for var, name in (("efficiency_over_carnot", "eta/eta_C"), ("cop_over_carnot", "COP/COP_C"))]
+    return ["Efficiency / Carnot over the J_N-ICC region (engine) and COP / Carnot COP over the J_E-ICC region "
+            "(refrigerator); grey: no ICC."] + (lines or ["no ICC region for the configured x"])
 
-    cond = data.conditions
+
+def _describe_conditions(data: PaperData) -> list[str]:
+    cfg, cond = data.cfg, data.conditions
     xs = cond["x"].values
     thr = thresholds(cond)
     eR_map = cond["eps_R_map"].values
-    lines = []
+    lines = [f"(a), (b) share of the window (F~_E in (0, {cfg.fe_max:g}], F_N in (0, {cfg.fn_max:g}], "
+             f"{int(cond['n_window'])} pts) with ICC against x in [{xs.min():g}, {xs.max():g}]; (c) where pseudo-ICC "
+             "occurs in the (x, eps_R) plane."]
     for k, eR in enumerate(cond["eps_R"].values):
-        fN = cond["icc_fraction_J_N"].values[k]
-        fE = cond["icc_fraction_J_E"].values[k]
+        fN, fE = cond["icc_fraction_J_N"].values[k], cond["icc_fraction_J_E"].values[k]
+        pos = xs > 0
         jm = int(np.argmin(np.abs(eR_map - eR)))
         lines.append(f"eps_R = {eR:g}: max ICC share {100 * fN.max():.1f}% (J_N), {100 * fE.max():.1f}% (J_E); "
-                     f"share at x > 0: {100 * fN[xs > 0].max() if (xs > 0).any() else 0:g}%, "
-                     f"{100 * fE[xs > 0].max() if (xs > 0).any() else 0:g}%; pseudo-ICC threshold x* = "
+                     f"share at x > 0: {100 * fN[pos].max() if pos.any() else 0:g}%, "
+                     f"{100 * fE[pos].max() if pos.any() else 0:g}%; pseudo-ICC threshold x* = "
                      f"{_g(thr['J_N'][jm])} (J_N), {_g(thr['J_E'][jm])} (J_E)")
-    out["conditions"] = [f"(a), (b) share of the window (F~_E in (0, {cfg.fe_max:g}], F_N in (0, {cfg.fn_max:g}],"
-                         f" {int(cond['n_window'])} pts) with ICC against x in [{xs.min():g}, {xs.max():g}]; (c) "
-                         "where pseudo-ICC occurs in the (x, eps_R) plane."] + lines
-    return out
+    return lines
+
+
+#: figure stem -> the function that describes it from the data
+DESCRIBE: dict[str, Callable[[PaperData], list[str]]] = {
+    "fig1_levels": _describe_fig1, "fig3_force_plane": _describe_fig3, "fig4_one_force": _describe_fig4,
+    "fig5_icc_regions": _describe_fig5, "devices": _describe_devices, "conditions": _describe_conditions,
+}
+
+
+def describe_figures(data: PaperData) -> dict[str, list[str]]:
+    """What each figure shows, with numbers read from its dataset."""
+    return {stem: describe(data) for stem, describe in DESCRIBE.items()}
+
+
+def panel_map(data: PaperData) -> list[list[str]]:
+    """Rows (figure, qdthermo panel, the paper's panel, what it shows) mapping our panels to the paper's."""
+    cfg = data.cfg
+    rows = [["FIG. 1", "(a)", "FIG. 1(a)", "the three-terminal device"]]
+    for k, x in enumerate(data.levels["x"].values):
+        paper = "FIG. 1(c)" if x < 0 else ("FIG. 1(b)" if x > 0 else "(none: x = 0)")
+        rows.append(["FIG. 1", f"({chr(ord('b') + k)})", paper, f"levels at {cfg.x_text(float(x))}"])
+    n = data.plane.sizes["x"]
+    rows.append(["FIG. 3", f"(a)-({chr(ord('a') + 2 * n - 1)})", "FIG. 3",
+                 "regimes of J_E, J_N in the force plane, one row per x (the paper draws the quadrant scheme)"])
+    rows += [["FIG. 4", "(a)", "FIG. 4(a)", "J_N against F~_E at F_N = 0"],
+             ["FIG. 4", "(b)", "FIG. 4(b)", "J_E against F_N at F~_E = 0"],
+             ["FIG. 4", "(c), (d)", "(not in the paper)", "the conjugate fluxes on the same cuts"]]
+    m = data.icc.sizes["x"]
+    rows += [["FIG. 5", f"(a{i + 1})", "FIG. 5(a)", f"J_N map, x = {x:g}"] for i, x in enumerate(data.icc["x"].values)]
+    rows += [["FIG. 5", f"(b{i + 1})", "FIG. 5(b)", f"J_E map, x = {x:g}"] for i, x in enumerate(data.icc["x"].values)]
+    rows += [["FIG. 5", f"(c1)-(c{m})", "FIG. 5(a) + 5(b)", "both ICC regions, no overlap"],
+             ["devices", "(a), (b)", "Eq. 56, 58 (no figure)", "engine efficiency and COP against Carnot"],
+             ["conditions", "(a)-(c)", "(not in the paper)", "ICC share against x; pseudo-ICC threshold map"]]
+    return rows
 
 
 # ------------------------------------------------------------------ blocks
@@ -167,19 +208,27 @@ def _img(src: str, alt: str) -> _Block:
     return _Block("img", src, (alt,))
 
 
-def _blocks(cfg: PaperConfig, claims: Sequence[Claim], notes: Sequence[str], data: PaperData,
-            files: Sequence[Path], timings: Mapping[str, float], command: str) -> list[_Block]:
+def _esc(text: str) -> str:
+    """``text`` with the Markdown characters that would change its meaning escaped (``10**(-1 ... 0.7)``)."""
+    import re
+
+    for ch in ("\\", "*", "`", "[", "]"):
+        text = text.replace(ch, "\\" + ch)
+    return re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)  # "<" only where it could open an HTML tag
+
+
+def _head_blocks(cfg: PaperConfig, claims: Sequence[Claim], timings: Mapping[str, float],
+                 command: str) -> list[_Block]:
     n_pass = sum(c.passed for c in claims)
     verdict = "ALL CLAIMS PASS" if n_pass == len(claims) else f"{len(claims) - n_pass} CLAIM(S) FAIL"
-    total = sum(timings.values())
-    b: list[_Block] = [
+    return [
         _h(1, "Inverse current in coupled transport: reproduction report"),
         _p("Reproduction of Ghosh, Gupt & Ghosh, *Inverse Current in Coupled Transport* "
            "(arXiv:2405.01295), following `PHYSICS.md` (section 10 lists the claims). Every number "
            "below is computed from the solved master equation; nothing is drawn or asserted by hand."),
         _p(f"**{verdict}: {n_pass}/{len(claims)} PASS.** Mode: "
-           f"{'quick (coarse grids)' if cfg.quick else 'full'}; run time {total:.1f} s; qdthermo {qd.__version__}. "
-           f"Command: `{command}`"),
+           f"{'quick (coarse grids)' if cfg.quick else 'full'}; run time {sum(timings.values()):.1f} s; "
+           f"qdthermo {qd.__version__}. Command: `{command}`"),
         _h(2, "Parameters"),
         _p("Units k_B = hbar = e = 1: energies, temperatures and chemical potentials in one energy unit, "
            "Gamma in the rate unit. The two-force setup of PHYSICS.md section 7: T_r = T_b (so F_R = 0), "
@@ -189,30 +238,35 @@ def _blocks(cfg: PaperConfig, claims: Sequence[Claim], notes: Sequence[str], dat
            "(U_eff = U - J/4). Override any value with `--set NAME=VALUE` or `--config FILE.toml` "
            "(`config.toml` in this folder reproduces this run)."),
         _table(["parameter", "value", "meaning"], _param_rows(cfg)),
-        _h(2, "Claims"),
-        _table(["claim", "verdict", "statement"], [[c.key, c.status, c.statement] for c in claims]),
     ]
+
+
+def _claim_blocks(claims: Sequence[Claim], notes: Sequence[str]) -> list[_Block]:
+    b = [_h(2, "Claims"), _table(["claim", "verdict", "statement"], [[c.key, c.status, c.statement] for c in claims])]
     for c in claims:
         b.append(_h(3, f"Claim {c.key}: {c.status}"))
-        b.append(_p(c.statement))
+        b.append(_p(_esc(c.statement)))
         b.append(_ul(list(c.evidence) + ([f"figures: {', '.join(c.figures)}"] if c.figures else [])))
     if notes:
-        b.append(_h(2, "Notes"))
-        b.append(_ul(list(notes)))
-    b.append(_h(2, "Figures"))
+        b += [_h(2, "Notes"), _ul(list(notes))]
+    return b
+
+
+def _figure_blocks(cfg: PaperConfig, data: PaperData, files: Sequence[Path]) -> list[_Block]:
+    b = [_h(2, "Figures"), _p("How the panels of this report map to the paper's figures:"),
+         _table(["figure", "panel here", "paper", "shows"], panel_map(data))]
     desc = describe_figures(data)
     names = {p.name for p in files}
     for stem, (title, nc) in FIGURES.items():
-        b.append(_h(3, title))
-        b.append(_ul(desc.get(stem, [])))
+        b += [_h(3, title), _ul(desc.get(stem, []))]
         links = [f for f in (f"{stem}.png", f"{stem}.{cfg.vector_format}", nc) if f in names]
         b.append(_p("Files: " + ", ".join(f"[{f}]({f})" for f in links)))
         if f"{stem}.png" in names:
             b.append(_img(f"{stem}.png", title))
-    b.append(_h(2, "Data files"))
-    b.append(_p("NetCDF (xarray: `xr.open_dataset(path)`); every data variable has `units` and "
-                "`long_name` attributes; the run's parameters are global attributes `config_*`. Random "
-                "scan ranges: " + "; ".join(f"{k}: {v}" for k, v in RANDOM_RANGES.items()) + "."))
+    return b
+
+
+def _data_blocks(files: Sequence[Path], timings: Mapping[str, float]) -> list[_Block]:
     rows = []
     for p in files:
         if p.suffix == ".nc":
@@ -220,10 +274,21 @@ def _blocks(cfg: PaperConfig, claims: Sequence[Claim], notes: Sequence[str], dat
                 for name, var in ds.data_vars.items():
                     rows.append([p.name, str(name), ", ".join(f"{d}={ds.sizes[d]}" for d in var.dims) or "scalar",
                                  str(var.attrs.get("units", "")), str(var.attrs.get("long_name", ""))])
-    b.append(_table(["file", "variable", "dims", "units", "meaning"], rows))
-    b.append(_h(2, "Timings"))
-    b.append(_table(["step", "seconds"], [[k, f"{v:.2f}"] for k, v in timings.items()]))
-    return b
+    return [
+        _h(2, "Data files"),
+        _p("NetCDF (xarray: `xr.open_dataset(path)`); every data variable has `units` and `long_name` "
+           "attributes; the run's parameters are global attributes `config_*`. Random scan ranges: "
+           + _esc("; ".join(f"{k}: {v}" for k, v in RANDOM_RANGES.items())) + "."),
+        _table(["file", "variable", "dims", "units", "meaning"], rows),
+        _h(2, "Timings"),
+        _table(["step", "seconds"], [[k, f"{v:.2f}"] for k, v in timings.items()]),
+    ]
+
+
+def _blocks(cfg: PaperConfig, claims: Sequence[Claim], notes: Sequence[str], data: PaperData,
+            files: Sequence[Path], timings: Mapping[str, float], command: str) -> list[_Block]:
+    return (_head_blocks(cfg, claims, timings, command) + _claim_blocks(claims, notes)
+            + _figure_blocks(cfg, data, files) + _data_blocks(files, timings))
 
 
 def _param_rows(cfg: PaperConfig) -> list[list[str]]:
@@ -253,6 +318,7 @@ def _param_rows(cfg: PaperConfig) -> list[list[str]]:
 
 # ---------------------------------------------------------------- renderers
 def _md(blocks: Sequence[_Block]) -> str:
+    """The blocks as Markdown (list items and table cells escaped: they hold data text, not markup)."""
     out: list[str] = []
     for blk in blocks:
         if blk.kind in ("h1", "h2", "h3"):
@@ -260,10 +326,10 @@ def _md(blocks: Sequence[_Block]) -> str:
         elif blk.kind == "p":
             out.append(blk.text)
         elif blk.kind == "ul":
-            out.append("\n".join(f"- {item}" for item in blk.items))
+            out.append("\n".join(f"- {_esc(item)}" for item in blk.items))
         elif blk.kind == "table":
             lines = ["| " + " | ".join(blk.head) + " |", "|" + "---|" * len(blk.head)]
-            lines += ["| " + " | ".join(v.replace("|", "\\|") for v in r) + " |" for r in blk.rows]
+            lines += ["| " + " | ".join(_esc(v).replace("|", "\\|") for v in r) + " |" for r in blk.rows]
             out.append("\n".join(lines))
         elif blk.kind == "img":
             out.append(f"![{blk.items[0]}]({blk.text})")
@@ -271,57 +337,31 @@ def _md(blocks: Sequence[_Block]) -> str:
     return "\n".join(out)
 
 
-def _inline(text: str) -> str:
-    """Escape ``text`` and render the markdown subset used here: **bold**, `code`, *em*, [a](b)."""
+CSS = ("body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.45}"
+       "table{border-collapse:collapse;margin:0.5em 0;font-size:0.9em}td,th{border:1px solid #ccc;"
+       "padding:3px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}"
+       ".PASS{color:#fff;background:#1a7f37;font-weight:bold}.FAIL{color:#fff;background:#cf222e;"
+       "font-weight:bold}img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}")
+
+
+def _html(markdown: str, title: str) -> str:
+    """``report.md`` rendered by markdown-it-py (CommonMark + tables, raw HTML off); verdicts coloured."""
     import re
 
-    t = html.escape(text, quote=False)
-    t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
-    t = re.sub(r"`(.+?)`", r"<code>\1</code>", t)
-    t = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", t)
-    t = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', t)
-    return t
+    from markdown_it import MarkdownIt
 
-
-def _html(blocks: Sequence[_Block], title: str) -> str:
-    css = ("body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.45}"
-           "table{border-collapse:collapse;margin:0.5em 0;font-size:0.9em}td,th{border:1px solid #ccc;"
-           "padding:3px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}"
-           ".PASS{color:#fff;background:#1a7f37;font-weight:bold}.FAIL{color:#fff;background:#cf222e;"
-           "font-weight:bold}img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}")
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{html.escape(title)}</title><style>{css}</style></head><body>"]
-    for blk in blocks:
-        if blk.kind in ("h1", "h2", "h3"):
-            text = html.escape(blk.text)
-            for status in ("PASS", "FAIL"):
-                if blk.text.endswith(": " + status):
-                    text = f'{html.escape(blk.text[:-len(status)])}<span class="{status}">&nbsp;{status}&nbsp;</span>'
-            out.append(f"<{blk.kind}>{text}</{blk.kind}>")
-        elif blk.kind == "p":
-            out.append(f"<p>{_inline(blk.text)}</p>")
-        elif blk.kind == "ul":
-            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in blk.items) + "</ul>")
-        elif blk.kind == "table":
-            cells = []
-            for r in blk.rows:
-                tds = [f'<td{f" class={chr(34)}{v}{chr(34)}" if v in ("PASS", "FAIL") else ""}>{_inline(v)}</td>'
-                       for v in r]
-                cells.append("<tr>" + "".join(tds) + "</tr>")
-            out.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in blk.head) + "</tr>"
-                       + "".join(cells) + "</table>")
-        elif blk.kind == "img":
-            src, alt = html.escape(blk.text), html.escape(blk.items[0])
-            out.append(f'<p><a href="{src}"><img src="{src}" alt="{alt}"></a></p>')
-    out.append("</body></html>")
-    return "\n".join(out)
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    body = re.sub(r"<td>(PASS|FAIL)</td>", r'<td class="\1">\1</td>', body)
+    body = re.sub(r"(<h3>Claim [^<]*: )(PASS|FAIL)</h3>", r'\1<span class="\2">&nbsp;\2&nbsp;</span></h3>', body)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+            f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>\n{body}</body></html>\n")
 
 
 def write(out: Path, cfg: PaperConfig, claims: Sequence[Claim], notes: Sequence[str], data: PaperData,
           files: Sequence[Path], timings: Mapping[str, float], command: str) -> list[Path]:
-    """Write ``report.md`` and ``report.html`` into ``out``; return their paths."""
-    blocks = _blocks(cfg, claims, notes, data, files, timings, command)
+    """Write ``report.md`` and ``report.html`` (the same Markdown, rendered) into ``out``; return their paths."""
+    markdown = _md(_blocks(cfg, claims, notes, data, files, timings, command))
     md, page = out / "report.md", out / "report.html"
-    md.write_text(_md(blocks), encoding="utf-8")
-    page.write_text(_html(blocks, "qdthermo paper: reproduction report"), encoding="utf-8")
+    md.write_text(markdown, encoding="utf-8")
+    page.write_text(_html(markdown, "qdthermo paper: reproduction report"), encoding="utf-8")
     return [md, page]

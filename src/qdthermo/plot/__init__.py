@@ -12,6 +12,7 @@ matplotlib backend.  The ``qdthermo plot`` command wraps :func:`plot_slice`.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,10 @@ def _open(data: Any) -> Any:
     if isinstance(data, (str, os.PathLike)):
         from qdthermo.sweep.store import FINGERPRINT_ATTR, open_sweep
 
+        path = Path(data)
+        if not path.is_dir() or not any((path / m).exists() for m in (".zgroup", "zarr.json", ".zattrs")):
+            raise ValueError(f"{os.fspath(data)} is not a Zarr store (no .zgroup or zarr.json in it); give the "
+                             "folder a sweep wrote (qdthermo sweep ... --store PATH)")
         ds = xr.open_zarr(data, consolidated=False)
         return open_sweep(data) if FINGERPRINT_ATTR in ds.attrs else ds
     raise TypeError(f"expected an xarray.Dataset or the path of a Zarr store, got {type(data).__name__}")
@@ -55,8 +60,14 @@ def _select(da: Any, var: str, selection: dict[str, Any]) -> tuple[Any, list[str
             except (TypeError, ValueError):
                 raise ValueError(f"{dim}={value!r}: {dim} is numeric (from {float(coord.min())!r} to "
                                  f"{float(coord.max())!r}); give a number") from None
+            lo, hi = float(coord.min()), float(coord.max())
+            slack = 1e-9 * max(hi - lo, abs(hi), abs(lo), 1e-300)
+            if not (lo - slack <= x <= hi + slack):
+                raise ValueError(f"{dim}={value!r} is outside the grid: {dim} runs from {lo:.6g} to {hi:.6g}")
             da = da.sel({dim: x}, method="nearest")
-            caption.append(f"{dim} = {float(da[dim]):.6g}")
+            picked = float(da[dim])
+            exact = abs(picked - x) <= slack
+            caption.append(f"{dim} = {picked:.6g}" + ("" if exact else f" (nearest to {x:.6g})"))
         else:
             labels = [str(v) for v in coord.values]
             if str(value) not in labels:
@@ -119,40 +130,82 @@ def plot_slice(ds_or_store: Any, var: str, **selection: Any) -> Any:
     ax.set_title(_label(da, var) if not caption else f"{da.attrs.get('long_name', var)}\n{', '.join(caption)}",
                  fontsize="medium")
     if da.ndim == 1:
-        (dim,) = da.dims
-        x, ticks = _positions(da[dim])
-        if ticks is None:
-            ax.plot(x, values, marker="o" if values.size <= 50 else None)
-        else:
-            ax.bar(x, values)
-            ax.set_xticks(x, ticks)
-        ax.set_xlabel(_label(da[dim], str(dim)))
-        ax.set_ylabel(_label(da, var))
-        return fig
+        _draw_1d(ax, da, var, values)
+    else:
+        _draw_2d(fig, ax, da, var, values)
+    return fig
+
+
+def _categories(da: Any) -> tuple[Any, Any, np.ndarray, list[str]] | None:
+    """Colour map, norm, codes and names of a categorical (``flag_values``) variable, else None."""
+    from qdthermo.plot.palette import regime_colormap
+
+    flags = da.attrs.get("flag_values")
+    if flags is None:
+        return None
+    names = str(da.attrs.get("flag_meanings", "")).split() or None
+    return regime_colormap(np.atleast_1d(np.asarray(flags)), names)
+
+
+def _signed(values: np.ndarray) -> bool:
+    """True when ``values`` take both signs (beyond round-off): a diverging map with a marked zero."""
+    from qdthermo.plot.palette import clean_round_off
+
+    v = clean_round_off(values)
+    return bool(np.nanmin(v) < 0 < np.nanmax(v)) if np.isfinite(v).any() else False
+
+
+def _draw_1d(ax: Any, da: Any, var: str, values: np.ndarray) -> None:
+    """A line (numbers), bars (labels) or coloured, named categories (regimes) along one dimension."""
+    (dim,) = da.dims
+    x, ticks = _positions(da[dim])
+    cat = _categories(da)
+    if cat is not None:
+        cmap, norm, codes, names = cat
+        ax.step(x, values, where="mid", color="0.7", lw=0.8, zorder=1)
+        ax.scatter(x, values, c=values, cmap=cmap, norm=norm, s=18, edgecolors="k", linewidths=0.3, zorder=2)
+        ax.set_yticks(codes, names)
+        ax.set_ylim(codes[0] - 0.5, codes[-1] + 0.5)
+    elif ticks is None:
+        ax.plot(x, values, marker="o" if values.size <= 50 else None)
+        if _signed(values):
+            ax.axhline(0.0, color="k", lw=0.8)
+    else:
+        ax.bar(x, values)
+        ax.axhline(0.0, color="k", lw=0.8)
+    if ticks is not None:
+        ax.set_xticks(x, ticks)
+    ax.set_xlabel(_label(da[dim], str(dim)))
+    ax.set_ylabel(_label(da, var) if cat is None else str(da.attrs.get("long_name", var)))
+
+
+def _draw_2d(fig: Any, ax: Any, da: Any, var: str, values: np.ndarray) -> None:
+    """A colour map: named categories (regimes), diverging around a marked zero (signed) or sequential."""
+    from qdthermo.plot.palette import DIVERGING, SEQUENTIAL, ZERO_LINE, clean_round_off, signed_norm
 
     ydim, xdim = da.dims
     x, xticks = _positions(da[xdim])
     y, yticks = _positions(da[ydim])
-    flags = da.attrs.get("flag_values")
-    if flags is not None:  # categorical (regimes): one colour per code, ticks named
-        import matplotlib
-        from matplotlib.colors import BoundaryNorm, ListedColormap
-
-        codes = np.asarray(flags, dtype=float)
-        names = str(da.attrs.get("flag_meanings", "")).split() or [str(int(c)) for c in codes]
-        bounds = np.concatenate([codes - 0.5, [codes[-1] + 0.5]])
-        cmap = ListedColormap(matplotlib.colormaps["tab10"](np.arange(len(codes)) % 10))
-        mesh = ax.pcolormesh(x, y, values, shading="nearest", cmap=cmap, norm=BoundaryNorm(bounds, len(codes)))
+    cat = _categories(da)
+    if cat is not None:  # categorical (regimes): the shared palette, ticks named
+        cmap, norm, codes, names = cat
+        mesh = ax.pcolormesh(x, y, values, shading="nearest", cmap=cmap, norm=norm)
         cbar = fig.colorbar(mesh, ax=ax, ticks=codes)
         cbar.ax.set_yticklabels(names, fontsize="small")
-    else:
-        mesh = ax.pcolormesh(x, y, values, shading="nearest")
+    elif _signed(values):
+        v = clean_round_off(values)
+        mesh = ax.pcolormesh(x, y, v, shading="nearest", cmap=DIVERGING, norm=signed_norm(v))
         cbar = fig.colorbar(mesh, ax=ax)
-    cbar.set_label(_label(da, var))
+        if min(x.size, y.size) > 1:
+            ax.contour(x, y, v, levels=[0.0], **ZERO_LINE)
+        cbar.ax.axhline(0.0, color="k", lw=1.0)
+    else:
+        mesh = ax.pcolormesh(x, y, values, shading="nearest", cmap=SEQUENTIAL)
+        cbar = fig.colorbar(mesh, ax=ax)
+    cbar.set_label(_label(da, var) + (" (0: black line)" if cat is None and _signed(values) else ""))
     if xticks is not None:
         ax.set_xticks(x, xticks)
     if yticks is not None:
         ax.set_yticks(y, yticks)
     ax.set_xlabel(_label(da[xdim], str(xdim)))
     ax.set_ylabel(_label(da[ydim], str(ydim)))
-    return fig

@@ -17,6 +17,20 @@ def _parse_sel(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _check_extension(path: str) -> None:
+    """Refuse an image file name whose suffix Matplotlib cannot write (one line naming the allowed ones)."""
+    from pathlib import Path
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    allowed = sorted(FigureCanvasAgg(Figure()).get_supported_filetypes())
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in allowed:
+        raise click.BadParameter(f"{path!r}: cannot write {'.' + suffix if suffix else 'a file without a suffix'}"
+                                 f"; use one of {', '.join('.' + a for a in allowed)}", param_hint="--out")
+
+
 @click.command("plot")
 @click.argument("store", type=click.Path(exists=True, file_okay=False))
 @click.argument("var")
@@ -31,10 +45,11 @@ def plot(store: str, var: str, sel: tuple[str, ...], out: str | None, dpi: int) 
     from qdthermo.plot import plot_slice
 
     selection = _parse_sel(sel)
+    path = out or f"{var}.png"
+    _check_extension(path)
     try:
         fig = plot_slice(store, var, **selection)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    path = out or f"{var}.png"
     fig.savefig(path, dpi=dpi)
     click.echo(f"wrote {path}")
