@@ -143,8 +143,11 @@ def _categories(da: Any) -> tuple[Any, Any, np.ndarray, list[str]] | None:
     flags = da.attrs.get("flag_values")
     if flags is None:
         return None
+    codes = np.atleast_1d(np.asarray(flags))
     names = str(da.attrs.get("flag_meanings", "")).split() or None
-    return regime_colormap(np.atleast_1d(np.asarray(flags)), names)
+    # a negative code marks invalid points (no steady state): shown only where it occurs
+    keep = (codes >= 0) | np.isin(codes, np.asarray(da.values))
+    return regime_colormap(codes[keep], None if names is None else [n for n, k in zip(names, keep) if k])
 
 
 def _signed(values: np.ndarray) -> bool:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.model.device import Device
 from qdthermo.model.system import System
 
 __all__ = ["ForceBasis", "force_basis", "macroscopic_forces", "conjugate_fluxes", "gradients"]
@@ -69,7 +70,7 @@ class ForceBasis:
         raise ValueError(f"unknown force {name!r}; known forces: {list(self.force_names)}")
 
 
-def force_basis(device: System) -> ForceBasis:
+def force_basis(device: System | Device) -> ForceBasis:
     """The force-flux basis of a finalized system (see the module docstring).
 
     A :class:`~qdthermo.model.device.Device` is accepted too (it has the same
