@@ -128,8 +128,10 @@ def test_bad_parameters_are_named(kwargs: dict, match: str) -> None:
 def test_bad_preset_chunking_scheduler() -> None:
     with pytest.raises(ValueError, match=r"unknown preset 'nope'; allowed: three_terminal"):
         qd.sweep("nope", progress=False, eps=1.0)
-    with pytest.raises(ValueError, match=r"unknown preset"):
+    with pytest.raises(ValueError, match=r"returned NoneType, not a qdthermo Device"):  # any function is accepted
         qd.sweep(lambda eps: None, progress=False, eps=1.0)
+    with pytest.raises(ValueError, match=r"a preset must be a name .* or a function returning a Device, got 3"):
+        qd.sweep(3, progress=False, eps=1.0)
     for bad in (0, -5, 2.5, True):
         with pytest.raises(ValueError, match=rf"chunk_points must be a positive integer, got {bad!r}"):
             qd.sweep(qd.single_dot, eps=[1.0], chunk_points=bad, progress=False)
