@@ -156,3 +156,10 @@ def test_sweep_help_carries_the_schema() -> None:
     assert "docs/sweeps.md" not in out
     for word in ("preset =", "[parameters]", "start", "spacing", "T_t", "default"):
         assert word in out, word
+
+
+def test_numpy_scalars_in_messages_are_plain() -> None:
+    with pytest.raises(ValueError, match=r"chunk_points must be a positive integer, got 0$"):
+        qd.sweep(qd.single_dot, eps=[1.0], chunk_points=np.int64(0), progress=False)
+    with pytest.raises(ValueError, match=r"got nan$"):
+        qd.sweep(qd.single_dot, eps=[1.0], scheduler=np.float64("nan"), progress=False)

@@ -329,7 +329,7 @@ def make_plan(preset: str | Callable[..., Any], params: Mapping[str, Any], chunk
     if chunk_points is None:
         chunk_points = DEFAULT_CHUNK_POINTS
     if isinstance(chunk_points, bool) or not isinstance(chunk_points, (int, np.integer)) or chunk_points < 1:
-        raise ValueError(f"chunk_points must be a positive integer, got {chunk_points!r}")
+        raise ValueError(f"chunk_points must be a positive integer, got {format_value(chunk_points)}")
 
     axes: list[Axis] = []
     template: dict[str, Any] = {}

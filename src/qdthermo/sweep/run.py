@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.model.registry import format_value
 from qdthermo.sweep import _worker
 from qdthermo.sweep._worker import Job
 from qdthermo.sweep.plan import Plan, fingerprint, make_plan
@@ -435,7 +436,7 @@ def _executor(plan: Plan, scheduler: Any) -> Any:
         _check_picklable(plan)
         return _Dask(scheduler)
     raise ValueError(f"scheduler must be None, 'serial', 'local', the address of a Dask scheduler "
-                     f"('tcp://host:8786') or a distributed.Client, got {scheduler!r}")
+                     f"('tcp://host:8786') or a distributed.Client, got {format_value(scheduler)}")
 
 
 def _run(ex: Any, job: Job, done: NDArray[np.bool_], progress: bool,
