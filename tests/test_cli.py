@@ -269,3 +269,15 @@ def test_version_and_help() -> None:
     assert result.exit_code == 0
     assert "point" in result.output and "info" in result.output
     assert run("point", "--help").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("point", "--preset", "nope"), ("point", "--method", "x"), ("nosuch",), ("sweep", "missing.toml", "-o", "s"),
+     ("sweep", "docs/examples/sweep.toml"), ("point", "--set", "eps_L=1", "--set", "eps_R=1", "--set", "T_t=nan")],
+)
+def test_every_error_is_one_error_line(args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output

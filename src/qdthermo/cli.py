@@ -72,7 +72,35 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineError(click.ClickException):
+    """A usage error shown as one ``Error: ...`` line (exit status 2, as click's usage errors)."""
+
+    exit_code = 2
+
+
+def _one_line(exc: click.UsageError) -> _OneLineError:
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return _OneLineError(exc.format_message() + hint)
+
+
+class _Group(click.Group):
+    """The ``qdthermo`` group: every error of it and its commands is one ``Error: ...`` line."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qdthermo")
 def main() -> None:
     """qdthermo: quantum thermodynamics of coupled transport in quantum-dot devices."""
