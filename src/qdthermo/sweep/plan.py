@@ -325,7 +325,6 @@ def make_plan(preset: str | Callable[..., Any], params: Mapping[str, Any], chunk
     """
     name, func = preset_function(preset)
     _check_signature(name, func, params)
-    registered = preset_spec(func) is not None
     if chunk_points is None:
         chunk_points = DEFAULT_CHUNK_POINTS
     if isinstance(chunk_points, bool) or not isinstance(chunk_points, (int, np.integer)) or chunk_points < 1:
@@ -346,10 +345,18 @@ def make_plan(preset: str | Callable[..., Any], params: Mapping[str, Any], chunk
         else:
             template[param] = entry(param, None, value, param)
 
+    spec = preset_spec(func)
+    if spec is not None:  # the registry's ranges, named as the sweep's dims (T_t = -1.0: must be positive ...)
+        for param, value in template.items():
+            entries = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, v in entries:
+                label = _dim_name(param, key) if key is None or not isinstance(key, tuple) else \
+                    f"{param}_{key[0]}[{key[1]}]"
+                spec[param].check(axes[v.index].values if isinstance(v, _AxisRef) else v, label)
     names = [a.name for a in axes]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:  # pragma: no cover - only with contrived dict keys ("a b" and "a_b")
         raise ValueError(f"swept parameters give duplicate dimension name(s) {dup}")
     shape = tuple(a.size for a in axes)
-    return Plan(preset=name if registered else func, template=template, axes=tuple(axes),
+    return Plan(preset=name if spec is not None else func, template=template, axes=tuple(axes),
                 chunk_points=int(chunk_points), chunk_shape=_chunk_shape(shape, int(chunk_points)))
