@@ -205,6 +205,16 @@ def test_partial_lead_tables_take_the_preset_default(tmp_path: Path) -> None:
     assert data["parameters"]["mu_b"] == 0.0 and data["parameters"]["T_r"] == 1.0
 
 
+def test_point_config_with_a_parameters_table(tmp_path: Path) -> None:
+    cfg = tmp_path / "p.toml"
+    cfg.write_text('preset = "single_dot"\nmethod = "linear"\n[parameters]\neps = 0.4\nT_L = 3.0\n', encoding="utf-8")
+    data = run_json("-c", str(cfg))
+    res = qd.solve(qd.single_dot(0.4, T={"L": 3.0, "R": 1.0}), method="linear")
+    assert data["particle_current"]["L"] == pytest.approx(float(res.particle_current["L"]), rel=1e-14)
+    cfg.write_text('preset = "single_dot"\neps = 0.1\n[parameters]\neps = 0.4\n', encoding="utf-8")
+    assert_usage_error(run("point", "-c", str(cfg)), "'eps' is given both")
+
+
 def test_presets_command_lists_the_registry() -> None:
     result = run("presets")
     assert result.exit_code == 0

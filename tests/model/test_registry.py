@@ -22,7 +22,7 @@ def test_every_preset_is_registered_with_its_signature() -> None:
         assert spec.function is getattr(qd, name)
         assert spec.names == tuple(inspect.signature(spec.function).parameters)
         for p in spec.parameters:
-            assert p.units and p.long_name
+            assert p.long_name and (p.units or p.is_string)
     tt = REGISTRY["three_terminal"]
     assert tt.leads == ("t", "b", "r") and tt.dots == ("L", "R") and tt.required == ("eps_L", "eps_R")
     assert tt["T"].per_lead and tt["gamma"].per_transition and not tt["U"].per_lead

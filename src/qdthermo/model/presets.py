@@ -130,7 +130,7 @@ def _paper_to_occupation(tr: str) -> str:
     leads=_PAPER_LEADS, dots=("L", "R"),
     parameters=[_level("eps_L", "level energy of dot L"), _level("eps_R", "level energy of dot R"),
                 *_interaction(), *_lead_tables(transitions=True),
-                ParameterSpec("reference_lead", "1", "reference lead of the force-flux basis",
+                ParameterSpec("reference_lead", "", "reference lead of the force-flux basis",
                               choices=_PAPER_LEADS)],
 )
 def three_terminal(
@@ -294,7 +294,7 @@ def coupled_transport(
 @register_preset(
     leads=("L", "R"), dots=("dot",),
     parameters=[_level("eps", "single-particle level energy"), *_lead_tables(transitions=False),
-                ParameterSpec("species", "1", "particle species label of the dot")],
+                ParameterSpec("species", "", "particle species label of the dot")],
 )
 def single_dot(
     eps: ArrayLike,
