@@ -79,7 +79,7 @@ def split_assignment(text: str, option: str = "--set") -> tuple[str, str]:
         If there is no ``=`` or the name is empty.
     """
     if "=" not in text:
-        raise ParameterError(f"{option}: {text!r} is not of the form NAME=VALUE")
+        raise ParameterError(f"{option}: {text!r} is not of the form NAME=VALUE (write name=value, e.g. eps_L=1)")
     name, raw = (s.strip() for s in text.split("=", 1))
     if not name:
         raise ParameterError(f"{option}: {text!r} has no name before '='")
