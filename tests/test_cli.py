@@ -22,7 +22,7 @@ def run(*args: str) -> Result:
 def run_json(*args: str) -> dict[str, Any]:
     result = run("point", "--json", *args)
     assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
+    data: dict[str, Any] = json.loads(result.stdout)
     return data
 
 
@@ -33,11 +33,11 @@ def assert_usage_error(result: Result, *fragments: str) -> None:
         assert fragment in result.output, (fragment, result.output)
 
 
-BASE = ("-p", "eps_L=1.0", "-p", "eps_R=0.5", "-p", "U=0.8", "-p", "J=2.0")
+BASE = ("--set", "eps_L=1.0", "--set", "eps_R=0.5", "--set", "U=0.8", "--set", "J=2.0")
 
 
 def test_point_with_options_prints_tables() -> None:
-    result = run("point", *BASE, "-p", "T.t=2.0", "-p", "mu.t=0.1")
+    result = run("point", *BASE, "--set", "T_t=2.0", "--set", "mu_t=0.1")
     assert result.exit_code == 0, result.output
     out = result.output
     for section in ("Populations", "Currents", "Thermodynamics", "Forces and fluxes", "Regimes", "Performance"):
@@ -62,7 +62,7 @@ def test_point_with_options_prints_tables() -> None:
 
 
 def test_point_json_equals_solve() -> None:
-    data = run_json(*BASE, "-p", "T.t=2.0", "-p", "mu.t=0.1", "-p", "gamma.b=0.5")
+    data = run_json(*BASE, "--set", "T_t=2.0", "--set", "mu_t=0.1", "--set", "gamma_b=0.5")
     res = qd.solve(qd.three_terminal(1.0, 0.5, U=0.8, J=2.0, T={"t": 2.0, "b": 1.0, "r": 1.0},
                                      mu={"t": 0.1, "b": 0.0, "r": 0.0}, gamma={"t": 1.0, "b": 0.5, "r": 1.0}))
     assert data["particle_current"]["t"] == pytest.approx(float(res.particle_current["t"]), rel=1e-14)
@@ -83,7 +83,7 @@ def test_point_json_equals_solve() -> None:
     for name in ("efficiency", "cop"):
         value = float(getattr(perf, name))
         assert (data["performance"][name] is None) == np.isnan(value)
-    assert data["parameters"]["T.t"] == 2.0 and data["parameters"]["T.b"] == 1.0
+    assert data["parameters"]["T_t"] == 2.0 and data["parameters"]["T_b"] == 1.0
 
 
 def test_point_from_toml_file_with_overrides(tmp_path: Path) -> None:
@@ -104,22 +104,24 @@ def test_point_from_toml_file_with_overrides(tmp_path: Path) -> None:
     res = qd.solve(qd.three_terminal(1.0, 0.5, U=0.8, J=2.0, T=T, mu=mu, gamma=gamma))
     assert data["particle_current"]["t"] == pytest.approx(float(res.particle_current["t"]), rel=1e-14)
     # --param overrides the file, dotted entries only their lead
-    data = run_json("-c", str(cfg), "-p", "U=0.1", "-p", "T.b=0.5", "-p", "gamma.t.3->4=0.9", "--method", "linear")
+    data = run_json("-c", str(cfg), "--set", "U=0.1", "--set", "T_b=0.5", "--set", "gamma_t[3->4]=0.9",
+                    "--method", "linear")
     res = qd.solve(qd.three_terminal(1.0, 0.5, U=0.1, J=2.0, T={**T, "b": 0.5}, mu=mu,
                                      gamma={**gamma, ("t", "3->4"): 0.9}), method="linear")
     assert data["method"] == "linear"
     assert data["particle_current"]["t"] == pytest.approx(float(res.particle_current["t"]), rel=1e-14)
-    assert data["parameters"]["U"] == 0.1 and data["parameters"]["T.r"] == 1.5
+    assert data["parameters"]["U"] == 0.1 and data["parameters"]["T_r"] == 1.5
 
 
 @pytest.mark.parametrize(
     ("preset", "args", "build"),
     [
-        ("coupled_transport", ("-p", "F_E=0.3", "-p", "F_N=-0.2", "-p", "U=0.2", "-p", "J=8"),
+        ("coupled_transport", ("--set", "F_E=0.3", "--set", "F_N=-0.2", "--set", "U=0.2", "--set", "J=8"),
          lambda: qd.coupled_transport(0.3, -0.2, U=0.2, J=8.0)),
-        ("single_dot", ("-p", "eps=0.4", "-p", "T.L=3", "-p", "mu.R=0.5"),
+        ("single_dot", ("--set", "eps=0.4", "--set", "T_L=3", "--set", "mu_R=0.5"),
          lambda: qd.single_dot(0.4, T={"L": 3.0, "R": 1.0}, mu={"L": 0.0, "R": 0.5})),
-        ("sanchez_buttiker", ("-p", "eps_L=0", "-p", "eps_R=0", "-p", "U=1", "-p", "asymmetry=1", "-p", "V=-0.1"),
+        ("sanchez_buttiker", ("--set", "eps_L=0", "--set", "eps_R=0", "--set", "U=1", "--set", "asymmetry=1",
+                              "--set", "V=-0.1"),
          lambda: qd.sanchez_buttiker(0.0, 0.0, 1.0, V=-0.1, asymmetry=1.0)),
     ],
 )
@@ -135,35 +137,100 @@ def test_point_other_presets(preset: str, args: tuple[str, ...], build: Any) -> 
 
 
 def test_coupled_transport_reports_derived_parameters() -> None:
-    data = run_json("--preset", "coupled_transport", "-p", "F_E=0.5", "-p", "F_N=0", "-p", "J=8")
+    data = run_json("--preset", "coupled_transport", "--set", "F_E=0.5", "--set", "F_N=0", "--set", "J=8")
     assert data["derived"]["T_t"] == pytest.approx(2.0)
     assert data["derived"]["x"] == pytest.approx(-1.0)
     assert data["temperature"]["t"] == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize(
-    ("args", "fragments"),
-    [
-        (("-p", "foo=1"), ["foo", "unknown parameter", "eps_L"]),
-        (("-p", "eps_R=abc"), ["eps_R", "'abc'", "number"]),
-        (("-p", "eps_R"), ["eps_R", "NAME=VALUE"]),
-        (("-p", "T.x=2"), ["T", "'x'", "allowed leads"]),
-        (("-p", "T.t=-1"), ["T['t']", "-1.0", "0 <"]),
-        (("-p", "gamma.r=nan"), ["gamma['r']", "nan", "finite"]),
-        (("-p", "U.t=1"), ["U.t", "one number"]),
-        (("-p", "J=-3"), ["J ", "-3.0", "non-negative"]),
-        (("--method", "newton"), ["newton", "--method"]),
-        (("--preset", "nope"), ["nope", "--preset"]),
-    ],
-)
+_BAD_INPUT = [
+    (("--set", "foo=1"), ["foo", "unknown parameter", "eps_L", "T_t"]),
+    (("--set", "eps_R=abc"), ["eps_R", "'abc'", "number"]),
+    (("--set", "eps_R"), ["eps_R", "NAME=VALUE"]),
+    (("--set", "T_x=2"), ["T_x", "'x'", "allowed leads", "T_t, T_b, T_r"]),
+    (("--set", "T_t=-1"), ["T_t = -1.0", "0 < T_t < inf"]),
+    (("--set", "gamma_r=nan"), ["gamma_r = nan", "finite"]),
+    (("--set", "T_t=nan"), ["T_t = nan: must be a finite number"]),
+    (("--set", "U_t=1"), ["U_t", "one number"]),
+    (("--set", "J=-3"), ["J = -3.0", "non-negative", "0 <= J < inf"]),
+    (("--set", "reference_lead=x"), ["reference_lead = 'x'", "t, b, r"]),
+    (("--method", "newton"), ["newton", "--method"]),
+    (("--preset", "nope"), ["nope", "--preset"]),
+]
+#: the old -p spellings keep working, with the same errors
+_BAD_LEGACY = [
+    (("-p", "foo=1"), ["foo", "unknown parameter", "eps_L"]),
+    (("-p", "eps_R=abc"), ["eps_R", "'abc'", "number"]),
+    (("-p", "eps_R"), ["eps_R", "NAME=VALUE"]),
+    (("-p", "T.x=2"), ["T", "'x'", "allowed leads"]),
+    (("-p", "T.t=-1"), ["T_t", "-1.0", "0 <"]),
+    (("-p", "gamma.r=nan"), ["gamma_r", "nan", "finite"]),
+    (("-p", "T.t=nan"), ["T_t = nan: must be a finite number"]),
+    (("-p", "U.t=1"), ["U.t", "one number"]),
+    (("-p", "J=-3"), ["J ", "-3.0", "non-negative"]),
+]
+
+
+@pytest.mark.parametrize(("args", "fragments"), _BAD_INPUT + _BAD_LEGACY)
 def test_point_bad_input_is_a_clean_error(args: tuple[str, ...], fragments: list[str]) -> None:
-    result = run("point", "-p", "eps_L=1", "-p", "eps_R=1", *args)
+    result = run("point", "--set", "eps_L=1", "--set", "eps_R=1", *args)
     assert_usage_error(result, *fragments)
+    assert "allowed range -inf" not in result.output and "np.float64" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_point_errors_are_one_line() -> None:
+    result = run("point", "--set", "eps_L=1", "--set", "eps_R=1", "--set", "T_t=-1")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: T_t = -1.0: must be positive (allowed range: 0 < T_t < inf)"]
+
+
+def test_point_old_spelling_works_with_a_deprecation_note() -> None:
+    new = run("point", "--json", *BASE, "--set", "T_t=2.0", "--set", "gamma_t[3->4]=0.2")
+    old = run("point", "--json", "-p", "eps_L=1.0", "-p", "eps_R=0.5", "-p", "U=0.8", "-p", "J=2.0",
+              "-p", "T.t=2.0", "-p", "gamma.t.3->4=0.2")
+    assert new.exit_code == 0 and old.exit_code == 0, old.output
+    assert json.loads(old.stdout) == json.loads(new.stdout)
+    assert "Deprecated" in old.stderr and "--set T_t=2.0" in old.stderr and "--set gamma_t[3->4]=0.2" in old.stderr
+    assert old.stderr.count("\n") == 1 and new.stderr == ""
+
+
+def test_partial_lead_tables_take_the_preset_default(tmp_path: Path) -> None:
+    cfg = tmp_path / "partial.toml"
+    cfg.write_text("eps_L = 1.0\neps_R = 0.5\n[mu]\nt = 0.3\n[T]\nt = 2.0\n", encoding="utf-8")
+    data = run_json("-c", str(cfg))
+    res = qd.solve(qd.three_terminal(1.0, 0.5, T={"t": 2.0, "b": 1.0, "r": 1.0}, mu={"t": 0.3, "b": 0.0, "r": 0.0}))
+    assert data["particle_current"]["t"] == pytest.approx(float(res.particle_current["t"]), rel=1e-14)
+    assert data["parameters"]["mu_b"] == 0.0 and data["parameters"]["T_r"] == 1.0
+
+
+def test_point_config_with_a_parameters_table(tmp_path: Path) -> None:
+    cfg = tmp_path / "p.toml"
+    cfg.write_text('preset = "single_dot"\nmethod = "linear"\n[parameters]\neps = 0.4\nT_L = 3.0\n', encoding="utf-8")
+    data = run_json("-c", str(cfg))
+    res = qd.solve(qd.single_dot(0.4, T={"L": 3.0, "R": 1.0}), method="linear")
+    assert data["particle_current"]["L"] == pytest.approx(float(res.particle_current["L"]), rel=1e-14)
+    cfg.write_text('preset = "single_dot"\neps = 0.1\n[parameters]\neps = 0.4\n', encoding="utf-8")
+    assert_usage_error(run("point", "-c", str(cfg)), "'eps' is given both")
+
+
+def test_presets_command_lists_the_registry() -> None:
+    result = run("presets")
+    assert result.exit_code == 0
+    for name in qd.model.presets.PRESETS:
+        assert name in result.output
+    result = run("presets", "sanchez_buttiker")
+    assert result.exit_code == 0
+    assert "-1 <= asymmetry <= 1" in result.output and "T_hot" in result.output
+    result = run("presets", "three_terminal")
+    assert "T_t, T_b, T_r" in result.output and "required" in result.output
+    assert run("presets", "nope").exit_code == 1
 
 
 def test_point_missing_and_preset_errors(tmp_path: Path) -> None:
-    assert_usage_error(run("point", "-p", "eps_L=1"), "missing parameter(s) eps_R")
-    assert_usage_error(run("point", "--preset", "coupled_transport", "-p", "F_E=2", "-p", "F_N=0"),
+    assert_usage_error(run("point", "--set", "eps_L=1"), "missing parameter(s) eps_R")
+    assert_usage_error(run("point", "--preset", "coupled_transport", "--set", "F_E=2", "--set", "F_N=0"),
                        "F_E = 2.0", "F_E < 1/T_ref = 1.0")
     cfg = tmp_path / "bad.toml"
     cfg.write_text("eps_L = [1.0, 2.0]\neps_R = 1.0\n", encoding="utf-8")
@@ -178,7 +245,7 @@ def test_point_missing_and_preset_errors(tmp_path: Path) -> None:
 
 
 def test_point_unsolvable_point_is_a_clean_error() -> None:
-    result = run("point", "-p", "eps_L=1", "-p", "eps_R=1", "-p", "gamma.r=0")
+    result = run("point", "--set", "eps_L=1", "--set", "eps_R=1", "--set", "gamma_r=0")
     assert result.exit_code != 0
     assert isinstance(result.exception, SystemExit)
     assert "not unique" in result.output
@@ -212,3 +279,15 @@ def test_version_and_help() -> None:
     assert result.exit_code == 0
     assert "point" in result.output and "info" in result.output
     assert run("point", "--help").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("point", "--preset", "nope"), ("point", "--method", "x"), ("nosuch",), ("sweep", "missing.toml", "-o", "s"),
+     ("sweep", "docs/examples/sweep.toml"), ("point", "--set", "eps_L=1", "--set", "eps_R=1", "--set", "T_t=nan")],
+)
+def test_every_error_is_one_error_line(args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output

@@ -7,35 +7,31 @@ Sub-commands live next to the code they drive and are registered here:
 ``qdthermo point`` solves one parameter point of a preset device and prints
 its populations, currents and thermodynamics::
 
-    qdthermo point -p eps_L=1 -p eps_R=1 -p U=0.5 -p T.t=2
-    qdthermo point --preset coupled_transport -p F_E=0.3 -p F_N=0.1 --json
-    qdthermo point --config point.toml -p U=0.2
+    qdthermo point --set eps_L=1 --set eps_R=1 --set U=0.5 --set T_t=2
+    qdthermo point --preset coupled_transport --set F_E=0.3 --set F_N=0.1 --json
+    qdthermo point --config docs/examples/my_device.toml --set U=0.2
 
-A configuration file is TOML whose keys are the preset's parameters;
-parameters that take one value per lead are tables, and per-transition
-couplings nested tables::
+Parameters use the one parameter language of qdthermo
+(:mod:`qdthermo.model.parameters`): a preset parameter by its name, one
+lead's entry of a per-lead parameter as ``T_t``, ``mu_L``, ``gamma_r`` (the
+dimension names of sweeps), one transition's coupling as ``gamma_t[1->2]``
+(quote it: ``>`` is a shell redirection).  A configuration file is TOML
+whose keys are the preset's parameters, per-lead parameters as tables::
 
     preset = "three_terminal"      # optional; --preset wins
     eps_L = 1.0
     eps_R = 1.0
     U = 0.5
-    [T]
+    [T]                            # leads left out take the preset's default
     t = 2.0
-    b = 1.0
-    r = 1.0
-    [gamma]
-    b = 1.0
-    r = 1.0
     [gamma.t]                      # coupling of lead t per transition
     "1->2" = 1.0
     "3->4" = 0.2
 
-On the command line the same is ``-p T.t=2.0`` and ``-p 'gamma.t.3->4=0.2'``
-(quote it: ``>`` is a shell redirection);
-a dotted entry leaves the other leads at the file's (or the preset's
-default) value.  Units: energies, temperatures (k_B T) and chemical
-potentials in one energy unit, couplings in the rate unit
-(:mod:`qdthermo.units`); currents are positive from the lead into the system.
+The old spelling ``-p T.t=2`` still works and prints a deprecation note.
+Units: energies, temperatures (k_B T) and chemical potentials in one energy
+unit, couplings in the rate unit (:mod:`qdthermo.units`); currents are
+positive from the lead into the system.
 """
 
 from __future__ import annotations
@@ -54,7 +50,19 @@ import click
 import numpy as np
 
 from qdthermo import __version__
+from qdthermo.model.parameters import (
+    ParameterError,
+    flatten_table,
+    legacy_name,
+    parse_text_value,
+    resolve_name,
+    set_entry,
+    split_assignment,
+    to_entries,
+    to_kwargs,
+)
 from qdthermo.model.presets import PRESETS, preset_function
+from qdthermo.model.registry import REGISTRY, PresetSpec, format_value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,36 +72,41 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineError(click.ClickException):
+    """A usage error shown as one ``Error: ...`` line (exit status 2, as click's usage errors)."""
+
+    exit_code = 2
+
+
+def _one_line(exc: click.UsageError) -> _OneLineError:
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return _OneLineError(exc.format_message() + hint)
+
+
+class _Group(click.Group):
+    """The ``qdthermo`` group: every error of it and its commands is one ``Error: ...`` line."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qdthermo")
 def main() -> None:
     """qdthermo: quantum thermodynamics of coupled transport in quantum-dot devices."""
 
 
 # ----------------------------------------------------------------------------- presets
-#: preset name -> lead names of the parameters that take one value per lead
-_PRESET_LEADS: dict[str, tuple[str, ...]] = {
-    "three_terminal": ("t", "b", "r"),
-    "coupled_transport": ("t", "b", "r"),
-    "single_dot": ("L", "R"),
-    "sanchez_buttiker": (),
-}
-#: preset name -> parameters that accept a table by lead (``T.t=2``)
-_PER_LEAD: dict[str, frozenset[str]] = {
-    "three_terminal": frozenset({"T", "mu", "gamma"}),
-    "coupled_transport": frozenset({"gamma"}),
-    "single_dot": frozenset({"T", "mu", "gamma"}),
-    "sanchez_buttiker": frozenset(),
-}
-#: parameters that accept per-transition couplings (``gamma.t.1->2=0.5``)
-_PER_TRANSITION: dict[str, frozenset[str]] = {
-    "three_terminal": frozenset({"gamma"}),
-    "coupled_transport": frozenset({"gamma"}),
-    "single_dot": frozenset(),
-    "sanchez_buttiker": frozenset(),
-}
-
-
 def _signature(name: str) -> dict[str, inspect.Parameter]:
     return dict(inspect.signature(preset_function(name)[1]).parameters)
 
@@ -107,59 +120,8 @@ def _method_names() -> list[str]:
 # ------------------------------------------------------------------------ parameters
 Params = dict[str, Any]
 
-
-def _number(label: str, value: Any, where: str) -> float:
-    """One finite-or-not real number (validation of ranges is the preset's job)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "a list (scalars only)" if isinstance(value, list) else repr(value)
-        raise click.BadParameter(f"{label} must be a number, got {kind}", param_hint=where)
-    return float(value)
-
-
-def _parse_value(label: str, text: str, is_string: bool, where: str) -> Any:
-    if is_string:
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{label} must be a number (scalars only), got {text!r}", param_hint=where
-        ) from None
-
-
-def _check_name(preset: str, name: str, where: str) -> inspect.Parameter:
-    sig = _signature(preset)
-    if name not in sig:
-        allowed = ", ".join(sig)
-        raise click.BadParameter(
-            f"unknown parameter {name!r} for preset {preset}; allowed parameters: {allowed}", param_hint=where
-        )
-    return sig[name]
-
-
-def _is_string(p: inspect.Parameter) -> bool:
-    return isinstance(p.default, str)
-
-
-def _table_from_toml(preset: str, name: str, table: Mapping[str, Any], where: str) -> dict[Any, Any]:
-    """A TOML table of a per-lead parameter -> {lead: v} / {(lead, transition): v}."""
-    if name not in _PER_LEAD[preset]:
-        raise click.BadParameter(
-            f"parameter {name!r} of preset {preset} takes one number, not a table", param_hint=where
-        )
-    out: dict[Any, Any] = {}
-    for lead, value in table.items():
-        if isinstance(value, Mapping):
-            if name not in _PER_TRANSITION[preset]:
-                raise click.BadParameter(
-                    f"{name}.{lead}: parameter {name!r} of preset {preset} takes no per-transition table",
-                    param_hint=where,
-                )
-            for tr, v in value.items():
-                out[(lead, tr)] = _number(f"{name}.{lead}.{tr}", v, where)
-        else:
-            out[lead] = _number(f"{name}.{lead}", value, where)
-    return out
+#: keys of a point configuration file that are not preset parameters
+_POINT_KEYS = ("preset", "method", "parameters")
 
 
 def _load_config(path: Path) -> dict[str, Any]:
@@ -167,78 +129,68 @@ def _load_config(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise click.BadParameter(f"{path}: not valid TOML: {exc}", param_hint="'--config'") from None
+        raise click.ClickException(f"--config {path}: not valid TOML: {exc}") from None
     except OSError as exc:
-        raise click.BadParameter(f"{path}: {exc.strerror}", param_hint="'--config'") from None
+        raise click.ClickException(f"--config {path}: {exc.strerror}") from None
     return data
 
 
-def _params_from_config(preset: str, data: Mapping[str, Any], path: Path) -> Params:
-    where = f"'--config' ({path.name})"
-    params: Params = {}
-    for name, value in data.items():
-        if name in ("preset", "method"):
-            continue
-        p = _check_name(preset, name, where)
-        if isinstance(value, Mapping):
-            params[name] = _table_from_toml(preset, name, value, where)
-        elif _is_string(p):
-            if not isinstance(value, str):
-                raise click.BadParameter(f"{name} must be a string, got {value!r}", param_hint=where)
-            params[name] = value
+def _scalar_only(name: str, value: Any) -> None:
+    """``point`` takes one number (or a string) per entry."""
+    if isinstance(value, str):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        kind = "a list (scalars only)" if isinstance(value, list) else format_value(value)
+        raise ParameterError(f"{name} must be a number (scalars only), got {kind}")
+
+
+def _config_entries(spec: PresetSpec, data: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The preset parameters of a point configuration file as flat entries."""
+    params = {k: v for k, v in data.items() if k not in _POINT_KEYS}
+    table = data.get("parameters", {})
+    if not isinstance(table, Mapping):
+        raise ParameterError(f"{path.name}: parameters must be a table of preset parameters")
+    both = sorted(set(params) & set(table))
+    if both:
+        raise ParameterError(f"{path.name}: {both[0]!r} is given both at the top level and in [parameters]")
+    return flatten_table(spec, {**table, **params}, where=f"{path.name}: ")
+
+
+def _apply(spec: PresetSpec, entries: dict[str, Any], items: tuple[str, ...], *, legacy: bool) -> None:
+    """Apply ``--set NAME=VALUE`` (or old ``-p`` spellings) to the flat entries, in order."""
+    option = "-p/--param" if legacy else "--set"
+    spelt = []
+    for item in items:
+        name, raw = split_assignment(item, option)
+        if legacy:
+            name = legacy_name(spec, name)
+            spelt.append(f"--set {name}={raw}")
+        key = resolve_name(spec, name)
+        if spec[key.param].is_string:
+            value: Any = raw
         else:
-            params[name] = _number(name, value, where)
-    return params
+            value = parse_text_value(raw)
+            if isinstance(value, str):
+                raise ParameterError(f"{key.name} must be a number (scalars only), got {raw!r}")
+        set_entry(spec, entries, key, value)
+    if spelt:  # one line on stderr, not a Python warning
+        click.echo("Deprecated: -p/--param is now --set, per lead NAME_LEAD: " + " ".join(spelt), err=True)
 
 
-def _expand(preset: str, name: str, current: Any) -> dict[Any, Any]:
-    """The per-lead table a dotted entry modifies: the current one, or a scalar spread over the leads."""
-    if isinstance(current, dict):
-        return dict(current)
-    if current is None or current is inspect.Parameter.empty:
-        return {}
-    return {lead: current for lead in _PRESET_LEADS[preset]}
+def _point_kwargs(spec: PresetSpec, data: Mapping[str, Any], config: Path | None,
+                  legacy: tuple[str, ...], entries_set: tuple[str, ...]) -> Params:
+    entries = _config_entries(spec, data, config) if config is not None else {}
+    _apply(spec, entries, legacy, legacy=True)
+    _apply(spec, entries, entries_set, legacy=False)
+    return to_kwargs(spec, entries, check=_scalar_only)
 
 
-def _apply_overrides(preset: str, params: Params, entries: tuple[str, ...]) -> Params:
-    where = "'--param'"
-    sig = _signature(preset)
-    out = dict(params)
-    for entry in entries:
-        if "=" not in entry:
-            raise click.BadParameter(f"{entry!r} is not of the form NAME=VALUE", param_hint=where)
-        key, text = entry.split("=", 1)
-        key, text = key.strip(), text.strip()
-        parts = key.split(".")
-        name = parts[0]
-        p = _check_name(preset, name, where)
-        if len(parts) == 1:
-            out[name] = _parse_value(name, text, _is_string(p), where)
-            continue
-        if name not in _PER_LEAD[preset]:
-            raise click.BadParameter(
-                f"{key!r}: parameter {name!r} of preset {preset} takes one number (no '.LEAD')", param_hint=where
-            )
-        if len(parts) > 3 or (len(parts) == 3 and name not in _PER_TRANSITION[preset]):
-            raise click.BadParameter(
-                f"{key!r}: expected {name}.LEAD"
-                + (f" or {name}.LEAD.TRANSITION" if name in _PER_TRANSITION[preset] else ""),
-                param_hint=where,
-            )
-        if not all(parts[1:]):
-            raise click.BadParameter(f"{key!r}: empty lead or transition name", param_hint=where)
-        table = _expand(preset, name, out.get(name, sig[name].default))
-        value = _parse_value(key, text, False, where)
-        table[parts[1] if len(parts) == 2 else (parts[1], parts[2])] = value
-        out[name] = table
-    return out
-
-
-def _missing(preset: str, params: Params) -> list[str]:
-    return [
-        n for n, p in _signature(preset).items()
-        if p.default is inspect.Parameter.empty and n not in params
-    ]
+def _preset_help() -> str:
+    lines = []
+    for spec in REGISTRY.values():
+        names = ", ".join(p.name + ("_LEAD" if p.per_lead else "") for p in spec.parameters)
+        lines.append(f"{spec.name} (leads {', '.join(spec.leads)}): {names}")
+    return "; ".join(lines)
 
 
 # ----------------------------------------------------------------------------- output
@@ -272,19 +224,12 @@ def _table(headers: list[str], rows: list[list[Any]], indent: str = "  ") -> str
 
 
 def _plain_key(key: Any) -> str:
-    return f"{key[0]}.{key[1]}" if isinstance(key, tuple) else str(key)
+    return f"{key[0]}[{key[1]}]" if isinstance(key, tuple) else str(key)
 
 
 def _flat_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters as flat ``name`` / ``name.lead`` / ``name.lead.transition`` -> value."""
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                out[f"{name}.{_plain_key(k)}"] = v
-        else:
-            out[name] = value
-    return out
+    """Parameters as flat names of the parameter language: ``T_t``, ``gamma_t[1->2]``."""
+    return to_entries(None, params)
 
 
 def _jsonable(x: Any) -> Any:
@@ -370,49 +315,54 @@ def _render(r: Mapping[str, Any]) -> str:
 @main.command()
 @click.option("--preset", type=click.Choice(PRESETS), default=None,
               help="Preset device (default: the config file's 'preset', else three_terminal).")
-@click.option("--config", "-c", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="TOML file whose keys are the preset's parameters.")
+@click.option("--config", "-c", "config", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="TOML file whose keys are the preset's parameters ([T], [mu], [gamma] "
+                                 "tables by lead; example: docs/examples/my_device.toml).")
+@click.option("--set", "-s", "entries_set", multiple=True, metavar="NAME=VALUE",
+              help="Set a parameter (repeatable; overrides the file). Per lead: T_t=2, mu_L=0.1; "
+                   "per transition: 'gamma_t[1->2]=0.5'.")
 @click.option("--param", "-p", "entries", multiple=True, metavar="NAME=VALUE",
-              help="Set a parameter (repeatable; overrides the file). Per lead: T.t=2; "
-                   "per transition: gamma.t.1->2=0.5.")
+              help="Deprecated spelling of --set (T.t=2 for T_t=2).")
 @click.option("--method", type=click.Choice(_method_names()), default=None,
               help="Steady-state method (default: the config file's 'method', else auto).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (NaN as null).")
-def point(preset: str | None, config: Path | None, entries: tuple[str, ...], method: str | None,
-          as_json: bool) -> None:
+def point(preset: str | None, config: Path | None, entries_set: tuple[str, ...], entries: tuple[str, ...],
+          method: str | None, as_json: bool) -> None:
     """Solve one parameter point and print populations, currents and thermodynamics.
 
-    Parameters are the keyword arguments of the preset (for example
-    eps_L, eps_R, U, J, T, mu, gamma for three_terminal); scalars only.
+    Parameters are the keyword arguments of the preset, scalars only; one
+    lead's entry of a per-lead parameter is NAME_LEAD (T_t, mu_b, gamma_r).
+    A lead not given takes the preset's default.  Run 'qdthermo presets' for
+    every preset's parameters, units and allowed ranges.
     """
     import qdthermo as qd
 
+    if config is not None and not config.is_file():
+        raise click.ClickException(f"--config {config}: no such file")
     data = _load_config(config) if config is not None else {}
     for key in ("preset", "method"):
         if key in data and not isinstance(data[key], str):
-            raise click.BadParameter(f"{key} must be a string, got {data[key]!r}", param_hint="'--config'")
+            raise click.ClickException(f"--config {config}: {key} must be a string, got {format_value(data[key])}")
     preset = preset or data.get("preset") or "three_terminal"
     if preset not in PRESETS:
-        raise click.BadParameter(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)}",
-                                 param_hint="'--config'")
+        raise click.ClickException(f"--config {config}: unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
     method = method or data.get("method") or "auto"
     if method not in _method_names():
-        raise click.BadParameter(f"unknown method {method!r}; allowed: {', '.join(_method_names())}",
-                                 param_hint="'--config'")
-    params = _params_from_config(preset, data, config) if config is not None else {}
-    params = _apply_overrides(preset, params, entries)
-    missing = _missing(preset, params)
-    if missing:
-        raise click.UsageError(
-            f"missing parameter(s) {', '.join(missing)} of preset {preset}: give them as "
-            f"--param NAME=VALUE or as keys of the --config file"
-        )
+        raise click.ClickException(f"--config {config}: unknown method {method!r}; allowed: "
+                                   f"{', '.join(_method_names())}")
+    spec = REGISTRY[preset]
     try:
-        device = preset_function(preset)[1](**params)
+        params = _point_kwargs(spec, data, config, entries, entries_set)
+    except ParameterError as exc:
+        raise click.ClickException(f"{exc} (give parameters as --set NAME=VALUE or as keys of the --config "
+                                   "file)" if str(exc).startswith("missing") else str(exc)) from None
+    try:
+        device = spec.function(**params)
     except ValueError as exc:
-        raise click.UsageError(f"invalid parameters for preset {preset}: {exc}") from None
+        raise click.ClickException(f"invalid parameters for preset {preset}: {exc}") from None
     if device.shape != ():
-        raise click.UsageError(f"qdthermo point takes scalar parameters only; they broadcast to shape {device.shape}")
+        raise click.ClickException(f"qdthermo point takes scalar parameters only; they broadcast to shape "
+                                   f"{device.shape}")
     try:
         res = qd.solve(device, method=method)
         report = _report(preset, method, params, res)
@@ -422,6 +372,28 @@ def point(preset: str | None, config: Path | None, entries: tuple[str, ...], met
         click.echo(json.dumps(_jsonable(report), indent=2, allow_nan=False))
     else:
         click.echo(_render(report))
+
+
+@main.command()
+@click.argument("name", required=False)
+def presets(name: str | None) -> None:
+    """List the presets, or one preset's parameters with units, defaults and allowed ranges."""
+    if name is None:
+        rows: list[list[Any]] = [[s.name, ", ".join(s.leads), s.summary] for s in REGISTRY.values()]
+        click.echo(_table(["preset", "leads", "description"], rows, indent=""))
+        return
+    if name not in REGISTRY:
+        raise click.ClickException(f"unknown preset {name!r}; allowed: {', '.join(REGISTRY)}")
+    spec = REGISTRY[name]
+    click.echo(f"{spec.name}: {spec.summary}")
+    click.echo(f"leads: {', '.join(spec.leads)}; dots: {', '.join(spec.dots)}")
+    rows = []
+    for p in spec.parameters:
+        label = p.name + (f" ({', '.join(p.name + '_' + lead for lead in spec.leads)})" if p.per_lead else "")
+        default = "required" if p.required else format_value(p.default)
+        rng = p.range_text() + (f"; {p.note}" if p.note else "")
+        rows.append([label, p.units, default, rng, p.long_name])
+    click.echo(_table(["parameter", "units", "default", "allowed", "description"], rows, indent=""))
 
 
 _INFO_PACKAGES = ("numpy", "scipy", "xarray", "zarr", "dask", "matplotlib", "click", "qutip")

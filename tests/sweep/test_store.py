@@ -188,8 +188,15 @@ def test_swapped_axis_order_and_other_preset_are_refused(reference: Path) -> Non
         qd.sweep(qd.single_dot, store=reference, progress=False, eps=[0.0, 1.0])
 
 
+def test_existing_empty_directory_is_a_new_store(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    ds = qd.sweep(qd.single_dot, store=tmp_path / "empty", eps=[0.0, 1.0], scheduler="serial", progress=False)
+    assert sweep_status(tmp_path / "empty")["complete"] and ds.sizes["eps"] == 2
+
+
 def test_path_that_is_not_a_sweep_store_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("not a store")  # an empty directory is accepted (above)
     with pytest.raises(ValueError, match=r"'.*notes' exists and is not a qdthermo sweep store"):
         qd.sweep(qd.single_dot, store=tmp_path / "notes", eps=[0.0], progress=False)
     xr.Dataset({"a": ("x", np.arange(3.0))}).to_zarr(tmp_path / "other.zarr", zarr_format=3 if zarr_v3() else 2,

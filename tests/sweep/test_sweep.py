@@ -115,7 +115,9 @@ def test_progress_bar_shows_rate(capsys) -> None:
         (dict(F_E=[0.0, np.nan], F_N=0.0), r"F_E: swept values must be finite"),
         (dict(F_E=["a", "b"], F_N=0.0), r"F_E: swept values must be real numbers"),
         (dict(F_E=np.linspace(0, 2, 5), F_N=0.0), r"F_E = 1\.0 implies .*allowed range: F_E < 1/T_ref = 1\.0"),
-        (dict(F_E=0.0, F_N=0.0, eps_L=[1.0, -1.0]), r"eps_L.*> 0"),
+        (dict(F_E=0.0, F_N=0.0, eps_L=[1.0, -1.0]), r"eps_L = -1\.0: must be positive \(allowed range: 0 < eps_L"),
+        (dict(F_E=0.0, F_N=0.0, gamma={"t": [1.0, -0.5], "b": 1.0, "r": 1.0}),
+         r"^gamma_t = -0\.5: must be non-negative \(allowed range: 0 <= gamma_t < inf\)$"),
         (dict(F_E=0.0, F_N=0.0, gamma=lambda w: 1.0), r"gamma: a callable"),
         (dict(F_E=0.0, F_N=0.0, gamma={"t": {"a": 1}}), r"gamma\['t'\] must be a real number"),
     ],
@@ -128,8 +130,10 @@ def test_bad_parameters_are_named(kwargs: dict, match: str) -> None:
 def test_bad_preset_chunking_scheduler() -> None:
     with pytest.raises(ValueError, match=r"unknown preset 'nope'; allowed: three_terminal"):
         qd.sweep("nope", progress=False, eps=1.0)
-    with pytest.raises(ValueError, match=r"unknown preset"):
+    with pytest.raises(ValueError, match=r"returned NoneType, not a qdthermo Device"):  # any function is accepted
         qd.sweep(lambda eps: None, progress=False, eps=1.0)
+    with pytest.raises(ValueError, match=r"a preset must be a name .* or a function returning a Device, got 3"):
+        qd.sweep(3, progress=False, eps=1.0)
     for bad in (0, -5, 2.5, True):
         with pytest.raises(ValueError, match=rf"chunk_points must be a positive integer, got {bad!r}"):
             qd.sweep(qd.single_dot, eps=[1.0], chunk_points=bad, progress=False)

@@ -24,11 +24,37 @@ from numpy.typing import ArrayLike
 
 from qdthermo._validate import as_real_array, check_positive
 from qdthermo.model.device import Coupling, Device, Dot, Interaction, Lead
+from qdthermo.model.registry import REGISTRY, ParameterSpec, PresetNames, preset_spec, register_preset
+from qdthermo.units import ENERGY, RATE
 
 __all__ = ["PRESETS", "preset_function", "three_terminal", "coupled_transport", "single_dot", "sanchez_buttiker"]
 
-#: the preset names (``qd.<name>``), for the command line and sweeps
-PRESETS = ("three_terminal", "coupled_transport", "single_dot", "sanchez_buttiker")
+#: the registered preset names (``qd.<name>``), a live view of :data:`~qdthermo.model.registry.REGISTRY`
+PRESETS = PresetNames()
+
+_INF = float("inf")
+
+
+def _level(name: str, what: str) -> ParameterSpec:
+    return ParameterSpec(name, ENERGY, what)
+
+
+def _interaction() -> list[ParameterSpec]:
+    return [ParameterSpec("U", ENERGY, "interdot Coulomb interaction", low=0.0, low_closed=True),
+            ParameterSpec("J", ENERGY, "interdot spin exchange", low=0.0, low_closed=True)]
+
+
+def _lead_tables(*, transitions: bool) -> list[ParameterSpec]:
+    return [
+        ParameterSpec("T", ENERGY, "temperature k_B T", low=0.0, per_lead=True),
+        ParameterSpec("mu", ENERGY, "chemical potential", per_lead=True),
+        _gamma(per_lead=True, transitions=transitions),
+    ]
+
+
+def _gamma(*, per_lead: bool, transitions: bool = False) -> ParameterSpec:
+    return ParameterSpec("gamma", RATE, "tunnel coupling", low=0.0, low_closed=True, per_lead=per_lead,
+                         per_transition=transitions)
 
 _PAPER_LEADS = ("t", "b", "r")
 _PAPER_DOT = {"t": "L", "b": "L", "r": "R"}
@@ -100,6 +126,13 @@ def _paper_to_occupation(tr: str) -> str:
     return f"{labels[i]}->{labels[j]}"
 
 
+@register_preset(
+    leads=_PAPER_LEADS, dots=("L", "R"),
+    parameters=[_level("eps_L", "level energy of dot L"), _level("eps_R", "level energy of dot R"),
+                *_interaction(), *_lead_tables(transitions=True),
+                ParameterSpec("reference_lead", "", "reference lead of the force-flux basis",
+                              choices=_PAPER_LEADS)],
+)
 def three_terminal(
     eps_L: ArrayLike,
     eps_R: ArrayLike,
@@ -164,6 +197,18 @@ def three_terminal(
     )
 
 
+@register_preset(
+    leads=_PAPER_LEADS, dots=("L", "R"),
+    parameters=[
+        ParameterSpec("F_E", "1/energy", "energy force F_E = 1/T_ref - 1/T_t", note="F_E < 1/T_ref"),
+        ParameterSpec("F_N", "1", "particle force F_N = mu_t/T_t - mu_ref/T_ref"),
+        ParameterSpec("eps_L", ENERGY, "level energy of dot L", low=0.0),
+        _level("eps_R", "level energy of dot R"), *_interaction(),
+        ParameterSpec("T_ref", ENERGY, "temperature of the reference leads b, r", low=0.0),
+        ParameterSpec("mu_ref", ENERGY, "chemical potential of the reference leads b, r"),
+        _gamma(per_lead=True, transitions=True),
+    ],
+)
 def coupled_transport(
     F_E: ArrayLike,
     F_N: ArrayLike,
@@ -246,6 +291,11 @@ def coupled_transport(
     )
 
 
+@register_preset(
+    leads=("L", "R"), dots=("dot",),
+    parameters=[_level("eps", "single-particle level energy"), *_lead_tables(transitions=False),
+                ParameterSpec("species", "", "particle species label of the dot")],
+)
 def single_dot(
     eps: ArrayLike,
     T: ArrayLike | Mapping[str, ArrayLike] = 1.0,
@@ -290,6 +340,20 @@ def single_dot(
     )
 
 
+@register_preset(
+    leads=_PAPER_LEADS, dots=("L", "R"),
+    parameters=[
+        _level("eps_L", "level energy of the conductor dot L"), _level("eps_R", "level energy of the gate dot R"),
+        ParameterSpec("U", ENERGY, "interdot Coulomb interaction", low=0.0, low_closed=True),
+        ParameterSpec("T", ENERGY, "temperature of the conductor leads t, b", low=0.0),
+        ParameterSpec("T_hot", ENERGY, "temperature of the hot lead r", low=0.0),
+        ParameterSpec("V", ENERGY, "bias voltage mu_t - mu_b"),
+        ParameterSpec("gamma", RATE, "tunnel coupling of the conductor leads t, b", low=0.0, low_closed=True),
+        ParameterSpec("gamma_hot", RATE, "tunnel coupling of the hot lead r", low=0.0, low_closed=True),
+        ParameterSpec("asymmetry", "1", "energy-filter asymmetry of the couplings", low=-1.0, high=1.0,
+                      low_closed=True, high_closed=True),
+    ],
+)
 def sanchez_buttiker(
     eps_L: ArrayLike,
     eps_R: ArrayLike,
@@ -362,16 +426,34 @@ def sanchez_buttiker(
     )
 
 
+def callable_name(func: Callable[..., Any]) -> str:
+    """``module.qualname`` of a device function that is not a registered preset."""
+    module = getattr(func, "__module__", None) or ""
+    qualname = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+    return f"{module}.{qualname}" if module and module != "builtins" else str(qualname)
+
+
 def preset_function(preset: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
-    """Name and function of a preset given by name (``"coupled_transport"``) or as the function.
+    """Name and function of a preset given by name (``"coupled_transport"``) or as a function.
+
+    A registered preset gives its registered name; any other callable (a
+    user's function returning a :class:`~qdthermo.model.device.Device`) is
+    returned as it is, named ``module.qualname``.
 
     Raises
     ------
     ValueError
-        If ``preset`` is not one of :data:`PRESETS`.
+        If ``preset`` is a string that names no registered preset, or neither
+        a string nor a callable.
     """
-    for name in PRESETS:
-        func = globals()[name]
-        if preset == name or preset is func:
-            return name, func
-    raise ValueError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)} (by name or as qd.<name>)")
+    if isinstance(preset, str) or not callable(preset):
+        if not isinstance(preset, str):
+            raise ValueError(f"a preset must be a name ({', '.join(REGISTRY)}) or a function returning a "
+                             f"Device, got {preset!r}")
+        spec = preset_spec(preset)
+        assert spec is not None
+        return spec.name, spec.function
+    spec = preset_spec(preset)
+    if spec is not None:
+        return spec.name, spec.function
+    return callable_name(preset), preset

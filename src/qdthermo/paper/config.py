@@ -255,27 +255,44 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def parse_set(items: Iterable[str]) -> dict[str, Any]:
-    """Parse ``name=value`` strings (values in TOML syntax, e.g. ``x_values=[2,-2]``)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"--set expects name=value, got {item!r}")
-        name, raw = (s.strip() for s in item.split("=", 1))
-        try:
-            value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw
-        out[name] = _coerce(name, value)
-    return out
+    """Parse ``--set NAME=VALUE`` strings with the parameter language of qdthermo.
+
+    Values in TOML syntax (``x_values=[2,-2]``) or plain numbers
+    (:func:`qdthermo.model.parameters.parse_text_value`); each value is
+    checked on its own (finite; the physical parameters against the ranges
+    of the coupled-transport preset), so an error names only what was set.
+    """
+    from qdthermo.model.parameters import parse_assignments
+
+    return {name: _checked(name, value) for name, value in parse_assignments(items, "--set")}
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Parameters from a TOML file: top-level keys or a ``[paper]`` table."""
+    """Parameters from a TOML file: top-level keys or a ``[paper]`` table (checked as in :func:`parse_set`)."""
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     if "paper" in data and isinstance(data["paper"], dict):
         data = data["paper"]
-    return {k: _coerce(k, v) for k, v in data.items()}
+    return {k: _checked(k, v) for k, v in data.items()}
+
+
+#: physical parameters of the paper -> the coupled-transport preset parameter whose range they obey
+_PRESET_PARAMETER = {"eps_L": "eps_L", "eps_R": "eps_R", "gamma": "gamma", "T_b": "T_ref", "mu_b": "mu_ref"}
+
+
+def _checked(name: str, value: Any) -> Any:
+    """``value`` coerced to the field's type, finite, and within the preset's range for physical parameters."""
+    from qdthermo.model.registry import REGISTRY, format_value
+
+    coerced = _coerce(name, value)
+    items = coerced if isinstance(coerced, tuple) else (coerced,)
+    for v in items:
+        if isinstance(v, float) and not math.isfinite(v):
+            shown = format_value(list(items)) if isinstance(coerced, tuple) else format_value(v)
+            raise ValueError(f"{name} = {shown}: must be a finite number")
+    if name in _PRESET_PARAMETER:
+        REGISTRY["coupled_transport"][_PRESET_PARAMETER[name]].check(coerced, name)
+    return coerced
 
 
 def _toml_value(v: Any) -> str:

@@ -29,7 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo.model.presets import PRESETS, preset_function
-from qdthermo.units import ENERGY, QUANTITIES, RATE
+from qdthermo.model.registry import format_value, preset_spec
+from qdthermo.units import QUANTITIES
 
 __all__ = ["Axis", "DEFAULT_CHUNK_POINTS", "PRESETS", "Plan", "axis_attrs", "make_plan", "preset_function"]
 
@@ -38,12 +39,6 @@ DEFAULT_CHUNK_POINTS = 1 << 16
 
 #: format version of the store layout (part of the sweep identity)
 SPEC_FORMAT = 1
-
-#: units and long names of preset arguments not in :data:`qdthermo.units.QUANTITIES`
-_EXTRA_QUANTITIES: dict[str, tuple[str, str]] = {
-    "T_hot": (ENERGY, "temperature of the hot lead r"),
-    "gamma_hot": (RATE, "tunnel coupling of the hot lead r"),
-}
 
 
 @dataclass(frozen=True)
@@ -88,12 +83,20 @@ def _dim_name(param: str, key: Any) -> str:
     return re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z_]", "_", raw)).strip("_")
 
 
-def axis_attrs(axis: Axis) -> dict[str, str]:
-    """``units`` and ``long_name`` of a swept coordinate."""
-    table = {**_EXTRA_QUANTITIES, **QUANTITIES}
-    if axis.param not in table:  # pragma: no cover - every preset argument is in the tables
+def axis_attrs(axis: Axis, preset: str | Callable[..., Any] | None = None) -> dict[str, str]:
+    """``units`` and ``long_name`` of a swept coordinate.
+
+    From the preset registry's specification of the parameter when
+    ``preset`` is a registered preset, else from :data:`qdthermo.units.QUANTITIES`;
+    a parameter of a user's function found in neither has empty units.
+    """
+    spec = preset_spec(preset) if preset is not None else None
+    if spec is not None and axis.param in spec:
+        units, long_name = spec[axis.param].units, spec[axis.param].long_name
+    elif axis.param in QUANTITIES:
+        units, long_name = QUANTITIES[axis.param]
+    else:
         return {"units": "", "long_name": axis.name}
-    units, long_name = table[axis.param]
     if axis.key is not None:
         key = axis.key if isinstance(axis.key, tuple) else (axis.key,)
         long_name = f"{long_name} ({', '.join(map(str, key))})"
@@ -101,11 +104,16 @@ def axis_attrs(axis: Axis) -> dict[str, str]:
 
 
 def _check_signature(name: str, func: Callable[..., Any], params: Mapping[str, Any]) -> None:
-    ps = inspect.signature(func).parameters
+    try:
+        ps = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return
+    kinds = {p.kind for p in ps.values()}
     unknown = [k for k in params if k not in ps]
-    if unknown:
+    if unknown and inspect.Parameter.VAR_KEYWORD not in kinds:
         raise ValueError(f"unknown parameter(s) {unknown} for preset {name!r}; allowed: {list(ps)}")
-    missing = [n for n, p in ps.items() if p.default is inspect.Parameter.empty and n not in params]
+    missing = [n for n, p in ps.items() if p.default is inspect.Parameter.empty and n not in params
+               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     if missing:
         raise ValueError(f"preset {name!r} needs parameter(s) {missing}")
 
@@ -125,7 +133,8 @@ def _fixed(label: str, value: Any) -> Any:
         raise ValueError(f"{label}: a callable (energy-dependent coupling) cannot be used in a sweep")
     arr = np.asarray(value)
     if arr.ndim != 0 or arr.dtype.kind not in "iuf":
-        raise ValueError(f"{label} must be a real number, a string or a 1-D array of numbers, got {value!r}")
+        raise ValueError(f"{label} must be a real number, a string or a 1-D array of numbers, "
+                         f"got {format_value(value)}")
     return float(arr)
 
 
@@ -136,10 +145,10 @@ def _axis_values(label: str, value: Any) -> NDArray[np.float64]:
     if arr.size == 0:
         raise ValueError(f"{label}: a swept parameter needs at least one value, got an empty array")
     if arr.dtype.kind not in "iuf":
-        raise ValueError(f"{label}: swept values must be real numbers, got {value!r}")
+        raise ValueError(f"{label}: swept values must be real numbers, got {format_value(value)}")
     out = np.array(arr, dtype=np.float64)
     if not np.all(np.isfinite(out)):
-        raise ValueError(f"{label}: swept values must be finite, got {out[~np.isfinite(out)][0]!r}")
+        raise ValueError(f"{label}: swept values must be finite, got {format_value(out[~np.isfinite(out)][0])}")
     out.setflags(write=False)
     return out
 
@@ -173,7 +182,9 @@ class Plan:
     Attributes
     ----------
     preset
-        Preset name (one of :data:`PRESETS`).
+        Preset name (one of :data:`PRESETS`), or the user's function that
+        builds the device (it travels to the workers by pickling, so a
+        process pool or Dask needs a module-level function).
     template
         The preset arguments in the order given, each swept value replaced
         by a reference to its :class:`Axis`.
@@ -185,11 +196,21 @@ class Plan:
         Block shape of one chunk (= the Zarr chunk shape over the swept dims).
     """
 
-    preset: str
+    preset: str | Callable[..., Any]
     template: Mapping[str, Any]
     axes: tuple[Axis, ...]
     chunk_points: int
     chunk_shape: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        """Preset name, or ``module.qualname`` of a user's function."""
+        return preset_function(self.preset)[0]
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The function that builds the device."""
+        return preset_function(self.preset)[1]
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -267,7 +288,7 @@ class Plan:
         return {
             "format": SPEC_FORMAT,
             "qdthermo_version": __version__,
-            "preset": self.preset,
+            "preset": self.name,
             "parameters": {name: enc(v) for name, v in self.template.items()},
             "axes": [
                 {"name": a.name, "size": a.size, "first": float(a.values[0]), "last": float(a.values[-1]),
@@ -307,7 +328,7 @@ def make_plan(preset: str | Callable[..., Any], params: Mapping[str, Any], chunk
     if chunk_points is None:
         chunk_points = DEFAULT_CHUNK_POINTS
     if isinstance(chunk_points, bool) or not isinstance(chunk_points, (int, np.integer)) or chunk_points < 1:
-        raise ValueError(f"chunk_points must be a positive integer, got {chunk_points!r}")
+        raise ValueError(f"chunk_points must be a positive integer, got {format_value(chunk_points)}")
 
     axes: list[Axis] = []
     template: dict[str, Any] = {}
@@ -324,10 +345,18 @@ def make_plan(preset: str | Callable[..., Any], params: Mapping[str, Any], chunk
         else:
             template[param] = entry(param, None, value, param)
 
+    spec = preset_spec(func)
+    if spec is not None:  # the registry's ranges, named as the sweep's dims (T_t = -1.0: must be positive ...)
+        for param, value in template.items():
+            entries = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, v in entries:
+                label = _dim_name(param, key) if key is None or not isinstance(key, tuple) else \
+                    f"{param}_{key[0]}[{key[1]}]"
+                spec[param].check(axes[v.index].values if isinstance(v, _AxisRef) else v, label)
     names = [a.name for a in axes]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:  # pragma: no cover - only with contrived dict keys ("a b" and "a_b")
         raise ValueError(f"swept parameters give duplicate dimension name(s) {dup}")
     shape = tuple(a.size for a in axes)
-    return Plan(preset=name, template=template, axes=tuple(axes), chunk_points=int(chunk_points),
-                chunk_shape=_chunk_shape(shape, int(chunk_points)))
+    return Plan(preset=name if spec is not None else func, template=template, axes=tuple(axes),
+                chunk_points=int(chunk_points), chunk_shape=_chunk_shape(shape, int(chunk_points)))

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.model.registry import format_value
 from qdthermo.sweep import _worker
 from qdthermo.sweep._worker import Job
-from qdthermo.sweep.plan import Plan, fingerprint, make_plan, preset_function
+from qdthermo.sweep.plan import Plan, fingerprint, make_plan
 from qdthermo.sweep.store import (
     coords,
     create_store,
@@ -44,6 +45,14 @@ def n_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: seconds to wait for a Dask scheduler given by address
+CONNECT_TIMEOUT_S = 3.0
+
+_GUARD = ("the worker processes of the sweep could not start: a script that calls qd.sweep with the default "
+          "process pool must guard its entry point with 'if __name__ == \"__main__\":' (the workers import "
+          "the script again), or pass scheduler=\"serial\"")
+
+
 def sweep(
     preset: str | Callable[..., Any],
     *,
@@ -64,8 +73,16 @@ def sweep(
     Parameters
     ----------
     preset
-        ``qd.coupled_transport``, ``qd.three_terminal``, ``qd.single_dot`` or
-        ``qd.sanchez_buttiker`` (or the name as a string).
+        A registered preset (``qd.coupled_transport``, ``qd.three_terminal``,
+        ``qd.single_dot``, ``qd.sanchez_buttiker``, or its name as a string)
+        or any function that returns a :class:`~qdthermo.model.device.Device`
+        from keyword arguments: ``qd.sweep(my_device, a=np.linspace(0.5, 1.5,
+        7), b=[0.0, 1.0], scheduler="serial")`` gives dims ``a``, ``b``.  The
+        function travels to the workers by pickling: with the default process
+        pool or Dask it must be defined at module level in an importable
+        module (or in the script run as ``__main__`` under the
+        ``if __name__ == "__main__":`` guard); a lambda or a nested function
+        needs ``scheduler="serial"``.
     store
         Path of a Zarr store to stream the results into.  If it exists and
         was made with the same arguments, the sweep resumes: finished chunks
@@ -100,7 +117,9 @@ def sweep(
     Raises
     ------
     ValueError
-        Unknown preset or parameter; a value the preset refuses (each axis is
+        Unknown preset or parameter; a function that does not return a
+        Device; a function that cannot be sent to worker processes; a Dask
+        scheduler address that does not answer within 3 s; a value the preset refuses (each axis is
         checked against the fixed parameters before any work; a bad
         combination of two swept values fails when its chunk is solved); a
         store made with other arguments; an in-memory result larger than
@@ -117,8 +136,10 @@ def sweep(
     the default process pool must guard their entry point with
     ``if __name__ == "__main__":``, as for any multiprocessing code.
     """
+    if _bootstrapping_worker():  # a worker importing an unguarded script: stop it quietly, the driver explains
+        raise SystemExit(1)
     path = Path(store) if store is not None else None
-    existing = read_spec(path) if path is not None and path.exists() else None
+    existing = read_spec(path) if path is not None and _exists(path) else None
     if existing is not None and chunk_points is None:
         chunk_points = existing[0].get("chunk_points")
     plan = make_plan(preset, params, chunk_points)
@@ -180,10 +201,50 @@ def sweep(
     return open_sweep(path)
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` holds something: an empty directory is a new store."""
+    if path.is_dir():
+        return any(path.iterdir())
+    return path.exists()
+
+
+def _bootstrapping_worker() -> bool:
+    """Whether this process is a spawned worker still importing the parent's ``__main__``."""
+    import multiprocessing as mp
+
+    return bool(getattr(mp.current_process(), "_inheriting", False))
+
+
+def _check_picklable(plan: Plan) -> None:
+    """A user's device function must reach the worker processes."""
+    import pickle
+
+    func = plan.preset
+    if isinstance(func, str):
+        return
+    name = plan.name
+    problem = None
+    try:
+        pickle.dumps(func)
+    except Exception as exc:  # noqa: BLE001 - pickling raises many types
+        problem = str(exc) or type(exc).__name__
+    main = sys.modules.get("__main__")
+    if problem is None and getattr(func, "__module__", None) == "__main__" and not getattr(main, "__file__", None):
+        problem = "it is defined in an interactive session, which worker processes cannot import"
+    if problem is not None:
+        raise ValueError(f"the device function {name} cannot be sent to worker processes ({problem}); define "
+                         "it at module level in an importable module, or pass scheduler=\"serial\"")
+
+
 def _validate_axes(plan: Plan) -> None:
     """Build the device along each axis (the others at their first value) so that bad values fail now."""
-    func = preset_function(plan.preset)[1]
-    func(**plan.kwargs_for(0, 1))
+    from qdthermo.model.device import Device
+
+    func = plan.function
+    device = func(**plan.kwargs_for(0, 1))
+    if not isinstance(device, Device):
+        raise ValueError(f"{plan.name} returned {type(device).__name__}, not a qdthermo Device: qd.sweep needs "
+                         "a preset or a function that builds a qd.Device from its keyword arguments")
     for i, axis in enumerate(plan.axes):
         for a in range(1, axis.size, plan.chunk_points):
             func(**plan.axis_kwargs(i, axis.values[a:a + plan.chunk_points]))
@@ -234,17 +295,30 @@ class _Pool:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        from concurrent.futures.process import BrokenProcessPool
+
         self.starting.join()
         it = iter(ks)
+        started = False
         while True:
-            while len(self.pending) < self.limit and (k := next(it, None)) is not None:
-                self.pending[self.pool.submit(_worker.run_chunk, job, k)] = k
-            if not self.pending:
-                return
-            finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
-            for f in finished:
-                del self.pending[f]
-                yield f.result()
+            try:
+                while len(self.pending) < self.limit and (k := next(it, None)) is not None:
+                    self.pending[self.pool.submit(_worker.run_chunk, job, k)] = k
+                if not self.pending:
+                    return
+                finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+                results = []
+                for f in finished:
+                    del self.pending[f]
+                    results.append(f.result())
+            except BrokenProcessPool:
+                self.pending.clear()
+                if not started and _unguarded_script():
+                    raise RuntimeError(_GUARD) from None
+                raise RuntimeError("a worker process of the sweep died (out of memory or killed?); the chunks "
+                                   "finished so far are kept in the store; run again to resume") from None
+            started = True
+            yield from results
 
     def drain(self) -> list[tuple[int, Any]]:
         """After Ctrl-C: cancel what has not started, keep what finishes."""
@@ -274,7 +348,7 @@ class _Dask:
             self.client = Client(self.cluster)
             self.client.run(_worker.keep_freed_memory)  # our own worker processes
         else:
-            self.client = Client(scheduler)
+            self.client = _connect(Client, scheduler)
         self.pending: dict[Any, int] = {}
 
     def __enter__(self) -> _Dask:
@@ -320,18 +394,49 @@ class _Dask:
         return []
 
 
+def _unguarded_script() -> bool:
+    """Whether the driver runs a script (its workers re-import it) rather than a console or a module."""
+    main = sys.modules.get("__main__")
+    return bool(getattr(main, "__file__", None))
+
+
+def _connect(client: Any, address: str) -> Any:
+    """A ``distributed.Client`` for ``address``, or one clear error within :data:`CONNECT_TIMEOUT_S`."""
+    import logging
+
+    quiet = [logging.getLogger(n) for n in ("distributed.client", "distributed.comm.tcp", "distributed.core")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.CRITICAL)
+    try:
+        return client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(f"no Dask scheduler answers at {address} within {CONNECT_TIMEOUT_S:g} s "
+                         f"({type(exc).__name__}); start one ('dask scheduler'), check the address, or use "
+                         "--scheduler local (a new local cluster) or serial") from None
+    except ValueError as exc:
+        raise ValueError(f"{address!r} is not a Dask scheduler address such as tcp://host:8786 ({exc})") from None
+    finally:
+        for log, level in zip(quiet, levels):
+            log.setLevel(level)
+
+
 def _executor(plan: Plan, scheduler: Any) -> Any:
     if scheduler == "serial":
         return _Serial()
     if scheduler is None:
         n = min(n_cores(), plan.n_chunks)
-        return _Serial() if n <= 1 else _Pool(plan, n)
+        if n <= 1:
+            return _Serial()
+        _check_picklable(plan)
+        return _Pool(plan, n)
     from distributed import Client
 
     if (isinstance(scheduler, str) and scheduler) or isinstance(scheduler, Client):
+        _check_picklable(plan)
         return _Dask(scheduler)
     raise ValueError(f"scheduler must be None, 'serial', 'local', the address of a Dask scheduler "
-                     f"('tcp://host:8786') or a distributed.Client, got {scheduler!r}")
+                     f"('tcp://host:8786') or a distributed.Client, got {format_value(scheduler)}")
 
 
 def _run(ex: Any, job: Job, done: NDArray[np.bool_], progress: bool,

@@ -50,7 +50,7 @@ _PARTIAL = re.compile(r"\.[0-9a-f]{32}\.partial$")
 def dataset_attrs(job: Job, spec: dict[str, Any], fp: str) -> dict[str, Any]:
     """Dataset attributes: the solver's, the preset, the fixed parameters, the sweep identity."""
     attrs: dict[str, Any] = dict(job.schema.attrs)
-    attrs["preset"] = job.plan.preset
+    attrs["preset"] = job.plan.name
     names = []
     for name, value in job.plan.fixed().items():
         key = f"param_{name}" if name in attrs else name
@@ -69,7 +69,8 @@ def coords(job: Job, *, store: bool = False) -> dict[str, Any]:
     For a store, string labels are objects (Zarr's variable-length strings,
     which have a Zarr 3 specification; fixed-width ones do not).
     """
-    out: dict[str, Any] = {a.name: (a.name, np.array(a.values), axis_attrs(a)) for a in job.plan.axes}
+    out: dict[str, Any] = {a.name: (a.name, np.array(a.values), axis_attrs(a, job.plan.preset))
+                           for a in job.plan.axes}
     for dim, (labels, at) in job.schema.labels.items():
         text = store and all(isinstance(v, str) for v in labels)
         out[dim] = (dim, np.array(labels, dtype=object if text else None), at)
