@@ -52,7 +52,7 @@ qd.sweep(qd.coupled_transport, store=store, progress=False,
 
 def _chunks_done(store: Path, cache: dict[str, Any]) -> int:
     """Chunks recorded done (read again only when the record's file changed)."""
-    from qdthermo.sweep.store import read_done
+    from qdthermo.sweeps.store import read_done
 
     try:
         mtime = (store / "chunk_done" / "c" / "0").stat().st_mtime_ns
@@ -133,7 +133,7 @@ def run_sweep(n_E: int, n_N: int, store: Path, chunk: str, scheduler: str, limit
 
     import numpy as np
 
-    from qdthermo.sweep.store import read_done, read_spec
+    from qdthermo.sweeps.store import read_done, read_spec
 
     spec, _ = read_spec(store)
     done = read_done(store)

@@ -33,7 +33,7 @@ def test_no_import_cycles_between_modules() -> None:
 
 def test_model_and_kinetics_import_nothing_above_them() -> None:
     graph = grimp.build_graph("qdthermo", cache_dir=None)
-    above = ("qdthermo.thermo", "qdthermo.sweep", "qdthermo.plot", "qdthermo.paper", "qdthermo.cli")
+    above = ("qdthermo.thermo", "qdthermo.sweeps", "qdthermo.plot", "qdthermo.paper", "qdthermo.cli")
     for low in ("qdthermo.model", "qdthermo.kinetics"):
         for module in graph.find_descendants(low) | {low}:
             for imported in graph.find_modules_directly_imported_by(module):

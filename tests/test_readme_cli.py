@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 import qdthermo as qd
 from qdthermo.cli import main
-from qdthermo.sweep import open_sweep
-from qdthermo.sweep.config import load_config
+from qdthermo.sweeps import open_sweep
+from qdthermo.sweeps.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

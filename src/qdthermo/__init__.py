@@ -24,7 +24,7 @@ from qdthermo.model import (
     single_dot,
     three_terminal,
 )
-from qdthermo.sweep import sweep
+from qdthermo.sweeps import sweep
 from qdthermo.thermo import (
     InvalidPointsWarning,
     LindbladTrajectory,

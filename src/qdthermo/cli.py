@@ -1,7 +1,7 @@
 """The ``qdthermo`` command line.
 
 Sub-commands live next to the code they drive and are registered here:
-``point`` and ``info`` (this module), ``sweep`` (:mod:`qdthermo.sweep.command`),
+``point`` and ``info`` (this module), ``sweep`` (:mod:`qdthermo.sweeps.command`),
 ``plot`` (:mod:`qdthermo.plot.command`), ``paper`` (:mod:`qdthermo.paper.command`).
 
 ``qdthermo point`` solves one parameter point of a preset device and prints
@@ -423,7 +423,7 @@ def _register() -> None:
     import importlib
 
     for module, name in (
-        ("qdthermo.sweep.command", "sweep"),
+        ("qdthermo.sweeps.command", "sweep"),
         ("qdthermo.plot.command", "plot"),
         ("qdthermo.paper.command", "paper"),
     ):

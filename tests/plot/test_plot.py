@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import qdthermo as qd
 from qdthermo.cli import main
 from qdthermo.plot import plot_slice
-from qdthermo.sweep import open_sweep
+from qdthermo.sweeps import open_sweep
 from qdthermo.units import QUANTITIES
 
 

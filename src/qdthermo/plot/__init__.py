@@ -29,7 +29,7 @@ def _open(data: Any) -> Any:
     if isinstance(data, xr.Dataset):
         return data
     if isinstance(data, (str, os.PathLike)):
-        from qdthermo.sweep.store import FINGERPRINT_ATTR, open_sweep
+        from qdthermo.sweeps.store import FINGERPRINT_ATTR, open_sweep
 
         path = Path(data)
         if not path.is_dir() or not any((path / m).exists() for m in (".zgroup", "zarr.json", ".zattrs")):
@@ -91,7 +91,7 @@ def plot_slice(ds_or_store: Any, var: str, **selection: Any) -> Any:
     Parameters
     ----------
     ds_or_store
-        An :class:`xarray.Dataset` (e.g. from :func:`qdthermo.sweep`) or the
+        An :class:`xarray.Dataset` (e.g. from :func:`qdthermo.sweeps`) or the
         path of a sweep's Zarr store.
     var
         Name of the variable (``"populations"``, ``"regime_J_N"``, ...).

@@ -15,10 +15,10 @@ import pytest
 import xarray as xr
 
 import qdthermo as qd
-from qdthermo.sweep import _worker, open_sweep, sweep_status
-from qdthermo.sweep._worker import zarr_v3
-from qdthermo.sweep.store import read_done
-from tests.sweep.helpers import PARAMS, assert_same_results, tree_bytes
+from qdthermo.sweeps import _worker, open_sweep, sweep_status
+from qdthermo.sweeps._worker import zarr_v3
+from qdthermo.sweeps.store import read_done
+from tests.sweeps.helpers import PARAMS, assert_same_results, tree_bytes
 
 
 @pytest.fixture(scope="module")

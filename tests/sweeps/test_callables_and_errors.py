@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 
 import qdthermo as qd
 from qdthermo.cli import main
-from qdthermo.sweep import _worker, sweep_status
-from qdthermo.sweep.config import ConfigError, parse_config
+from qdthermo.sweeps import _worker, sweep_status
+from qdthermo.sweeps.config import ConfigError, parse_config
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo.sweep._worker import Job, zarr_v3
-from qdthermo.sweep.plan import axis_attrs, canonical_json
+from qdthermo.sweeps._worker import Job, zarr_v3
+from qdthermo.sweeps.plan import axis_attrs, canonical_json
 
 __all__ = ["create_store", "describe_mismatch", "open_sweep", "read_done", "read_spec", "sweep_status",
            "write_done"]

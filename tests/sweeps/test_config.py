@@ -10,9 +10,9 @@ from click.testing import CliRunner, Result
 
 import qdthermo as qd
 from qdthermo.cli import main
-from qdthermo.sweep import open_sweep
-from qdthermo.sweep.config import ConfigError, load_config, parse_config
-from tests.sweep.helpers import assert_same_results
+from qdthermo.sweeps import open_sweep
+from qdthermo.sweeps.config import ConfigError, load_config, parse_config
+from tests.sweeps.helpers import assert_same_results
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "sweep.toml"
 

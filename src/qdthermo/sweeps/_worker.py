@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo.sweep.plan import Plan, preset_function
+from qdthermo.sweeps.plan import Plan, preset_function
 
 __all__ = ["Field", "Job", "Schema", "compute_chunk", "probe", "run_chunk"]
 

@@ -10,8 +10,8 @@ or the address of a Dask scheduler runs the chunks on a Dask cluster.  See
 ``docs/sweeps.md`` and the ``qdthermo sweep`` command.
 """
 
-from qdthermo.sweep.plan import DEFAULT_CHUNK_POINTS, PRESETS
-from qdthermo.sweep.run import sweep
-from qdthermo.sweep.store import open_sweep, sweep_status
+from qdthermo.sweeps.plan import DEFAULT_CHUNK_POINTS, PRESETS
+from qdthermo.sweeps.run import sweep
+from qdthermo.sweeps.store import open_sweep, sweep_status
 
 __all__ = ["DEFAULT_CHUNK_POINTS", "PRESETS", "open_sweep", "sweep", "sweep_status"]

@@ -16,10 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo.model.registry import format_value
-from qdthermo.sweep import _worker
-from qdthermo.sweep._worker import Job
-from qdthermo.sweep.plan import Plan, fingerprint, make_plan
-from qdthermo.sweep.store import (
+from qdthermo.sweeps import _worker
+from qdthermo.sweeps._worker import Job
+from qdthermo.sweeps.plan import Plan, fingerprint, make_plan
+from qdthermo.sweeps.store import (
     coords,
     create_store,
     dataset_attrs,
@@ -276,7 +276,7 @@ class _Pool:
 
         ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["qdthermo.sweep._worker", "qdthermo.thermo.solve", "xarray", "zarr"])
+            ctx.set_forkserver_preload(["qdthermo.sweeps._worker", "qdthermo.thermo.solve", "xarray", "zarr"])
         self.limit = 2 * n_workers
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_worker.init_pool_worker,
                                         initargs=(os.getpid(),))

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import qdthermo as qd
-from qdthermo.sweep.plan import Axis, Plan, _chunk_shape
+from qdthermo.sweeps.plan import Axis, Plan, _chunk_shape
 from qdthermo.units import attrs as unit_attrs
-from tests.sweep.helpers import PARAMS, assert_same_results
+from tests.sweeps.helpers import PARAMS, assert_same_results
 
 OBSERVABLES = [
     "populations", "energy", "channel_flux", "particle_current", "energy_current", "heat_current",

@@ -34,7 +34,7 @@ import numpy as np
 
 from qdthermo.model.parameters import ParameterError, flatten_table, resolve_name, to_kwargs
 from qdthermo.model.registry import REGISTRY, PresetSpec, format_value
-from qdthermo.sweep.plan import PRESETS
+from qdthermo.sweeps.plan import PRESETS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -151,7 +151,7 @@ def parse_config(data: Mapping[str, Any], source: str = "config") -> SweepConfig
         raise err(f"{both[0]}: given both at the top level and in [parameters]; give it once")
     params = {**params, **top}
 
-    from qdthermo.sweep.plan import make_plan, preset_function
+    from qdthermo.sweeps.plan import make_plan, preset_function
 
     try:
         parameters = {name: _value(f"parameters.{name}", v, per_lead=True) for name, v in params.items()}
@@ -177,7 +177,7 @@ def _is_parameter(spec: PresetSpec, name: str) -> bool:
 
 def _language(spec: PresetSpec, parameters: dict[str, Any]) -> dict[str, Any]:
     """Flat names (``T_t``) folded into tables, missing leads defaulted, values checked against their ranges."""
-    from qdthermo.sweep.plan import _check_signature
+    from qdthermo.sweeps.plan import _check_signature
 
     names: dict[str, None] = {}
     for name in parameters:

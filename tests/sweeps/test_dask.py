@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import qdthermo as qd
-from qdthermo.sweep import open_sweep
-from tests.sweep.helpers import PARAMS, assert_same_results, tree_bytes
+from qdthermo.sweeps import open_sweep
+from tests.sweeps.helpers import PARAMS, assert_same_results, tree_bytes
 
 distributed = pytest.importorskip("distributed")
 

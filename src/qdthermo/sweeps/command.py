@@ -42,8 +42,8 @@ docs/examples/sweep.toml of the source repository.
               help="Points per chunk (overrides the file; default 65536).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
 def sweep(config: str, out: str, scheduler: str | None, chunk_points: int | None, progress: bool) -> None:
-    from qdthermo.sweep.config import load_config
-    from qdthermo.sweep.run import sweep as run_sweep
+    from qdthermo.sweeps.config import load_config
+    from qdthermo.sweeps.run import sweep as run_sweep
 
     try:
         cfg = load_config(config)
@@ -60,7 +60,7 @@ def sweep(config: str, out: str, scheduler: str | None, chunk_points: int | None
 
 def _interrupted(config: str, out: str, scheduler: str | None, chunk_points: int | None, progress: bool) -> str:
     """What Ctrl-C leaves: the chunks saved and the command that resumes."""
-    from qdthermo.sweep.store import sweep_status
+    from qdthermo.sweeps.store import sweep_status
 
     words = ["qdthermo", "sweep", config, "--out", out]
     if scheduler:
