@@ -361,40 +361,50 @@ def scaled_cumulants(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, in
     p = net.populations(P0)
     shape = net.batch_shape(increments=d.shape[:-2], P0=p.shape[:-1])
     q = d.shape[-1]
-    src_ = net.src
-    O = net.scatter()
-    k = net.rate
-    g = k * p[..., src_]  # jump fluxes k_j P0[src_j], (*shape, J)
+    src_, dst_ = net.src.tolist(), net.dst.tolist()
+    kd1 = net.rate[..., None] * d  # rate_j d_j, (*shape, J, q)
+    cache: dict[tuple[int, int], Array] = {}
+
+    def coef(m: int, j: int) -> Array:  # rate_j d_j^m, (*shape, q); loops run over jumps, not points
+        if m == 1:
+            return kd1[..., j, :]
+        if (m, j) not in cache:
+            cache[(m, j)] = kd1[..., j, :] * (d[..., j, :] if m == 2 else d[..., j, :] ** (m - 1))
+        return cache[(m, j)]
+
+    def total(m: int, x: Array) -> Array:  # 1^T W^(m) x for x of shape (*shape, n, q or 1)
+        out = np.zeros(shape + (q,))
+        for j, s_ in enumerate(src_):
+            out += coef(m, j) * x[..., s_, :]
+        return out
+
+    def jump(m: int, x: Array) -> Array:  # W^(m) x
+        out = np.zeros(shape + (n, q))
+        for j, (s_, t_) in enumerate(zip(src_, dst_)):
+            out[..., t_, :] += coef(m, j) * x[..., s_, :]
+        return out
+
+    pb = np.broadcast_to(p, shape + (n,))[..., :, None]  # rho_0 = P0, (*shape, n, 1)
     C = np.empty(shape + (q, K))
-    C[..., 0] = np.einsum("...j,...jq->...q", g, d)
+    C[..., 0] = total(1, pb)
     if K == 1:
         return C
     solver = _solver(net, p, shape)
-    dpow = [np.ones((1, 1)), d]  # d^m, built lazily
-    rho: list[Array] = [p[..., :, None]]  # rho_m, (*shape, n, q or 1)
-
-    def power(m: int) -> Array:
-        while len(dpow) <= m:
-            dpow.append(dpow[-1] * d)
-        return dpow[m]
-
+    rho: list[Array] = [pb]
     for kk in range(1, K):
-        # rho_kk = -W^D sum_m binom(kk, m) (W^(m) - C_m) rho_{kk-m}
-        acc = np.zeros(shape + (n, q))
-        for m in range(1, kk + 1):
-            coef = comb(kk, m)
-            x = rho[kk - m]
-            y = np.einsum("...j,...jq,...jq->...jq", k, power(m), x[..., src_, :])
-            acc += coef * np.einsum("kj,...jq->...kq", O, y)
-            if m < kk:
-                acc -= coef * C[..., None, :, m - 1] * x
+        # rho_kk = -W^D sum_m binom(kk, m) (W^(m) - C_m) rho_{kk-m}   (the m = kk term C_kk P0 is
+        # annihilated by W^D)
+        acc = jump(kk, pb) if kk == 1 else np.zeros(shape + (n, q))
+        if kk > 1:
+            for m in range(1, kk + 1):
+                binom = comb(kk, m)
+                x = rho[kk - m]
+                acc += binom * jump(m, x)
+                if m < kk:
+                    acc -= binom * C[..., None, :, m - 1] * x
         rho.append(-solver.apply(acc))
         # C_{kk+1} = sum_m binom(kk+1, m) 1^T W^(m) rho_{kk+1-m}
-        total = np.zeros(shape + (q,))
-        for m in range(1, kk + 2):
-            x = rho[kk + 1 - m]
-            total += comb(kk + 1, m) * np.einsum("...j,...jq,...jq->...q", k, power(m), x[..., src_, :])
-        C[..., kk] = total
+        C[..., kk] = sum(comb(kk + 1, m) * total(m, rho[kk + 1 - m]) for m in range(1, kk + 2))
     return C
 
 

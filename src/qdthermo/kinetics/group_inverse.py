@@ -202,21 +202,27 @@ class DrazinSolver:
 
     # -- elimination route -------------------------------------------------------------
     def _factor(self) -> NDArray[np.bool_]:
-        """LU of W without pivoting, in place in a copy; returns the points that need the fallback."""
-        A = np.array(self.W, dtype=float)  # (*shape, n, n), overwritten by multipliers / U
+        """LU of W without pivoting; returns the points that need the fallback.
+
+        Stored batch-last, ``(n, n, *shape)``, so that every step is one contiguous vector
+        operation over the batch.
+        """
+        A = np.moveaxis(np.asarray(self.W, dtype=float), (-2, -1), (0, 1)).copy()  # multipliers / U
         n = self.n
-        piv = np.empty(self.shape + (n - 1,))
+        piv = np.empty((n - 1,) + self.shape)
         bad = np.zeros(self.shape, dtype=bool)
         with np.errstate(all="ignore"):
             for k in range(n - 1):
-                p = np.sum(A[..., k + 1:, k], axis=-1)  # minus the pivot, subtraction-free
+                p = np.sum(A[k + 1:, k], axis=0)  # minus the pivot, subtraction-free
                 ok = (p > 0) & np.isfinite(p)
-                bad |= ~ok
-                p = np.where(ok, p, 1.0)
-                piv[..., k] = p
-                F = A[..., k + 1:, k] / p[..., None]  # multipliers with the sign folded in: row_i += F_i row_k
-                A[..., k + 1:, k] = F
-                A[..., k + 1:, k + 1:] += F[..., :, None] * A[..., k, None, k + 1:]
+                if not np.all(ok):
+                    bad |= ~ok
+                    p = np.where(ok, p, 1.0)
+                piv[k] = p
+                F = A[k + 1:, k] / p  # multipliers with the sign folded in: row_i += F_i row_k
+                A[k + 1:, k] = F
+                for i in range(k + 1, n):
+                    A[i, k + 1:] += F[i - k - 1] * A[k, k + 1:]
         self._lu = A
         self._piv = piv
         return bad
@@ -224,14 +230,17 @@ class DrazinSolver:
     def _solve_elimination(self, b: Array) -> Array:
         """x with W x = b, x_{n-1} = 0, for b of shape (*shape, n, m) in the range of W."""
         A, piv, n = self._lu, self._piv, self.n
-        y = np.array(b, dtype=float)
+        y = np.moveaxis(b, (-2, -1), (0, 1)).astype(float, copy=True)  # (n, m, *shape)
         for k in range(n - 1):
-            y[..., k + 1:, :] += A[..., k + 1:, k, None] * y[..., k, None, :]
+            for i in range(k + 1, n):
+                y[i] += A[i, k] * y[k]
         x = np.zeros_like(y)
         for k in range(n - 2, -1, -1):
-            r = y[..., k, :] - np.einsum("...j,...jm->...m", A[..., k, k + 1:], x[..., k + 1:, :])
-            x[..., k, :] = -r / piv[..., k, None]
-        return x
+            r = y[k]
+            for j in range(k + 1, n - 1):  # x[n - 1] = 0
+                r -= A[k, j] * x[j]
+            x[k] = r / -piv[k]
+        return np.moveaxis(x, (0, 1), (-2, -1))
 
     # -- public ------------------------------------------------------------------------
     def apply(self, b: ArrayLike) -> Array:
