@@ -361,28 +361,27 @@ def scaled_cumulants(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, in
     p = net.populations(P0)
     shape = net.batch_shape(increments=d.shape[:-2], P0=p.shape[:-1])
     q = d.shape[-1]
-    src_, dst_ = net.src.tolist(), net.dst.tolist()
-    kd1 = net.rate[..., None] * d  # rate_j d_j, (*shape, J, q)
-    cache: dict[tuple[int, int], Array] = {}
+    src_ = net.src
+    O_dst = net.scatter()  # (n, J) one-hot of the final states
+    O_src = np.zeros((n, net.n_jumps))
+    O_src[src_, np.arange(net.n_jumps)] = 1.0
+    # kd[m] = rate_j d_j^m, (*shape, J, q); KD[m] = kd[m] summed over the jumps leaving each state,
+    # (*shape, n, q), so that 1^T W^(m) x = sum_s KD[m]_s x_s needs no gather over the jumps
+    kd: list[Array] = [np.empty(0), net.rate[..., None] * d]
+    KD: list[Array] = [np.empty(0), O_src @ kd[1]]
 
-    def coef(m: int, j: int) -> Array:  # rate_j d_j^m, (*shape, q); loops run over jumps, not points
-        if m == 1:
-            return kd1[..., j, :]
-        if (m, j) not in cache:
-            cache[(m, j)] = kd1[..., j, :] * (d[..., j, :] if m == 2 else d[..., j, :] ** (m - 1))
-        return cache[(m, j)]
+    def power(m: int) -> None:
+        while len(kd) <= m:
+            kd.append(kd[-1] * d)
+            KD.append(O_src @ kd[-1])
 
-    def total(m: int, x: Array) -> Array:  # 1^T W^(m) x for x of shape (*shape, n, q or 1)
-        out = np.zeros(shape + (q,))
-        for j, s_ in enumerate(src_):
-            out += coef(m, j) * x[..., s_, :]
-        return out
+    def total(m: int, x: Array) -> Array:  # 1^T W^(m) x, x of shape (*shape, n, q or 1)
+        power(m)
+        return np.einsum("...sq,...sq->...q", KD[m], x)
 
     def jump(m: int, x: Array) -> Array:  # W^(m) x
-        out = np.zeros(shape + (n, q))
-        for j, (s_, t_) in enumerate(zip(src_, dst_)):
-            out[..., t_, :] += coef(m, j) * x[..., s_, :]
-        return out
+        power(m)
+        return O_dst @ (kd[m] * np.take(x, src_, axis=-2))
 
     pb = np.broadcast_to(p, shape + (n,))[..., :, None]  # rho_0 = P0, (*shape, n, 1)
     C = np.empty(shape + (q, K))
@@ -390,18 +389,23 @@ def scaled_cumulants(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, in
     if K == 1:
         return C
     solver = _solver(net, p, shape)
+    if K == 2:  # the hot path: as few passes over the (*shape, J, q) increments as possible
+        g = kd[1] * np.take(p, src_, axis=-1)[..., None]  # rate_j d_j P0[src_j]
+        schottky = np.einsum("...jq,...jq->...q", g, d)  # 1^T W^(2) P0
+        x = solver.apply(O_dst @ g)  # W^D W^(1) P0 = -rho_1
+        C[..., 1] = schottky - 2 * np.einsum("...sq,...sq->...q", KD[1], x)
+        return C
     rho: list[Array] = [pb]
     for kk in range(1, K):
         # rho_kk = -W^D sum_m binom(kk, m) (W^(m) - C_m) rho_{kk-m}   (the m = kk term C_kk P0 is
         # annihilated by W^D)
-        acc = jump(kk, pb) if kk == 1 else np.zeros(shape + (n, q))
-        if kk > 1:
-            for m in range(1, kk + 1):
-                binom = comb(kk, m)
-                x = rho[kk - m]
-                acc += binom * jump(m, x)
-                if m < kk:
-                    acc -= binom * C[..., None, :, m - 1] * x
+        acc = np.zeros(shape + (n, q))
+        for m in range(1, kk + 1):
+            binom = comb(kk, m)
+            x = rho[kk - m]
+            acc += binom * jump(m, x)
+            if m < kk:
+                acc -= binom * C[..., None, :, m - 1] * x
         rho.append(-solver.apply(acc))
         # C_{kk+1} = sum_m binom(kk+1, m) 1^T W^(m) rho_{kk+1-m}
         C[..., kk] = sum(comb(kk + 1, m) * total(m, rho[kk + 1 - m]) for m in range(1, kk + 2))
