@@ -26,14 +26,21 @@ from qdthermo.model import (
 )
 from qdthermo.sweeps import sweep
 from qdthermo.thermo import (
+    Fluctuations,
     InvalidPointsWarning,
     LindbladTrajectory,
+    LinearResponse,
     Regime,
+    Response,
     SteadyState,
     Trajectory,
+    device_at_forces,
     evolve,
     evolve_lindblad,
+    fluctuations,
+    linear_response,
     observable,
+    response,
     solve,
 )
 
@@ -42,5 +49,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method", "Regime",
     "SteadyState", "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
-    "fermi", "observable", "sanchez_buttiker", "single_dot", "solve", "sweep", "three_terminal",
+    "fermi", "observable", "Fluctuations", "LinearResponse", "Response", "device_at_forces", "fluctuations",
+    "linear_response", "response", "sanchez_buttiker", "single_dot", "solve", "sweep", "three_terminal",
 ]

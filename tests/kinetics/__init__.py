@@ -1,0 +1,1 @@
+"""Tests of the kinetics layer (group inverse, counting statistics)."""

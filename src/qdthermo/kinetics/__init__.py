@@ -6,12 +6,16 @@ states, channels, directed jumps), values as batch-first arrays
 :class:`~qdthermo.kinetics.generator.PauliGenerator`: dense matrix, action,
 steady state (registered routes: :mod:`~qdthermo.kinetics.steady`), time
 evolution, and the Lindblad superoperator beside it
-(:mod:`~qdthermo.kinetics.lindblad`).
+(:mod:`~qdthermo.kinetics.lindblad`); the group (Drazin) inverse
+(:mod:`~qdthermo.kinetics.group_inverse`) and full counting statistics on the
+directed jumps: tilted generators, scaled cumulants of any order, joint cumulants,
+finite-frequency noise (:mod:`~qdthermo.kinetics.counting`).
 
 This layer imports only :mod:`qdthermo.model` (and NumPy/SciPy); nothing
 here knows about thermodynamics, sweeps, plots or the command line.
 """
 
+from qdthermo.kinetics import counting, group_inverse
 from qdthermo.kinetics.generator import PauliGenerator, Stationary
 from qdthermo.kinetics.network import Network, network
 from qdthermo.kinetics.rates import Rates, fermi, rates
@@ -19,5 +23,5 @@ from qdthermo.kinetics.steady import STEADY_STATE_ROUTES, Method, register_route
 
 __all__ = [
     "Method", "Network", "PauliGenerator", "Rates", "STEADY_STATE_ROUTES", "Stationary", "fermi", "network",
-    "rates", "register_route",
+    "counting", "group_inverse", "rates", "register_route",
 ]

@@ -1,0 +1,294 @@
+"""Full counting statistics: cumulants, noise, Fano factors and the thermodynamic uncertainty relation.
+
+``qd.fluctuations(device, order=3)`` solves the device and returns a frozen
+:class:`Fluctuations`.  Counted quantities (transferred **from each lead into the
+system**, the sign of the mean currents):
+
+* ``N_<lead>``: particles [1]; ``E_<lead>``: energy [energy]; ``Q_<lead>``: heat
+  ``E - mu N`` [energy];
+* the fluxes of the force basis (``J_E``, ``J_R``, ``J_N`` for the paper's device; the
+  names of ``result.fluxes``): the particle or energy transfer of their lead;
+* ``entropy``: the entropy delivered to the reservoirs, ``-sum_nu Q_nu / T_nu`` [k_B]
+  (each jump contributes ``ln(k_forward / k_backward)``), whose mean rate is the entropy
+  production.
+
+Conventions: ``C_k = d^k lambda / d(i chi)^k`` at ``chi = 0``, the long-time scaled
+cumulants of the counted transfer, where ``lambda(chi)`` is the dominant eigenvalue of the
+tilted generator (jump terms times ``exp(i chi . d)``) [quantity^k x rate].  ``C_1`` is
+the mean current, ``C_2`` the zero-frequency noise **without a factor 2**.  Fano factor
+``C_2 / |C_1|``; TUR ratio ``Sigma_dot C_2 / C_1^2 >= 2`` (Barato-Seifert).
+
+The numerical engine is :mod:`qdthermo.kinetics.counting` (group-inverse recursion of
+Flindt, Novotny, Braggio and Jauho), batch-first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from qdthermo.kinetics import counting
+from qdthermo.kinetics.steady import Method
+from qdthermo.model.device import Device
+from qdthermo.thermo.registry import OBSERVABLES, observable, unregister
+from qdthermo.thermo.result import SteadyState
+from qdthermo.thermo.solve import solve
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["Fluctuations", "fluctuations", "counted_quantities", "register_observables", "unregister_observables"]
+
+Array = NDArray[np.float64]
+
+
+def counted_quantities(result: SteadyState) -> tuple[str, ...]:
+    """Names of every quantity that can be counted for this result (see the module docstring)."""
+    leads = result.lead_names
+    return (*(f"N_{lead}" for lead in leads), *(f"E_{lead}" for lead in leads), *(f"Q_{lead}" for lead in leads),
+            *result.force_basis.flux_names, "entropy")
+
+
+def _units(name: str) -> str:
+    if name == "entropy":
+        return "k_B"
+    if name.startswith("N_"):
+        return "1"
+    return "energy"
+
+
+@dataclass(frozen=True, eq=False)
+class Fluctuations:
+    """Counting statistics of a solved device (read-only; see the module docstring).
+
+    Attributes
+    ----------
+    result
+        The steady state (populations, rates, force basis).
+    order
+        Highest cumulant order computed for every counted quantity.
+    counting
+        The counted quantities.
+    """
+
+    result: SteadyState
+    order: int
+    counting: tuple[str, ...]
+
+    # ------------------------------------------------------------ increments
+    def increments(self, name: str) -> Array:
+        """``(*shape, n_jumps)`` amount of ``name`` transferred by each directed jump (lead -> system)."""
+        res = self.result
+        net, s = res.generator.network, res.system
+        known = counted_quantities(res)
+        if name not in known:
+            raise ValueError(f"unknown counted quantity {name!r}; allowed: {list(known)}")
+        sign = net.jump_sign
+        if name == "entropy":
+            return sign * np.concatenate([res.rates.log_ratio, res.rates.log_ratio], axis=-1)  # type: ignore[no-any-return]
+        if name in res.force_basis.flux_names:
+            k = res.force_basis.flux_names.index(name)
+            lead = res.lead_names[int(res.force_basis.lead[k])]
+            name = f"{'E' if res.force_basis.kind[k] == 'E' else 'N'}_{lead}"
+        kind, lead = name.split("_", 1)
+        on = (net.jump_lead == res.lead_names.index(lead)) * sign
+        if kind == "N":
+            return on.astype(float)  # type: ignore[no-any-return]
+        w = np.concatenate([s.channel_energy, s.channel_energy], axis=-1)
+        if kind == "Q":
+            w = w - np.concatenate([s.channel_chemical_potential] * 2, axis=-1)
+        return on * w  # type: ignore[no-any-return]
+
+    def _jumps(self) -> tuple[int, Any, Any, Array, Array]:
+        res = self.result
+        net = res.generator.network
+        return net.n_states, net.source, net.target, res.generator.jump_rates, res._P
+
+    # ------------------------------------------------------------- cumulants
+    @cached_property
+    def _cumulants(self) -> Array:
+        """``(*shape, n_counted, order)`` for the counted quantities (one engine call)."""
+        n, src, dst, rate, P = self._jumps()
+        d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in self.counting)), axis=-1)
+        C = counting.scaled_cumulants(n, src, dst, rate, d, P, self.order)
+        return self.result._masked(C, 2)
+
+    def cumulant(self, k: int, name: str) -> Array:
+        """``C_k`` of the counted quantity ``name`` [quantity^k x rate], batch-shaped.
+
+        Orders above :attr:`order` (or quantities outside :attr:`counting`) are computed on demand.
+        """
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"cumulant order k must be an integer >= 1, got {k!r}")
+        if name in self.counting and k <= self.order:
+            return self._cumulants[..., self.counting.index(name), k - 1]  # type: ignore[no-any-return]
+        n, src, dst, rate, P = self._jumps()
+        C = counting.scaled_cumulants(n, src, dst, rate, self.increments(name)[..., None], P, int(k))
+        return self.result._masked(C[..., 0, k - 1])
+
+    def covariance(self, a: str, b: str) -> Array:
+        """Zero-frequency cross-covariance rate ``d^2 lambda / d(i chi_a) d(i chi_b)`` [unit_a unit_b x rate]."""
+        n, src, dst, rate, P = self._jumps()
+        return self.result._masked(counting.covariance(n, src, dst, rate, self.increments(a),
+                                                       self.increments(b), P))
+
+    def covariance_matrix(self, names: Sequence[str] | None = None) -> Array:
+        """``(*shape, k, k)`` covariance rates of ``names`` (default: :attr:`counting`)."""
+        names = tuple(self.counting if names is None else names)
+        n, src, dst, rate, P = self._jumps()
+        d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in names)), axis=-1)
+        return self.result._masked(counting.covariance_matrix(n, src, dst, rate, d, P), 2)
+
+    @cached_property
+    def fano(self) -> Mapping[str, Array]:
+        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]."""
+        self._need(2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return MappingProxyType({q: self.cumulant(2, q) / np.abs(self.cumulant(1, q)) for q in self.counting})
+
+    @cached_property
+    def tur(self) -> Mapping[str, Array]:
+        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current except ``entropy`` (>= 2)."""
+        self._need(2)
+        sigma = self.result.entropy_production
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return MappingProxyType({q: sigma * self.cumulant(2, q) / self.cumulant(1, q) ** 2
+                                     for q in self.counting if q != "entropy"})
+
+    def _need(self, k: int) -> None:
+        if self.order < k:
+            raise ValueError(f"this needs cumulants of order {k}; computed up to order={self.order}")
+
+    # ------------------------------------------------------ spectra and CGF
+    def noise_spectrum(self, name: str, omega: ArrayLike, other: str | None = None) -> Array:
+        """Symmetrised finite-frequency noise ``S(omega)`` of ``name`` (and ``other``) [unit^2 x rate].
+
+        ``S(0) = C_2`` (no factor 2); ``S(omega -> inf)`` is the Schottky term.  Result shape
+        ``(*shape, *omega.shape)``; ``omega`` in the rate unit (angular frequency).
+        """
+        n, src, dst, rate, P = self._jumps()
+        S = counting.noise_spectrum(n, src, dst, rate, self.increments(name),
+                                    self.increments(other if other is not None else name), P, omega)
+        return self.result._masked(S, np.ndim(omega))
+
+    def cgf(self, chi: Mapping[str, ArrayLike]) -> NDArray[np.complex128]:
+        """Scaled cumulant generating function ``lambda(chi)`` [rate] for counting fields by name.
+
+        ``chi`` maps counted names to fields (batch-broadcastable, complex allowed; ``chi = -1j * s``
+        gives the real exponential tilt ``exp(s d)``).
+        """
+        if not chi:
+            raise ValueError("chi must name at least one counted quantity")
+        names = list(chi)
+        n, src, dst, rate, P = self._jumps()
+        d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in names)), axis=-1)
+        fields = np.stack(np.broadcast_arrays(*(np.asarray(chi[q]) for q in names)), axis=-1)
+        return counting.cgf(n, src, dst, rate, d, fields)  # type: ignore[no-any-return]
+
+    # ----------------------------------------------------------------- export
+    def to_xarray(self, dims: Sequence[str] | None = None) -> "xr.Dataset":
+        """Cumulants ``C_1 .. C_order``, Fano factors and TUR ratios as a labelled dataset."""
+        import xarray as xr
+
+        shape = self.result.shape
+        dims = tuple(dims) if dims is not None else tuple(f"dim_{k}" for k in range(len(shape)))
+        data: dict[str, Any] = {}
+        for k in range(1, self.order + 1):
+            data[f"C{k}"] = (dims + ("counted",), self._cumulants[..., k - 1], {
+                "units": f"quantity^{k}*rate", "long_name": f"scaled cumulant C_{k} = d^{k} lambda/d(i chi)^{k}"})
+        coords = {"counted": ("counted", list(self.counting), {"long_name": "counted quantity (lead -> system)"}),
+                  "counted_units": ("counted", [_units(q) for q in self.counting])}
+        ds = xr.Dataset(data, coords=coords, attrs={"convention": "C_k = d^k lambda/d(i chi)^k, no factor 2"})
+        if self.order >= 2:
+            ds["fano"] = (dims + ("counted",), np.stack([self.fano[q] for q in self.counting], axis=-1),
+                          {"units": "quantity", "long_name": "Fano factor C2/|C1|"})
+            tur = [self.tur.get(q, np.full(shape, np.nan)) for q in self.counting]
+            ds["tur"] = (dims + ("counted",), np.stack(tur, axis=-1),
+                         {"units": "k_B", "long_name": "TUR ratio Sigma_dot C2/C1^2 (>= 2)"})
+        return ds
+
+
+def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str] = "all",
+                 method: Method | str = Method.AUTO) -> Fluctuations:
+    """Counting statistics of ``device`` at every parameter point (see the module docstring).
+
+    Parameters
+    ----------
+    device
+        The device description (batch-first).
+    order
+        Highest cumulant order computed for every counted quantity (>= 1).
+    counting
+        ``"all"`` or the counted quantities (``N_<lead>``, ``E_<lead>``, ``Q_<lead>``, flux
+        names, ``"entropy"``).
+    method
+        Steady-state route (as for :func:`qdthermo.solve`).
+
+    Returns
+    -------
+    Fluctuations
+
+    Raises
+    ------
+    ValueError
+        For ``order < 1`` or an unknown counted quantity (the message lists the allowed ones).
+    """
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"order must be an integer >= 1 (allowed range 1 <= order), got {order!r}")
+    result = solve(device, method=method)
+    known = counted_quantities(result)
+    names = known if isinstance(counting, str) and counting == "all" else tuple(
+        [counting] if isinstance(counting, str) else counting)
+    unknown = [q for q in names if q not in known]
+    if unknown or not names:
+        raise ValueError(f"counting: unknown counted quantity {unknown or names!r}; allowed: 'all' or {list(known)}")
+    return Fluctuations(result, int(order), tuple(names))
+
+
+_OBSERVABLE_NAMES = ("noise", "fano", "tur")
+
+
+def register_observables(counting: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Register the second-order statistics as observables, so results and sweeps export them.
+
+    Adds ``noise_<q>`` (``C_2`` [quantity^2 x rate]), ``fano_<q>`` and ``tur_<q>`` for every
+    counted quantity ``q`` (default: all of each device) to the observable registry; call it in
+    a module that sweep workers import when using a process pool or Dask.  Undo with
+    :func:`unregister_observables`.
+
+    Returns
+    -------
+    tuple of str
+        The registered observable names.
+    """
+    def stats(result: SteadyState) -> Fluctuations:
+        names = tuple(counting) if counting is not None else counted_quantities(result)
+        cache = result.__dict__.setdefault("_fluctuations_cache", {})
+        if names not in cache:
+            cache[names] = Fluctuations(result, 2, names)
+        return cache[names]  # type: ignore[no-any-return]
+
+    def noise(result: SteadyState) -> Mapping[str, Array]:
+        fl = stats(result)
+        return {q: fl.cumulant(2, q) for q in fl.counting}
+
+    observable("noise", units="quantity^2*rate", long_name="zero-frequency noise C2 of",
+               replace=True)(noise)
+    observable("fano", units="quantity", long_name="Fano factor C2/|C1| of",
+               replace=True)(lambda result: dict(stats(result).fano))
+    observable("tur", units="k_B", long_name="TUR ratio Sigma_dot C2/C1^2 (>= 2) of",
+               replace=True)(lambda result: dict(stats(result).tur))
+    return _OBSERVABLE_NAMES
+
+
+def unregister_observables() -> None:
+    """Remove the observables added by :func:`register_observables`."""
+    for name in _OBSERVABLE_NAMES:
+        if name in OBSERVABLES:
+            unregister(name)

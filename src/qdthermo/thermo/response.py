@@ -1,0 +1,228 @@
+"""Differential response and linear response (Onsager) in the force basis, exact from the generator.
+
+Coordinates.  The forces of the basis (:mod:`qdthermo.thermo.forces`) are independent
+coordinates of the leads' ``beta = 1/T`` and ``beta mu``:
+
+* energy force of lead nu: ``beta_nu = beta_ref - F_E(nu)``, at fixed ``beta_nu mu_nu``;
+* particle force of lead nu: ``beta_nu mu_nu = beta_ref_d mu_ref_d + F_N(nu)``;
+
+the reference lead's ``T`` and ``mu`` (and ``beta mu`` of leads without a particle force)
+are held fixed.  A channel of lead nu has ``x = beta_nu w - beta_nu mu_nu``, so
+``dx/dF_E = -w`` and ``dx/dF_N = -1``, and with ``k^+ = Gamma f(x)``,
+``k^- = Gamma (1 - f(x))``: ``dk^+/dF = -g dx/dF``, ``dk^-/dF = +g dx/dF``,
+``g = Gamma f (1 - f)``.
+
+Response.  Implicit differentiation of ``W P = 0``: ``dP/dF = -W^D (dW/dF) P`` with the
+group (Drazin) inverse ``W^D`` (:mod:`qdthermo.kinetics.group_inverse`); then
+``dJ_c = (dk^+ P_i - dk^- P_j) + k^+ dP_i - k^- dP_j`` per channel, summed into the
+conjugate fluxes.  No finite differences.
+
+Linear response.  At the equilibrium reached by switching every force of the basis off
+(the reference lead's ``T`` and ``mu`` kept), ``L_ij = dJ_i/dF_j`` is the Onsager matrix:
+symmetric (reciprocity) and positive semi-definite (second law); ``L = C_2 / 2`` with the
+equilibrium covariance of the conjugate fluxes.  For a two-force (parallel-pair) device,
+degree of coupling ``q = L_12 / sqrt(L_11 L_22)``, figure of merit ``ZT = q^2/(1 - q^2)``,
+maximum efficiency ``eta_max / eta_C = (sqrt(1 + ZT) - 1)/(sqrt(1 + ZT) + 1)`` and
+efficiency at maximum power ``eta(P_max)/eta_C = q^2 / (2 (2 - q^2))`` (Van den Broeck,
+PRL 95, 190602 (2005)): valid to first order in the forces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit
+
+from qdthermo.kinetics.group_inverse import drazin_apply
+from qdthermo.kinetics.steady import Method
+from qdthermo.model.device import Device
+from qdthermo.thermo.forces import conjugate_fluxes, force_basis
+from qdthermo.thermo.result import SteadyState
+from qdthermo.thermo.solve import solve
+
+__all__ = ["Response", "LinearResponse", "response", "linear_response", "device_at_forces"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class Response:
+    """``dJ_i/dF_j`` at every point (read-only).
+
+    Attributes
+    ----------
+    result
+        The steady state where the response is taken.
+    matrix
+        ``(*shape, k, k)``: ``matrix[..., i, j] = dJ_i / dF_j`` (units of J_i over units of F_j).
+    fluxes, forces
+        Labels of the rows and columns (``result.fluxes`` / ``result.forces`` names).
+    """
+
+    result: SteadyState
+    matrix: Array
+    fluxes: tuple[str, ...]
+    forces: tuple[str, ...]
+
+    def coefficient(self, flux: str, force: str) -> Array:
+        """``dJ_flux / dF_force``, batch-shaped (names as in :attr:`fluxes`, :attr:`forces`)."""
+        for label, names in ((flux, self.fluxes), (force, self.forces)):
+            if label not in names:
+                raise ValueError(f"unknown name {label!r}; allowed: {list(names)}")
+        return self.matrix[..., self.fluxes.index(flux), self.forces.index(force)]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, eq=False)
+class LinearResponse(Response):
+    """The Onsager matrix at the equilibrium of a device (see the module docstring)."""
+
+    @property
+    def onsager(self) -> Array:
+        """``(*shape, k, k)`` Onsager matrix ``L_ij = dJ_i/dF_j`` at equilibrium."""
+        return self.matrix
+
+    @cached_property
+    def reciprocity_error(self) -> Array:
+        """``max |L - L^T| / max |L|`` per point (0 up to round-off: Onsager reciprocity)."""
+        L = self.matrix
+        scale = np.max(np.abs(L), axis=(-2, -1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: Array = np.max(np.abs(L - np.swapaxes(L, -1, -2)), axis=(-2, -1)) / scale
+        return out
+
+    @cached_property
+    def min_eigenvalue(self) -> Array:
+        """Smallest eigenvalue of the symmetric part of ``L`` (>= 0 up to round-off: second law)."""
+        L = self.matrix
+        return np.asarray(np.linalg.eigvalsh(0.5 * (L + np.swapaxes(L, -1, -2)))[..., 0], dtype=np.float64)
+
+    def degree_of_coupling(self, a: str | None = None, b: str | None = None) -> Array:
+        """``q = L_ab / sqrt(L_aa L_bb)`` (default: the device's parallel pair), in [-1, 1]."""
+        a, b = self._pair(a, b)
+        i, j = self.fluxes.index(a), self.fluxes.index(b)
+        L = self.matrix
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return L[..., i, j] / np.sqrt(L[..., i, i] * L[..., j, j])  # type: ignore[no-any-return]
+
+    def figure_of_merit(self, a: str | None = None, b: str | None = None) -> Array:
+        """``ZT = q^2 / (1 - q^2)`` of a two-force pair."""
+        q2 = self.degree_of_coupling(a, b) ** 2
+        with np.errstate(divide="ignore"):
+            return q2 / (1.0 - q2)  # type: ignore[no-any-return]
+
+    def max_efficiency(self, a: str | None = None, b: str | None = None) -> Array:
+        """Maximum efficiency over Carnot, ``(sqrt(1 + ZT) - 1)/(sqrt(1 + ZT) + 1)``, in linear response."""
+        r = np.sqrt(1.0 + self.figure_of_merit(a, b))
+        return (r - 1.0) / (r + 1.0)  # type: ignore[no-any-return]
+
+    def efficiency_at_max_power(self, a: str | None = None, b: str | None = None) -> Array:
+        """Efficiency at maximum power over Carnot, ``q^2 / (2 (2 - q^2))``, in linear response."""
+        q2 = self.degree_of_coupling(a, b) ** 2
+        return q2 / (2.0 * (2.0 - q2))  # type: ignore[no-any-return]
+
+    def _pair(self, a: str | None, b: str | None) -> tuple[str, str]:
+        if a is not None and b is not None:
+            return a, b
+        pair = self.result.system.parallel_pair
+        if pair is None:
+            raise ValueError(f"device {self.result.system.name!r} has no parallel force pair: name two fluxes "
+                             f"of {list(self.fluxes)}")
+        return f"J_{pair[0]}", f"J_{pair[1]}"
+
+
+def _channel_force_derivatives(result: SteadyState) -> Array:
+    """``(*shape, n_channels, k)``: ``dx_c / dF_j`` in the coordinates of the module docstring."""
+    s, basis = result.system, result.force_basis
+    n_ch, k = s.n_channels, len(basis.force_names)
+    out = np.zeros(s.shape + (n_ch, k))
+    for j in range(k):
+        on = s.channel_lead == basis.lead[j]
+        out[..., on, j] = -s.channel_energy[..., on] if basis.kind[j] == "E" else -1.0
+    return out
+
+
+def _response_matrix(result: SteadyState) -> Array:
+    """``(*shape, k, k)`` exact ``dJ_i/dF_j`` of a solved steady state."""
+    s, k = result.system, result.rates
+    P = result._P
+    Pi, Pj = s.on_channels(P)
+    dx = _channel_force_derivatives(result)  # (*shape, C, m)
+    g = k.coupling * expit(k.log_ratio) * expit(-k.log_ratio)  # Gamma f (1 - f)
+    dflux_fixed = -(g * (Pi + Pj))[..., None] * dx  # (dk+ P_i - dk- P_j), (*shape, C, m)
+    n = s.n_states
+    diff = np.zeros((s.n_channels, n))
+    diff[np.arange(s.n_channels), s.channel_final] += 1.0
+    diff[np.arange(s.n_channels), s.channel_initial] -= 1.0
+    b = np.einsum("cn,...cm->...nm", diff, dflux_fixed)  # (dW/dF) P, (*shape, n, m)
+    dP = -drazin_apply(result.rate_matrix, P, b)  # (*shape, n, m)
+    dPi, dPj = (np.swapaxes(a, -1, -2) for a in s.on_channels(np.swapaxes(dP, -1, -2)))
+    dflux = dflux_fixed + k.plus[..., None] * dPi - k.minus[..., None] * dPj  # (*shape, C, m)
+    dflux_t = np.swapaxes(dflux, -1, -2)  # (*shape, m, C)
+    dN = s.lead_sum(dflux_t)
+    dE = s.lead_sum(dflux_t * s.channel_energy[..., None, :])
+    J = conjugate_fluxes(result.force_basis, dN, dE)  # (*shape, m [forces j], k [fluxes i])
+    return result._masked(np.swapaxes(J, -1, -2), 2)
+
+
+def response(device: Device, *, method: Method | str = Method.AUTO) -> Response:
+    """``dJ_i/dF_j`` at every (non-equilibrium) point of ``device``, exact (see the module docstring).
+
+    Returns
+    -------
+    Response
+        ``matrix`` of shape ``(*shape, k, k)`` labelled by the flux and force names.
+    """
+    result = solve(device, method=method)
+    basis = result.force_basis
+    return Response(result, _response_matrix(result), basis.flux_names, basis.force_names)
+
+
+def device_at_forces(device: Device, forces: Mapping[str, ArrayLike]) -> Device:
+    """A copy of ``device`` with the named forces set (others unchanged), in the coordinates above.
+
+    Parameters
+    ----------
+    device
+        The device.
+    forces
+        Force name (``F_E``, ``F_N``, ...) -> value (energy forces [1/energy], particle forces [1]).
+    """
+    basis = force_basis(device)
+    unknown = [f for f in forces if f not in basis.force_names]
+    if unknown:
+        raise ValueError(f"unknown force(s) {unknown}; this device's forces are {list(basis.force_names)}")
+    beta = [1.0 / np.asarray(lead.temperature, dtype=float) for lead in device.leads]
+    beta_mu = [b * np.asarray(lead.chemical_potential, dtype=float) for b, lead in zip(beta, device.leads)]
+    new_beta, new_beta_mu = list(beta), list(beta_mu)
+    for j, name in enumerate(basis.force_names):
+        if name not in forces:
+            continue
+        nu, ref = int(basis.lead[j]), int(basis.reference[j])
+        value = np.asarray(forces[name], dtype=float)
+        if basis.kind[j] == "E":
+            new_beta[nu] = beta[ref] - value
+        else:
+            new_beta_mu[nu] = beta_mu[ref] + value
+    for nu, b in enumerate(new_beta):
+        if np.any(~(b > 0)):
+            raise ValueError(f"the forces give lead {device.leads[nu].name!r} a non-positive 1/T "
+                             f"(allowed: F_E < 1/T_ref); got 1/T = {np.min(b)!r}")
+    leads = tuple(dataclasses.replace(lead, temperature=1.0 / b, chemical_potential=bm / b)
+                  for lead, b, bm in zip(device.leads, new_beta, new_beta_mu))
+    return dataclasses.replace(device, leads=leads)
+
+
+def linear_response(device: Device, *, method: Method | str = Method.AUTO) -> LinearResponse:
+    """The Onsager matrix at the equilibrium reached by switching every force of ``device`` off.
+
+    The reference lead's ``T`` and ``mu`` are kept (see the module docstring).
+    """
+    basis = force_basis(device)
+    eq = device_at_forces(device, {name: 0.0 for name in basis.force_names})
+    result = solve(eq, method=method)
+    return LinearResponse(result, _response_matrix(result), basis.flux_names, basis.force_names)

@@ -1,0 +1,120 @@
+"""Differential and linear response: exact, reciprocal, positive, equal to finite differences and to C2/2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qdthermo as qd
+from qdthermo.thermo.response import device_at_forces
+
+
+def random_paper_device(n: int, seed: int = 0) -> qd.Device:
+    rng = np.random.default_rng(seed)
+    return qd.three_terminal(
+        eps_L=rng.uniform(-2, 2, n), eps_R=rng.uniform(-2, 2, n), U=rng.uniform(0, 3, n), J=rng.uniform(0, 2, n),
+        T={lead: 10 ** rng.uniform(-0.5, 0.5, n) for lead in "tbr"},
+        mu={lead: rng.uniform(-1, 1, n) for lead in "tbr"},
+        gamma={lead: 10 ** rng.uniform(-1, 1, n) for lead in "tbr"})
+
+
+def random_network(seed: int) -> qd.Device:
+    rng = np.random.default_rng(seed)
+    dots = [qd.Dot(f"d{k}", level=rng.uniform(-1, 1), species=str(rng.choice(["up", "down", "x"]))) for k in range(3)]
+    leads = [qd.Lead(f"l{m}", dot=f"d{m % 3}", temperature=rng.uniform(0.5, 2), chemical_potential=rng.uniform(-1, 1),
+                     coupling=rng.uniform(0.2, 2)) for m in range(5)]
+    inter = [qd.Interaction(("d0", "d1"), coulomb=rng.uniform(0, 2), exchange=rng.uniform(0, 1)),
+             qd.Interaction(("d1", "d2"), coulomb=rng.uniform(0, 2))]
+    return qd.Device(dots, leads, inter)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_onsager_reciprocity_and_positivity_on_random_networks(seed: int) -> None:
+    lr = qd.linear_response(random_network(seed))
+    assert lr.onsager.shape == (len(lr.fluxes), len(lr.forces))
+    assert lr.reciprocity_error < 1e-10
+    assert lr.min_eigenvalue > -1e-12 * np.abs(lr.onsager).max()
+    eq = lr.result
+    for name in lr.fluxes:
+        assert abs(eq.fluxes[name]) < 1e-13  # equilibrium
+
+
+def test_reciprocity_on_random_paper_devices() -> None:
+    lr = qd.linear_response(random_paper_device(2000, seed=1))
+    assert np.nanmax(lr.reciprocity_error) < 1e-9
+    assert np.all(lr.min_eigenvalue > -1e-12 * np.abs(lr.onsager).max(axis=(-2, -1)))
+
+
+def test_response_equals_finite_differences() -> None:
+    device = random_paper_device(20, seed=2)
+    resp = qd.response(device)
+    h = 1e-6
+    for j, force in enumerate(resp.forces):
+        F0 = qd.solve(device).forces[force]
+        up = qd.solve(device_at_forces(device, {force: F0 + h})).flux_array
+        down = qd.solve(device_at_forces(device, {force: F0 - h})).flux_array
+        fd = (up - down) / (2 * h)
+        np.testing.assert_allclose(resp.matrix[..., :, j], fd, rtol=1e-6, atol=1e-9, err_msg=force)
+
+
+def test_response_at_zero_force_is_onsager() -> None:
+    device = random_paper_device(30, seed=3)
+    lr = qd.linear_response(device)
+    eq = device_at_forces(device, {f: 0.0 for f in lr.forces})
+    np.testing.assert_allclose(qd.response(eq).matrix, lr.onsager, rtol=1e-12, atol=1e-15)
+
+
+def test_onsager_is_half_the_equilibrium_covariance() -> None:
+    device = random_paper_device(50, seed=4)
+    lr = qd.linear_response(device)
+    eq = device_at_forces(device, {f: 0.0 for f in lr.forces})
+    fl = qd.fluctuations(eq, order=2, counting=list(lr.fluxes))
+    C2 = fl.covariance_matrix()
+    np.testing.assert_allclose(lr.onsager, C2 / 2, rtol=1e-9, atol=1e-14)
+
+
+def test_fluctuation_dissipation_for_the_particle_current() -> None:
+    # single dot at equilibrium: C2 = 2 T dJ/dV, with V = mu_L - mu_R
+    T, h = 0.7, 1e-6
+    dev = qd.single_dot(eps=0.3, T={"L": T, "R": T}, mu={"L": 0.0, "R": 0.0}, gamma={"L": 1.0, "R": 0.5})
+    fl = qd.fluctuations(dev, order=2, counting=["N_L"])
+    J = [float(qd.solve(qd.single_dot(eps=0.3, T={"L": T, "R": T}, mu={"L": v, "R": 0.0},
+                                      gamma={"L": 1.0, "R": 0.5})).particle_current["L"]) for v in (h, -h)]
+    np.testing.assert_allclose(fl.cumulant(2, "N_L"), 2 * T * (J[0] - J[1]) / (2 * h), rtol=1e-7)
+
+
+def test_two_force_figures_of_merit() -> None:
+    lr = qd.linear_response(qd.coupled_transport(F_E=0.3, F_N=0.2, eps_L=1.0, eps_R=1.0, U=1.0, J=0.0, T_ref=1.0))
+    q = lr.degree_of_coupling()
+    assert -1 <= q <= 1
+    ZT = lr.figure_of_merit()
+    np.testing.assert_allclose(ZT, q**2 / (1 - q**2))
+    assert 0 <= lr.efficiency_at_max_power() <= 0.5 and 0 <= lr.max_efficiency() <= 1
+    assert lr.coefficient("J_N", "F_E") == lr.onsager[lr.fluxes.index("J_N"), lr.forces.index("F_E")]
+    with pytest.raises(ValueError, match="unknown name 'J_X'"):
+        lr.coefficient("J_X", "F_E")
+
+
+@pytest.mark.parametrize("x", [2.0, 0.5, -0.4, -2.0, -3.5])
+def test_cross_coefficient_of_the_paper_device_in_closed_form(x: float) -> None:
+    """With Gamma_t = Gamma_b, L_NE = (phi_12 w_12 + phi_34 w_34) / 2 and L_NN = (phi_12 + phi_34) / 2.
+
+    phi are the equilibrium one-way fluxes of lead t on dot L's two transitions (dot R empty:
+    w_12 = eps_L; dot R full: w_34 = eps_L + U_eff = x eps_L).  At equilibrium lead t and b
+    have equal rates, so J_N^t - J_N^b is the fixed-population response alone.
+    """
+    eps_L, eps_R, T = 1.0, 0.3, 1.0
+    U_eff = (x - 1.0) * eps_L
+    device = qd.coupled_transport(F_E=0.2, F_N=0.1, eps_L=eps_L, eps_R=eps_R, U=max(U_eff, 0.0),
+                                  J=max(-4 * U_eff, 0.0), T_ref=T)
+    lr = qd.linear_response(device)
+    eq = lr.result
+    s, k, P = eq.system, eq.rates, eq.populations
+    on_t = s.channel_lead == s.lead_names.index("t")
+    phi = (k.plus * P[s.channel_initial])[on_t]
+    w = s.channel_energy[on_t]
+    np.testing.assert_allclose(sorted(w), sorted([eps_L, x * eps_L]), atol=1e-12)
+    L_NE = 0.5 * np.sum(phi * w)
+    np.testing.assert_allclose(lr.coefficient("J_N", "F_E"), L_NE, rtol=1e-10)
+    np.testing.assert_allclose(lr.coefficient("J_N", "F_N"), 0.5 * np.sum(phi), rtol=1e-10)
+    # (L_EE has further terms: energy also leaves through lead r, so J_E^t != -J_E^b)
