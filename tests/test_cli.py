@@ -291,3 +291,23 @@ def test_every_error_is_one_error_line(args: tuple[str, ...]) -> None:
     assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+
+
+def test_point_prints_counting_statistics() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from qdthermo.cli import main
+
+    args = ["point", "--preset", "coupled_transport", "--set", "F_E=0.5", "--set", "F_N=0.25", "--set", "J=12",
+            "--fluctuations", "--order", "3"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert "Counting statistics" in out.output and "C3" in out.output
+    data = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
+    fl = data["fluctuations"]
+    assert fl["N_r"]["C1"] == 0 and fl["N_r"]["fano"] is None  # one lead on dot R: nothing transferred
+    assert fl["J_N"]["C1"] < 0 and fl["J_N"]["tur"] >= 2
+    bad = CliRunner().invoke(main, [*args[:-2], "--order", "0"])
+    assert bad.exit_code != 0 and "--order" in bad.output

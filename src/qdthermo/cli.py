@@ -274,7 +274,43 @@ def _report(preset: str, method: str, params: Params, res: Any) -> dict[str, Any
         "regime": regime,
         "performance": {name: _scalar(getattr(perf, name)) for name in
                         ("power", "efficiency", "carnot_efficiency", "cooling_power", "cop", "carnot_cop")},
+        "observables": _registered(res),
     }
+
+
+def _fluctuation_report(fl: Any) -> dict[str, Any]:
+    """Cumulants, Fano factors and TUR ratios of every counted quantity, as plain scalars."""
+    out: dict[str, Any] = {}
+    for q in fl.counting:
+        row = {f"C{k}": _scalar(fl.cumulant(k, q)) for k in range(1, fl.order + 1)}
+        if fl.order >= 2:
+            row["fano"] = _scalar(fl.fano[q])
+            row["tur"] = _scalar(fl.tur[q]) if q in fl.tur else float("nan")
+        out[q] = row
+    return out
+
+
+def _registered(res: Any) -> dict[str, Any]:
+    """Registered observables beyond the built-in ones (e.g. user-defined), as plain scalars."""
+    from qdthermo.thermo.registry import OBSERVABLES
+
+    out: dict[str, Any] = {}
+    for name, obs in OBSERVABLES.items():
+        if name in _BUILTIN_SECTIONS or obs.dims or not obs.applies(res):
+            continue
+        value = res.observable(name)
+        if isinstance(value, Mapping):
+            out.update({f"{name}_{k}": _scalar(v) for k, v in value.items()})
+        else:
+            out[name] = _scalar(value)
+    return out
+
+
+#: observables printed in their own sections of ``qdthermo point``
+_BUILTIN_SECTIONS = frozenset({
+    "populations", "energy", "channel_flux", "particle_current", "energy_current", "heat_current",
+    "entropy_production", "entropy_flow", "forces", "fluxes", "regime", "power", "efficiency",
+    "carnot_efficiency", "cooling_power", "cop", "carnot_cop"})
 
 
 def _render(r: Mapping[str, Any]) -> str:
@@ -308,6 +344,14 @@ def _render(r: Mapping[str, Any]) -> str:
         out.append(_table(["flux", "regime"], [[k, v] for k, v in r["regime"].items()]))
     out += ["", "Performance"]
     out.append(_table(["quantity", "value"], [[k, v] for k, v in r["performance"].items()]))
+    if r.get("observables"):
+        out += ["", "Other registered observables"]
+        out.append(_table(["name", "value"], [[k, v] for k, v in r["observables"].items()]))
+    if r.get("fluctuations"):
+        rows = list(r["fluctuations"].items())
+        cols = list(rows[0][1])
+        out += ["", "Counting statistics (C_k = d^k lambda/d(i chi)^k, rates; no factor 2; TUR >= 2)"]
+        out.append(_table(["quantity", *cols], [[q, *(row[c] for c in cols)] for q, row in rows]))
     return "\n".join(out)
 
 
@@ -325,9 +369,14 @@ def _render(r: Mapping[str, Any]) -> str:
               help="Deprecated spelling of --set (T.t=2 for T_t=2).")
 @click.option("--method", type=click.Choice(_method_names()), default=None,
               help="Steady-state method (default: the config file's 'method', else auto).")
+@click.option("--fluctuations", "with_fluctuations", is_flag=True,
+              help="Also print the counting statistics: cumulants C1..C_K of every counted quantity "
+                   "(N_, E_, Q_ per lead, the conjugate fluxes, entropy), Fano factors and TUR ratios.")
+@click.option("--order", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Highest cumulant order K printed with --fluctuations.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (NaN as null).")
 def point(preset: str | None, config: Path | None, entries_set: tuple[str, ...], entries: tuple[str, ...],
-          method: str | None, as_json: bool) -> None:
+          method: str | None, with_fluctuations: bool, order: int, as_json: bool) -> None:
     """Solve one parameter point and print populations, currents and thermodynamics.
 
     Parameters are the keyword arguments of the preset, scalars only; one
@@ -366,6 +415,8 @@ def point(preset: str | None, config: Path | None, entries_set: tuple[str, ...],
     try:
         res = qd.solve(device, method=method)
         report = _report(preset, method, params, res)
+        if with_fluctuations:
+            report["fluctuations"] = _fluctuation_report(qd.fluctuations(device, order=order, method=method))
     except ValueError as exc:
         raise click.ClickException(f"cannot solve this point: {exc}") from None
     if as_json:

@@ -48,6 +48,16 @@ __all__ = ["Fluctuations", "fluctuations", "counted_quantities", "register_obser
 Array = NDArray[np.float64]
 
 
+#: a cumulant below this times its absolute-moment scale is round-off, set to 0 (see ``Fluctuations._clean``)
+ROUND_OFF = 1e-13
+
+
+def _ratio(num: Array, den: Array) -> Array:
+    """``num / den``, NaN where ``den`` is 0 (an undefined Fano factor or TUR ratio)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den == 0, np.nan, num / den)  # type: ignore[no-any-return]
+
+
 def counted_quantities(result: SteadyState) -> tuple[str, ...]:
     """Names of every quantity that can be counted for this result (see the module docstring)."""
     leads = result.lead_names
@@ -111,13 +121,25 @@ class Fluctuations:
         return net.n_states, net.source, net.target, res.generator.jump_rates, res._P
 
     # ------------------------------------------------------------- cumulants
+    def _clean(self, C: Array, d: Array) -> Array:
+        """Cumulants below round-off set to exactly 0 (see :data:`ROUND_OFF`), failed points masked.
+
+        ``C`` is ``(*shape, q, K)``, ``d`` the increments ``(*shape, n_jumps, q)``.  The scale of
+        ``C_k`` is the absolute moment ``M_k = sum_j rate_j P_src(j) |d_j|^k`` (the Schottky-like
+        sum of one-way transfers); ``|C_k| <= ROUND_OFF M_k`` is not resolved in double precision.
+        """
+        n, src, dst, rate, P = self._jumps()
+        g = rate * P[..., src]  # one-way jump fluxes
+        a = np.abs(d)
+        M = np.stack([np.einsum("...j,...jq->...q", g, a**k) for k in range(1, C.shape[-1] + 1)], axis=-1)
+        return self.result._masked(np.where(np.abs(C) <= ROUND_OFF * M, 0.0, C), 2)
+
     @cached_property
     def _cumulants(self) -> Array:
         """``(*shape, n_counted, order)`` for the counted quantities (one engine call)."""
         n, src, dst, rate, P = self._jumps()
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in self.counting)), axis=-1)
-        C = counting.scaled_cumulants(n, src, dst, rate, d, P, self.order)
-        return self.result._masked(C, 2)
+        return self._clean(counting.scaled_cumulants(n, src, dst, rate, d, P, self.order), d)
 
     def cumulant(self, k: int, name: str) -> Array:
         """``C_k`` of the counted quantity ``name`` [quantity^k x rate], batch-shaped.
@@ -129,8 +151,8 @@ class Fluctuations:
         if name in self.counting and k <= self.order:
             return self._cumulants[..., self.counting.index(name), k - 1]  # type: ignore[no-any-return]
         n, src, dst, rate, P = self._jumps()
-        C = counting.scaled_cumulants(n, src, dst, rate, self.increments(name)[..., None], P, int(k))
-        return self.result._masked(C[..., 0, k - 1])
+        d = self.increments(name)[..., None]
+        return self._clean(counting.scaled_cumulants(n, src, dst, rate, d, P, int(k)), d)[..., 0, k - 1]
 
     def covariance(self, a: str, b: str) -> Array:
         """Zero-frequency cross-covariance rate ``d^2 lambda / d(i chi_a) d(i chi_b)`` [unit_a unit_b x rate]."""
@@ -147,19 +169,18 @@ class Fluctuations:
 
     @cached_property
     def fano(self) -> Mapping[str, Array]:
-        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]."""
+        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]; NaN where ``C_1`` is 0."""
         self._need(2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return MappingProxyType({q: self.cumulant(2, q) / np.abs(self.cumulant(1, q)) for q in self.counting})
+        return MappingProxyType({q: _ratio(self.cumulant(2, q), np.abs(self.cumulant(1, q)))
+                                 for q in self.counting})
 
     @cached_property
     def tur(self) -> Mapping[str, Array]:
-        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current except ``entropy`` (>= 2)."""
+        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current but ``entropy`` (>= 2); NaN where C_1 = 0."""
         self._need(2)
         sigma = self.result.entropy_production
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return MappingProxyType({q: sigma * self.cumulant(2, q) / self.cumulant(1, q) ** 2
-                                     for q in self.counting if q != "entropy"})
+        return MappingProxyType({q: _ratio(sigma * self.cumulant(2, q), self.cumulant(1, q) ** 2)
+                                 for q in self.counting if q != "entropy"})
 
     def _need(self, k: int) -> None:
         if self.order < k:
