@@ -16,10 +16,11 @@ from qdthermo.paper.claims import PaperData, evaluate
 from qdthermo.paper.config import QUICK, PaperConfig
 from qdthermo.paper.pipeline import PaperRun, build_config
 
-FIGURES = ("fig1_levels", "fig3_force_plane", "fig4_one_force", "fig5_icc_regions", "devices", "conditions")
+FIGURES = ("fig1_levels", "fig3_force_plane", "fig4_one_force", "fig5_icc_regions", "devices", "conditions",
+           "fluctuations_icc")
 DATA = ("fig1_levels", "fig3_force_plane", "fig4_one_force", "fig5_icc_regions", "devices", "conditions",
-        "random_scan")
-CLAIMS = ("1a", "1b", "1c", "2", "3", "4a", "4b", "4c", "5a", "5b", "5c", "6a", "6b", "6c", "7a", "7b")
+        "random_scan", "fluctuations_icc")
+CLAIMS = ("1a", "1b", "1c", "2", "3", "4a", "4b", "4c", "5a", "5b", "5c", "6a", "6b", "6c", "7a", "7b", "8")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_quick_run_passes_every_claim(quick_run) -> None:  # type: ignore[no-unt
     for key in CLAIMS:
         assert f"[PASS] claim {key}:" in result.output
     assert "[FAIL]" not in result.output
-    assert "qdthermo paper:" in result.stderr and "8/8" in result.stderr  # the progress bar
+    assert "qdthermo paper:" in result.stderr and "9/9" in result.stderr  # the progress bar
 
 
 def test_report_lists_every_claim_with_evidence(quick_run) -> None:  # type: ignore[no-untyped-def]
@@ -166,7 +167,8 @@ def _data(out: Path) -> PaperData:
              "force_micro_nan": 0.0, "JN_r": 0.0, "energy_residual": 0.0, "particle_residual": 0.0}
     return PaperData(cfg=PaperConfig().replace(**QUICK), levels=load("fig1_levels"), plane=load("fig3_force_plane"),
                      cuts=load("fig4_one_force"), icc=load("fig5_icc_regions"), devices=load("devices"),
-                     conditions=load("conditions"), random=load("random_scan"), diagnostics={"batch": clean})
+                     conditions=load("conditions"), random=load("random_scan"), diagnostics={"batch": clean},
+                     fluctuations=load("fluctuations_icc"))
 
 
 def _verdicts(data: PaperData) -> dict[str, bool]:
@@ -184,6 +186,12 @@ def test_claims_are_computed_from_the_data(quick_run) -> None:  # type: ignore[n
     rnd["regime_J_N"].values[k] = qd.Regime.ICC
     v = _verdicts(dataclasses.replace(data, random=rnd))
     assert not v["6a"] and v["6c"] and v["1a"]
+
+    # a TUR ratio below 2 breaks claim 8 only
+    fl = data.fluctuations.copy(deep=True)
+    fl["tur_J_N"].values[-1, 3, 3] = 1.5
+    v = _verdicts(dataclasses.replace(data, fluctuations=fl))
+    assert not v["8"] and v["7a"]
 
     # a point above Carnot breaks claim 7a
     dev = data.devices.copy(deep=True)
@@ -274,7 +282,7 @@ def test_figures_are_pure_functions_of_data(quick_run) -> None:  # type: ignore[
     out, _ = quick_run
     data = _data(out)
     datasets = {"levels": data.levels, "plane": data.plane, "cuts": data.cuts, "icc": data.icc,
-                "devices": data.devices, "conditions": data.conditions}
+                "devices": data.devices, "conditions": data.conditions, "fluctuations": data.fluctuations}
     before = dict(mpl.rcParams)
     n_open = len(plt.get_fignums())
     stems = []

@@ -40,6 +40,7 @@ class PaperData:
     conditions: xr.Dataset
     random: xr.Dataset
     diagnostics: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    fluctuations: xr.Dataset | None = None
 
 
 @dataclass(frozen=True)
@@ -413,10 +414,28 @@ def claim_7b(c: Context) -> Claim:
                    "COP_C = T_b/(T_t - T_b)", "Eq. 58")
 
 
+def claim_8(c: Context) -> Claim:
+    """Beyond the paper: the TUR holds for J_N and J_E over the whole window, ICC regions included."""
+    fl = c.data.fluctuations
+    statement = ("Beyond the paper: the thermodynamic uncertainty relation Sigma_dot C2/C1^2 >= 2 holds for J_N "
+                 "and J_E at every point of FIG. 5's window, inside the ICC regions too")
+    if fl is None:
+        return Claim("8", statement, False, ("no fluctuation data",))
+    evidence, ok = [], True
+    for flux in ("J_N", "J_E"):
+        v = fl[f"tur_{flux}"].values
+        vals = v[np.isfinite(v)]
+        ok &= bool(vals.size and vals.min() >= 2 * (1 - 1e-9))
+        icc = (fl[f"regime_{flux}"].values == R.ICC) & np.isfinite(v)
+        evidence.append(f"{flux}: min TUR ratio {_g(vals.min()) if vals.size else 'n/a'} over {vals.size} points; "
+                        f"inside ICC ({int(icc.sum())} points) min {_g(v[icc].min()) if icc.any() else 'n/a'}")
+    return Claim("8", statement, ok, tuple(evidence), ("fluctuations_icc",))
+
+
 #: every claim of PHYSICS.md section 10, split into checkable parts, in report order
 CLAIMS: list[Callable[[Context], Claim]] = [
     claim_1a, claim_1b, claim_1c, claim_2, claim_3, claim_4a, claim_4b, claim_4c, claim_5a, claim_5b, claim_5c,
-    claim_6a, claim_6b, claim_6c, claim_7a, claim_7b,
+    claim_6a, claim_6b, claim_6c, claim_7a, claim_7b, claim_8,
 ]
 
 
@@ -425,8 +444,36 @@ def sufficiency_note(c: Context) -> str:
     return _sufficiency_note(c.cfg, c.data.conditions, c.thr)
 
 
+def fluctuation_note(c: Context) -> str:
+    """What the fluctuations do in the ICC regime (see :mod:`qdthermo.paper.fluctuations`), from the data."""
+    from qdthermo.paper.fluctuations import region_stats
+
+    fl = c.data.fluctuations
+    if fl is None:
+        return "Fluctuations: not computed."
+    parts = []
+    for k, x in enumerate(fl["x"].values):
+        for flux in ("J_N", "J_E"):
+            st = region_stats(fl, flux, k)
+            if st["n_icc"] == 0:
+                parts.append(f"x = {x:g}, {flux}: no ICC; TUR ratio >= {_g(st['tur_out_min'])}, "
+                             f"Fano {_g(st['fano_out_min'])}..{_g(st['fano_out_max'])}")
+                continue
+            tighter = "tighter" if st["tur_icc_min"] < st["tur_out_min"] else "looser"
+            parts.append(
+                f"x = {x:g}, {flux}: inside ICC ({int(st['n_icc'])} points) TUR ratio >= {_g(st['tur_icc_min'])} "
+                f"against >= {_g(st['tur_out_min'])} outside ({tighter} inside); Fano {_g(st['fano_icc_min'])}.."
+                f"{_g(st['fano_icc_max'])} inside, {_g(st['fano_out_min'])}..{_g(st['fano_out_max'])} outside; "
+                f"own-force ratio F C2/C1 at most {_g(st['own_force_tur_icc_max'])} inside ICC")
+    return ("Fluctuations in the ICC regime (beyond the paper; fluctuations_icc.png). " + "; ".join(parts) + ". "
+            "The TUR with the flux's own dissipation F_i J_i in place of Sigma_dot fails in the whole ICC region "
+            "(F_i J_i < 0 there, so the own-force ratio is negative): only the total entropy production, paid by "
+            "the other flux, bounds the precision. Near the edge of an ICC region the flux vanishes while its noise "
+            "does not, so the TUR ratio and the Fano factor diverge there.")
+
+
 #: observations that are not verdicts, in report order
-NOTES: list[Callable[[Context], str]] = [sufficiency_note]
+NOTES: list[Callable[[Context], str]] = [sufficiency_note, fluctuation_note]
 
 
 def evaluate(data: PaperData) -> tuple[list[Claim], list[str]]:

@@ -20,6 +20,20 @@ from qdthermo.paper.claims import Claim, PaperData
 from qdthermo.paper.conditions import RANDOM_RANGES, thresholds
 from qdthermo.paper.config import PaperConfig
 
+
+def _describe_fluctuations(data: PaperData) -> list[str]:
+    fl = data.fluctuations
+    if fl is None:
+        return ["not computed"]
+    lines = ["Rows: J_N, J_E; colour: TUR ratio Sigma_dot C2/C1^2 (log scale from 2); red outline: genuine ICC; "
+             "white dashed: the flux's zero line."]
+    for k, x in enumerate(fl["x"].values):
+        for flux in ("J_N", "J_E"):
+            v = fl[f"tur_{flux}"].values[k]
+            lines.append(f"x = {x:g}, {flux}: TUR ratio from {_g(np.nanmin(v))} to {_g(np.nanmax(v))}")
+    return lines
+
+
 __all__ = ["DESCRIBE", "FIGURES", "describe_figures", "panel_map", "write"]
 
 R = qd.Regime
@@ -33,6 +47,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "devices": ("Eq. 56/58: ICC engine efficiency and refrigerator COP against Carnot", "devices.nc"),
     "conditions": ("Necessary and sufficient conditions: ICC share of the first quadrant against x",
                    "conditions.nc"),
+    "fluctuations_icc": ("Beyond the paper: TUR ratio of J_N and J_E over FIG. 5's window, ICC regions outlined",
+                         "fluctuations_icc.nc"),
 }
 
 
@@ -146,6 +162,7 @@ def _describe_conditions(data: PaperData) -> list[str]:
 DESCRIBE: dict[str, Callable[[PaperData], list[str]]] = {
     "fig1_levels": _describe_fig1, "fig3_force_plane": _describe_fig3, "fig4_one_force": _describe_fig4,
     "fig5_icc_regions": _describe_fig5, "devices": _describe_devices, "conditions": _describe_conditions,
+    "fluctuations_icc": _describe_fluctuations,
 }
 
 
@@ -172,7 +189,8 @@ def panel_map(data: PaperData) -> list[list[str]]:
     rows += [["FIG. 5", f"(b{i + 1})", "FIG. 5(b)", f"J_E map, x = {x:g}"] for i, x in enumerate(data.icc["x"].values)]
     rows += [["FIG. 5", f"(c1)-(c{m})", "FIG. 5(a) + 5(b)", "both ICC regions, no overlap"],
              ["devices", "(a), (b)", "Eq. 56, 58 (no figure)", "engine efficiency and COP against Carnot"],
-             ["conditions", "(a)-(c)", "(not in the paper)", "ICC share against x; pseudo-ICC threshold map"]]
+             ["conditions", "(a)-(c)", "(not in the paper)", "ICC share against x; pseudo-ICC threshold map"],
+             ["fluctuations_icc", "rows J_N, J_E", "(not in the paper)", "TUR ratio over FIG. 5's window"]]
     return rows
 
 
