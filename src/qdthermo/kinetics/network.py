@@ -112,6 +112,17 @@ class Network:
         return _ro(np.concatenate([self.lead, self.lead]))
 
     @cached_property
+    def channel_group(self) -> tuple[IntArray, int]:
+        """``(group of each channel, number of groups)``: channels that change the same dot share a group.
+
+        States are occupation bit patterns, so ``final - initial`` is the bit of
+        the channel's dot; per group, probability conservation gives zero net
+        particle flux at steady state (the dot's charge is conserved).
+        """
+        keys, inverse = np.unique(self.final - self.initial, return_inverse=True)
+        return _ro(inverse.astype(np.intp).ravel()), len(keys)
+
+    @cached_property
     def undirected_edges(self) -> tuple[tuple[int, int], ...]:
         """Sorted state pairs ``(a, b)``, ``a < b``, joined by at least one channel."""
         return tuple(sorted({(int(min(i, j)), int(max(i, j))) for i, j in zip(self.initial, self.final)}))
