@@ -161,24 +161,43 @@ def _rebalance(net: Network, rate: Array, P: Array, sweeps: int = 3) -> None:
             return
 
 
-def _reduced(net: Network, rate: Array) -> tuple[sp.csr_matrix, Array]:
-    """The system without state 0 and its right-hand side for ``P_0 = 1``, built from the jumps directly.
+def _pattern(net: Network) -> tuple[NDArray[np.integer], NDArray[np.integer], NDArray[np.intp]]:
+    """Row and column indices (int32 where they fit) of every jump and diagonal entry, and the jumps into state 0.
 
-    Rows and columns are shifted by one; jumps into state 0 drop out, jumps out
-    of state 0 form the right-hand side.  Index arrays are int32 where they fit.
+    Cached on the network (it is the same for every point).
+    """
+    cache = net.__dict__.setdefault("_sparse_pattern", {})
+    if "pattern" not in cache:
+        n = net.n_states
+        itype = _index_dtype(n)
+        diag = np.arange(n, dtype=itype)
+        rows = np.concatenate([net.target.astype(itype), diag])
+        cols = np.concatenate([net.source.astype(itype), diag])
+        cache["pattern"] = (rows, cols, np.flatnonzero(net.target == 0))
+    return cache["pattern"]  # type: ignore[no-any-return]
+
+
+def _reduced(net: Network, rate: Array) -> tuple[sp.csr_matrix, Array]:
+    """The generator with row 0 replaced by ``e_0`` (so ``P_0 = 1``), and the right-hand side ``e_0``.
+
+    Rows ``1..n-1`` of ``A x = e_0`` are those of ``W x = 0``, so ``x`` is the
+    steady state up to normalisation; this is the system with state 0's
+    probability fixed, built from the jumps without removing a row or column
+    (no slicing, no copies of index arrays; the jumps into state 0 are kept
+    as explicit zeros).
     """
     n = net.n_states
-    src, tgt = net.source, net.target
-    out = np.bincount(src, weights=rate, minlength=n)
-    inner = (src != 0) & (tgt != 0)
-    itype = _index_dtype(n)
-    rows = np.concatenate([tgt[inner].astype(itype), np.arange(n - 1, dtype=itype)]) - itype(1)
-    cols = np.concatenate([src[inner].astype(itype), np.arange(n - 1, dtype=itype)]) - itype(1)
-    rows[inner.sum():] += itype(1)
-    cols[inner.sum():] += itype(1)
-    A = sp.csr_matrix((np.concatenate([rate[inner], -out[1:]]), (rows, cols)), shape=(n - 1, n - 1))
-    from0 = src == 0
-    b: Array = -np.bincount(tgt[from0] - 1, weights=rate[from0], minlength=n - 1).astype(np.float64)
+    rows, cols, into0 = _pattern(net)
+    out = np.bincount(net.source, weights=rate, minlength=n)
+    data = np.empty(len(rows))
+    m = len(rate)
+    data[:m] = rate
+    data[into0] = 0.0
+    np.negative(out, out=data[m:])
+    data[m] = 1.0
+    A = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+    b = np.zeros(n)
+    b[0] = 1.0
     return A, b
 
 
@@ -248,10 +267,7 @@ def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tupl
                 x = _solve_direct(A, b) if solver == "direct" else _solve_iterative(A, b)
             except RuntimeError:  # singular factor: disconnected graph
                 continue
-            full = np.empty(n)
-            full[0] = 1.0
-            full[1:] = x
-            np.clip(full, 0.0, None, out=full)
+            full = np.clip(x, 0.0, None)
             full /= full.sum()
         if np.all(np.isfinite(full)):
             residual[p] = float(balance_residual(net, rate, full))
