@@ -170,7 +170,7 @@ def _pattern(net: Network) -> tuple[NDArray[np.integer], NDArray[np.integer], ND
     if "pattern" not in cache:
         n = net.n_states
         itype = _index_dtype(n)
-        diag = np.arange(n, dtype=itype)
+        diag: NDArray[np.integer] = np.arange(n, dtype=itype)
         rows = np.concatenate([net.target.astype(itype), diag])
         cols = np.concatenate([net.source.astype(itype), diag])
         cache["pattern"] = (rows, cols, np.flatnonzero(net.target == 0))
