@@ -64,7 +64,10 @@ class Network:
 
     def __post_init__(self) -> None:
         for name in ("initial", "final", "lead"):
-            object.__setattr__(self, name, _ro(np.array(getattr(self, name), dtype=np.intp)))
+            a = getattr(self, name)  # no copy of an index array that is already read-only intp
+            if not (isinstance(a, np.ndarray) and a.dtype == np.intp and not a.flags.writeable):
+                a = _ro(np.array(a, dtype=np.intp))
+            object.__setattr__(self, name, a)
 
     @cached_property
     def key(self) -> tuple[int, int, str]:
