@@ -122,8 +122,15 @@ class Network:
         the channel's dot; per group, probability conservation gives zero net
         particle flux at steady state (the dot's charge is conserved).
         """
-        keys, inverse = np.unique(self.final - self.initial, return_inverse=True)
-        return _ro(inverse.astype(np.intp).ravel()), len(keys)
+        # every lead is attached to one dot: one key per lead (a scatter), no sort over the channels
+        per_lead = np.full(self.n_leads, -1, dtype=np.intp)
+        per_lead[self.lead] = self.final - self.initial
+        keys, inverse = np.unique(per_lead, return_inverse=True)
+        group = inverse.astype(np.intp).ravel()[self.lead]
+        if np.any((self.final - self.initial) != keys[group]):  # not one dot per lead: group channel by channel
+            keys, inverse = np.unique(self.final - self.initial, return_inverse=True)
+            group = inverse.astype(np.intp).ravel()
+        return _ro(group), len(keys)
 
     @cached_property
     def undirected_edges(self) -> tuple[tuple[int, int], ...]:

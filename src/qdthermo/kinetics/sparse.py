@@ -115,12 +115,16 @@ def balance_residual(net: Network, jump_rates: Array, P: Array) -> Array:
     out = np.empty(rate.shape[0])
     with np.errstate(all="ignore"):
         for p in range(rate.shape[0]):
-            flux = rate[p] * pop[p, net.source]
-            total = flux.sum()
-            wp = np.bincount(net.target, weights=flux, minlength=n) - np.bincount(net.source, weights=flux, minlength=n)
+            a = rate[p, :nc] * pop[p, net.initial]  # one-way fluxes i -> j
+            b = rate[p, nc:] * pop[p, net.final]  # and j -> i
+            a_plus_b = a + b
+            total = a_plus_b.sum()
+            a -= b  # net flux of every channel
+            wp = np.bincount(net.final, weights=a, minlength=n)
+            wp -= np.bincount(net.initial, weights=a, minlength=n)
             worst = np.abs(wp).sum() / total
-            net_d = np.bincount(group, weights=flux[:nc] - flux[nc:], minlength=n_groups)
-            one_way = np.bincount(group, weights=flux[:nc] + flux[nc:], minlength=n_groups)
+            net_d = np.bincount(group, weights=a, minlength=n_groups)
+            one_way = np.bincount(group, weights=a_plus_b, minlength=n_groups)
             per_dot = np.abs(net_d[one_way > 0]) / one_way[one_way > 0]
             out[p] = max(worst, per_dot.max()) if per_dot.size else worst
             if not np.isfinite(total) or np.isnan(out[p]):
@@ -171,9 +175,9 @@ def _pattern(net: Network) -> tuple[NDArray[np.integer], NDArray[np.integer], ND
         n = net.n_states
         itype = _index_dtype(n)
         diag: NDArray[np.integer] = np.arange(n, dtype=itype)
-        rows = np.concatenate([net.target.astype(itype), diag])
-        cols = np.concatenate([net.source.astype(itype), diag])
-        cache["pattern"] = (rows, cols, np.flatnonzero(net.target == 0))
+        rows = np.concatenate([net.final, net.initial, diag], dtype=itype)  # targets of k^+, k^- jumps
+        cols = np.concatenate([net.initial, net.final, diag], dtype=itype)  # sources
+        cache["pattern"] = (rows, cols, net.n_channels + np.flatnonzero(net.initial == 0))
     return cache["pattern"]  # type: ignore[no-any-return]
 
 
@@ -188,7 +192,9 @@ def _reduced(net: Network, rate: Array) -> tuple[sp.csr_matrix, Array]:
     """
     n = net.n_states
     rows, cols, into0 = _pattern(net)
-    out = np.bincount(net.source, weights=rate, minlength=n)
+    nc = net.n_channels
+    out = np.bincount(net.initial, weights=rate[:nc], minlength=n)
+    out += np.bincount(net.final, weights=rate[nc:], minlength=n)
     data = np.empty(len(rows))
     m = len(rate)
     data[:m] = rate
