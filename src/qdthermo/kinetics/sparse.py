@@ -175,8 +175,9 @@ def _pattern(net: Network) -> tuple[NDArray[np.integer], NDArray[np.integer], ND
         n = net.n_states
         itype = _index_dtype(n)
         diag: NDArray[np.integer] = np.arange(n, dtype=itype)
-        rows = np.concatenate([net.final, net.initial, diag], dtype=itype)  # targets of k^+, k^- jumps
-        cols = np.concatenate([net.initial, net.final, diag], dtype=itype)  # sources
+        # targets (rows) and sources (cols) of the k^+ jumps, the k^- jumps and the diagonal
+        rows: NDArray[np.integer] = np.concatenate([net.final, net.initial, diag], dtype=itype)
+        cols: NDArray[np.integer] = np.concatenate([net.initial, net.final, diag], dtype=itype)
         cache["pattern"] = (rows, cols, net.n_channels + np.flatnonzero(net.initial == 0))
     return cache["pattern"]  # type: ignore[no-any-return]
 
