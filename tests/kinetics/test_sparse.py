@@ -62,7 +62,8 @@ def _single_dot_occupation(gamma: np.ndarray, T: np.ndarray, mu: np.ndarray, lev
     return (gamma * f).sum(axis=1) / gamma.sum(axis=1)
 
 
-@pytest.mark.parametrize("n_dots, leads_per_dot", [(1, 1), (2, 2), (5, 1), (9, 2), (12, 1), (16, 2), (20, 1)])
+@pytest.mark.parametrize("n_dots, leads_per_dot", [(1, 1), (2, 2), (5, 1), (9, 2), (12, 1), (16, 2),
+                                                   pytest.param(20, 1, marks=pytest.mark.slow)])
 def test_decoupled_dots_factorise(n_dots: int, leads_per_dot: int) -> None:
     rng = np.random.default_rng(n_dots)
     nl = n_dots * leads_per_dot
