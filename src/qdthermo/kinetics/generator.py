@@ -23,6 +23,7 @@ from qdthermo.kinetics.dense import rate_matrix
 from qdthermo.kinetics.evolve import propagate
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
+from qdthermo.kinetics.sparse import balance_residual
 from qdthermo.kinetics.steady import steady_state
 
 __all__ = ["PauliGenerator", "Stationary"]
@@ -42,11 +43,27 @@ class Stationary:
         ``(*shape)`` bool: the point has a unique steady state that the route computed.
     route
         Name of the route (see :data:`~qdthermo.kinetics.steady.STEADY_STATE_ROUTES`).
+    generator
+        The generator that was solved (for :attr:`residual`), or None.
     """
 
     populations: Array
     valid: NDArray[np.bool_]
     route: str
+    generator: "PauliGenerator | None" = None
+
+    @cached_property
+    def residual(self) -> Array:
+        """``(*shape)`` relative residual of the populations, whatever the route (computed on first access).
+
+        The larger of ``||W P||_1 / sum_i |W_ii| P_i`` and, per dot, the net
+        particle flux into the dot relative to the one-way fluxes through it
+        (:func:`~qdthermo.kinetics.sparse.balance_residual`; from the jump
+        rates, no matrix).  NaN where ``valid`` is False.
+        """
+        if self.generator is None:
+            raise ValueError("this Stationary was built without its generator; no residual is available")
+        return self.generator.residual(self.populations)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +115,13 @@ class PauliGenerator:
         valid = np.all(np.isfinite(P), axis=-1)
         P.setflags(write=False)
         valid.setflags(write=False)
-        return Stationary(P, valid, route)
+        return Stationary(P, valid, route, self)
+
+    def residual(self, P: ArrayLike) -> Array:
+        """``(*shape)`` relative residual of populations ``P`` (:func:`~qdthermo.kinetics.sparse.balance_residual`)."""
+        r = balance_residual(self.network, self.jump_rates, np.asarray(P, dtype=float))
+        r.setflags(write=False)
+        return r
 
     def evolve(self, times: Array, P0: Array) -> Array:
         """``expm(W t) P0`` at every time, ``(*shape, n_times, n)`` (:func:`~qdthermo.kinetics.evolve.propagate`)."""

@@ -64,7 +64,10 @@ class Network:
 
     def __post_init__(self) -> None:
         for name in ("initial", "final", "lead"):
-            object.__setattr__(self, name, _ro(np.array(getattr(self, name), dtype=np.intp)))
+            a = getattr(self, name)  # no copy of an index array that is already read-only intp
+            if not (isinstance(a, np.ndarray) and a.dtype == np.intp and not a.flags.writeable):
+                a = _ro(np.array(a, dtype=np.intp))
+            object.__setattr__(self, name, a)
 
     @cached_property
     def key(self) -> tuple[int, int, str]:
@@ -110,6 +113,24 @@ class Network:
     def jump_lead(self) -> IntArray:
         """``(n_jumps,)`` lead of each directed jump."""
         return _ro(np.concatenate([self.lead, self.lead]))
+
+    @cached_property
+    def channel_group(self) -> tuple[IntArray, int]:
+        """``(group of each channel, number of groups)``: channels that change the same dot share a group.
+
+        States are occupation bit patterns, so ``final - initial`` is the bit of
+        the channel's dot; per group, probability conservation gives zero net
+        particle flux at steady state (the dot's charge is conserved).
+        """
+        # every lead is attached to one dot: one key per lead (a scatter), no sort over the channels
+        per_lead = np.full(self.n_leads, -1, dtype=np.intp)
+        per_lead[self.lead] = self.final - self.initial
+        keys, inverse = np.unique(per_lead, return_inverse=True)
+        group = inverse.astype(np.intp).ravel()[self.lead]
+        if np.any((self.final - self.initial) != keys[group]):  # not one dot per lead: group channel by channel
+            keys, inverse = np.unique(self.final - self.initial, return_inverse=True)
+            group = inverse.astype(np.intp).ravel()
+        return _ro(group), len(keys)
 
     @cached_property
     def undirected_edges(self) -> tuple[tuple[int, int], ...]:

@@ -16,6 +16,8 @@ Public contract (names are stable):
 ``channel_flux``
     ``(*shape, n_channels)`` net flux ``k^+ P_i - k^- P_j`` of each channel,
     labelled by ``channel_labels`` ("lead:i->j").
+``residual``
+    ``(*shape)`` relative residual of the steady state (route-independent measure).
 ``valid``
     ``(*shape)`` bool: False at points without a unique steady state, where
     every observable is NaN (regime codes :data:`~qdthermo.thermo.regimes.INVALID_REGIME` = -1).
@@ -96,6 +98,20 @@ class SteadyState(Transport):
     def rates(self) -> Rates:
         """Channel rates :class:`~qdthermo.kinetics.rates.Rates` [rate unit]."""
         return self.generator.rates
+
+    @cached_property
+    def residual(self) -> Array:
+        """``(*shape)`` relative residual of the steady state, whatever the route (computed on first access).
+
+        The larger of the leftover net probability flux ``||W P||_1`` relative
+        to the total one-way flux, and per dot the net particle flux into the
+        dot relative to the one-way fluxes through it
+        (:func:`~qdthermo.kinetics.sparse.balance_residual`); round-off level
+        (~1e-16) for the dense routes, below
+        :data:`~qdthermo.kinetics.sparse.RESIDUAL_TOL` for the sparse ones.
+        NaN where not ``valid``.
+        """
+        return self.generator.residual(self.populations)
 
     @property
     def rate_matrix(self) -> Array:

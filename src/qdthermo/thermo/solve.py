@@ -36,12 +36,15 @@ def report_invalid(device: Device, stationary: Stationary) -> None:
     bad = ~np.asarray(stationary.valid)
     if not np.any(bad):
         return
+    reason = NOT_UNIQUE
+    if stationary.route.startswith("sparse"):
+        reason += ", or the sparse solve did not reach its residual tolerance (see the ConvergenceWarning)"
     if device.shape == ():
-        raise ValueError(f"{NOT_UNIQUE}; parameters: {_parameters_at(device, 0)}")
+        raise ValueError(f"{reason}; parameters: {_parameters_at(device, 0)}")
     first = int(np.flatnonzero(bad.ravel())[0])
     where = tuple(int(i) for i in np.unravel_index(first, device.shape))
     warnings.warn(f"{int(bad.sum())} of {bad.size} points have no steady state and are NaN (valid=False); "
-                  f"the first, at index {where}: {NOT_UNIQUE}; parameters: {_parameters_at(device, first)}",
+                  f"the first, at index {where}: {reason}; parameters: {_parameters_at(device, first)}",
                   InvalidPointsWarning, stacklevel=3)
 
 
