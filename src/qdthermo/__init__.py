@@ -12,6 +12,7 @@ thermodynamics::
 Units and sign conventions: :mod:`qdthermo.units`.
 """
 
+from qdthermo.design import optimize, pareto
 from qdthermo.kinetics import Method, fermi
 from qdthermo.model import (
     Device,
@@ -42,5 +43,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method", "Regime",
     "SteadyState", "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
-    "fermi", "observable", "sanchez_buttiker", "single_dot", "solve", "sweep", "three_terminal",
+    "fermi", "observable", "optimize", "pareto", "sanchez_buttiker", "single_dot", "solve", "sweep",
+    "three_terminal",
 ]
