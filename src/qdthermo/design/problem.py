@@ -255,7 +255,7 @@ class _Merit:
 
 
 def refine(problem: Problem, u0: Array, index: int, sign: float, scale: float, penalty: float,
-           extra: tuple[tuple[int, float, float], ...] = (), maxiter: int = 200) -> Array:
+           extra: tuple[tuple[int, float, float], ...] = (), maxiter: int = 100) -> Array:
     """Locally minimise ``sign * quantity[index] / scale`` from ``u0`` within the unit cube.
 
     L-BFGS-B without constraints, SLSQP with the problem's constraints and
@@ -270,10 +270,10 @@ def refine(problem: Problem, u0: Array, index: int, sign: float, scale: float, p
         warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
         if constrained:
             res = _scipy_minimize(lambda u: merit.at(u)[0], u0, jac=lambda u: merit.at(u)[1], method="SLSQP",
-                                  bounds=bounds, options={"maxiter": maxiter, "ftol": 1e-15},
+                                  bounds=bounds, options={"maxiter": maxiter, "ftol": 1e-13},
                                   constraints=[{"type": "ineq", "fun": lambda u: merit.at(u)[2],
                                                 "jac": lambda u: merit.at(u)[3]}])
         else:
             res = _scipy_minimize(lambda u: merit.at(u)[:2], u0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                  options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-11})
+                                  options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-11})
     return np.clip(np.asarray(res.x, dtype=np.float64), 0.0, 1.0)
