@@ -231,8 +231,8 @@ def optimize(
     everything = _concat(ev, refined)
     best = best_index(everything, 0, sign)
     if best is None:
-        where = ", ".join(f"{k} in {v}" for k, v in zip(problem.constraint_names,
-                                                         zip(problem.c_lo, problem.c_hi)))
+        where = ", ".join(f"{k} in [{float(lo)!r}, {float(hi)!r}]" for k, lo, hi in
+                          zip(problem.constraint_names, problem.c_lo, problem.c_hi))
         raise ValueError(f"no feasible point found for {sense}={name!r} over vary={dict(vary)!r} "
                          f"({everything.x.shape[0]} candidates; the objective must be defined"
                          f"{' and ' + where if where else ''})")

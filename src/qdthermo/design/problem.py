@@ -207,6 +207,10 @@ def _fd(f0: Array, fp: Array, fm: Array, sp: Array, sm: Array) -> Array:
     return np.asarray(np.moveaxis(g, 0, -1))
 
 
+class _OutOfBudget(Exception):
+    """A local refinement used its evaluation budget (e.g. SLSQP circling an infeasible region)."""
+
+
 @dataclass
 class _Merit:
     """Normalised objective ``sign * value / scale`` (NaN -> penalty) and constraint margins, cached per point."""
@@ -217,7 +221,17 @@ class _Merit:
     scale: float
     penalty: float
     extra: tuple[tuple[int, float, float], ...] = ()  # (quantity index, lo, hi): epsilon constraints
+    budget: int = 150  # merit evaluations (each one batch of 2d + 1 points)
     cache: dict[bytes, tuple[float, Array, Array, Array]] = field(default_factory=dict)
+    points: dict[bytes, Array] = field(default_factory=dict)
+
+    def best(self) -> Array:
+        """The best point seen: feasible with the lowest merit, else the least violating."""
+        def rank(key: bytes) -> tuple[float, float]:
+            f, _, margins, _ = self.cache[key]
+            short = float(np.sum(np.minimum(margins, 0.0)))
+            return (-short, f)
+        return self.points[min(self.cache, key=rank)]
 
     def _margins(self, ev: Evaluation) -> Array:
         """``(n, k')`` constraint margins, >= 0 when satisfied, -1 where the value is NaN."""
@@ -242,6 +256,8 @@ class _Merit:
     def at(self, u: Array) -> tuple[float, Array, Array, Array]:
         key = np.asarray(u, dtype=np.float64).tobytes()
         if key not in self.cache:
+            if len(self.cache) >= self.budget:
+                raise _OutOfBudget
             pts, sp, sm = _gradient_points(np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0))
             ev = self.problem.evaluate(self.problem.space.to_x(pts))
             f = self.sign * ev.values[:, self.index] / self.scale
@@ -251,6 +267,7 @@ class _Merit:
             jac = _fd(margins[0], margins[1:d + 1], margins[d + 1:], sp, sm).reshape(margins.shape[1], d)
             f0 = float(f[0]) if np.isfinite(f[0]) else self.penalty
             self.cache[key] = (f0, grad, margins[0], jac)
+            self.points[key] = np.clip(np.array(u, dtype=np.float64), 0.0, 1.0)
         return self.cache[key]
 
 
@@ -261,19 +278,30 @@ def refine(problem: Problem, u0: Array, index: int, sign: float, scale: float, p
     L-BFGS-B without constraints, SLSQP with the problem's constraints and
     the ``extra`` epsilon constraints ``lo <= quantity[q] <= hi``.  Returns the
     final point in unit-cube coordinates (clipped); the caller re-evaluates
-    and keeps it only if it is feasible and better.
+    and keeps it only if it is feasible and better.  A run that needs more
+    than 150 merit evaluations (each a batch of ``2 d + 1`` points) stops
+    at the best point it has seen.
     """
     merit = _Merit(problem, index, sign, scale, penalty, extra)
     bounds = [(0.0, 1.0)] * problem.space.dim
     constrained = bool(problem.constraint_names) or bool(extra)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
-        if constrained:
-            res = _scipy_minimize(lambda u: merit.at(u)[0], u0, jac=lambda u: merit.at(u)[1], method="SLSQP",
-                                  bounds=bounds, options={"maxiter": maxiter, "ftol": 1e-13},
-                                  constraints=[{"type": "ineq", "fun": lambda u: merit.at(u)[2],
-                                                "jac": lambda u: merit.at(u)[3]}])
-        else:
-            res = _scipy_minimize(lambda u: merit.at(u)[:2], u0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                  options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-11})
-    return np.clip(np.asarray(res.x, dtype=np.float64), 0.0, 1.0)
+        try:
+            x = _run(merit, u0, bounds, constrained, maxiter)
+        except _OutOfBudget:
+            x = merit.best()
+    return np.clip(x, 0.0, 1.0)
+
+
+def _run(merit: _Merit, u0: Array, bounds: list[tuple[float, float]], constrained: bool, maxiter: int) -> Array:
+    """One scipy run; its final point."""
+    if constrained:
+        res = _scipy_minimize(lambda u: merit.at(u)[0], u0, jac=lambda u: merit.at(u)[1], method="SLSQP",
+                              bounds=bounds, options={"maxiter": maxiter, "ftol": 1e-13},
+                              constraints=[{"type": "ineq", "fun": lambda u: merit.at(u)[2],
+                                            "jac": lambda u: merit.at(u)[3]}])
+    else:
+        res = _scipy_minimize(lambda u: merit.at(u)[:2], u0, jac=True, method="L-BFGS-B", bounds=bounds,
+                              options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-11})
+    return np.asarray(res.x, dtype=np.float64)
