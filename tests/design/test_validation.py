@@ -89,3 +89,10 @@ def test_unknown_preset_and_bad_pareto_objectives():
         qd.pareto(qd.single_dot, objectives={"power": "up", "efficiency": "max"}, vary=VARY, **KW)
     with pytest.raises(ValueError, match=r"objectives = \('power', 'eff'\)|'eff'.*allowed"):
         qd.pareto(qd.single_dot, objectives=("power", "eff"), vary=VARY, **KW)
+
+
+def test_fixed_values_must_be_scalars_and_sizes_positive():
+    with pytest.raises(ValueError, match="fixed parameters must be scalars"):
+        qd.optimize(qd.single_dot, maximize="power", vary={"eps": (-1.0, 1.0)}, T={"L": [1.0, 2.0], "R": 0.5})
+    with pytest.raises(ValueError, match="samples = 0 and starts = 4 must be >= 1"):
+        qd.optimize(qd.single_dot, maximize="power", vary=VARY, samples=0, **KW)
