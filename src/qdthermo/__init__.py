@@ -12,6 +12,7 @@ thermodynamics::
 Units and sign conventions: :mod:`qdthermo.units`.
 """
 
+from qdthermo.design import optimize, pareto
 from qdthermo.kinetics import Method, fermi
 from qdthermo.model import (
     Device,
@@ -50,5 +51,6 @@ __all__ = [
     "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method", "Regime",
     "SteadyState", "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
     "fermi", "observable", "Fluctuations", "LinearResponse", "Response", "device_at_forces", "fluctuations",
-    "linear_response", "response", "sanchez_buttiker", "single_dot", "solve", "sweep", "three_terminal",
+    "linear_response", "optimize", "pareto", "response", "sanchez_buttiker", "single_dot", "solve", "sweep",
+    "three_terminal",
 ]
