@@ -43,7 +43,7 @@ GIB = 2.0**30
 
 
 def chain(N: int, seed: int = 12):  # type: ignore[no-untyped-def]
-    from qdthermo.model.dot_array import dot_array
+    from qdthermo.model.arrays import dot_array
 
     rng = np.random.default_rng(seed + N)
     return dot_array(N, rng.uniform(-1, 1, N), rng.uniform(0.2, 1.0, max(N - 1, 1)), rng.uniform(0.5, 2.0, N),

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 import qdthermo as qd
-from qdthermo.model.dot_array import dot_array
+from qdthermo.model.arrays import dot_array
 
 
 def main(n: int = 8) -> qd.SteadyState:

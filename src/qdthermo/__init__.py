@@ -21,6 +21,7 @@ from qdthermo.model import (
     Lead,
     System,
     coupled_transport,
+    dot_array,
     sanchez_buttiker,
     single_dot,
     three_terminal,
@@ -48,9 +49,9 @@ from qdthermo.thermo import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method", "Regime",
-    "SteadyState", "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
-    "fermi", "observable", "Fluctuations", "LinearResponse", "Response", "device_at_forces", "fluctuations",
-    "linear_response", "optimize", "pareto", "response", "sanchez_buttiker", "single_dot", "solve", "sweep",
-    "three_terminal",
+    "__version__", "coupled_transport", "Device", "device_at_forces", "Dot", "dot_array", "evolve",
+    "evolve_lindblad", "fermi", "fluctuations", "Fluctuations", "Interaction", "InvalidPointsWarning", "Lead",
+    "LindbladTrajectory", "linear_response", "LinearResponse", "Method", "observable", "optimize", "pareto",
+    "Regime", "Response", "response", "sanchez_buttiker", "single_dot", "solve", "SteadyState", "sweep",
+    "System", "three_terminal", "Trajectory",
 ]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import qdthermo as qd
-from qdthermo.model.dot_array import array_bonds, dot_array
+from qdthermo.model.arrays import array_bonds, dot_array
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "dot_array_hot_cold.py"
 
@@ -83,7 +83,7 @@ def test_hot_cold_example_runs() -> None:
 def test_docstring_example() -> None:
     import doctest
 
-    import qdthermo.model.dot_array as mod
+    import qdthermo.model.arrays as mod
 
     result = doctest.testmod(mod, verbose=False)
     assert result.failed == 0 and result.attempted > 0

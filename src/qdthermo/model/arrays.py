@@ -135,7 +135,7 @@ def dot_array(
 
     >>> import numpy as np
     >>> import qdthermo as qd
-    >>> from qdthermo.model.dot_array import dot_array
+    >>> from qdthermo.model.arrays import dot_array
     >>> n = 6
     >>> T = np.where(np.arange(n) % 2 == 0, 2.0, 0.5)       # hot, cold, hot, ...
     >>> dev = dot_array(n, levels=np.linspace(-0.5, 0.5, n), U_nn=0.8, T=T, mu=0.0, gamma=1.0)
