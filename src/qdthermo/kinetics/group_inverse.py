@@ -230,11 +230,13 @@ class DrazinSolver:
     def _solve_elimination(self, b: Array) -> Array:
         """x with W x = b, x_{n-1} = 0, for b of shape (*shape, n, m) in the range of W."""
         A, piv, n = self._lu, self._piv, self.n
-        y = np.moveaxis(b, (-2, -1), (0, 1)).astype(float, copy=True)  # (n, m, *shape)
+        y = np.ascontiguousarray(np.moveaxis(b, (-2, -1), (0, 1)), dtype=float)  # (n, m, *shape), a copy
+        if np.shares_memory(y, b):
+            y = y.copy()
         for k in range(n - 1):
             for i in range(k + 1, n):
                 y[i] += A[i, k] * y[k]
-        x = np.zeros_like(y)
+        x = np.zeros(y.shape)
         for k in range(n - 2, -1, -1):
             r = y[k]
             for j in range(k + 1, n - 1):  # x[n - 1] = 0
