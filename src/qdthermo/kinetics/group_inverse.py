@@ -47,9 +47,10 @@ computed subtraction-free, as minus the sum of the off-diagonal entries of
 their column (Grassmann, Taksar and Heyman), and eliminating the first
 ``n - 1`` states leaves a consistent singular last equation: set
 ``x_{n-1} = 0``, back-substitute, and project, ``x <- x - P0 (1^T x)``.
-The loops run over the ``n`` states only; each step is one vectorised
-operation over the whole batch, which for small networks is several times
-faster than a LAPACK call per batch point.  A pivot that is zero or not
+The loops run over the ``n`` states only; each step is one contiguous
+vectorised operation over the whole batch (the factors are stored batch-last,
+``(n, n, *shape)``), with no LAPACK call per batch point; the factorisation is
+reused for every right-hand side.  A pivot that is zero or not
 finite (the first ``n - 1`` states contain a closed class, e.g. the last
 state is transient) sends that batch point to the rank-one route, which
 pivots.
