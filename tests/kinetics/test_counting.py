@@ -383,3 +383,15 @@ def test_reducible_batch_point_gives_nan_without_raising() -> None:
     C = scaled_cumulants(4, src1, dst1, rate1, d, P0, 3)
     assert np.all(np.isnan(C[0, :, 1:]))
     assert np.all(np.isfinite(C[1]))
+
+
+def test_steady_state_with_more_batch_axes_than_the_rates() -> None:
+    rng = np.random.default_rng(14)
+    n, src, dst, rate, d = random_network(rng, 4, (), q=2)
+    P0 = steady(n, src, dst, rate)
+    P0_b = np.broadcast_to(P0, (3, n))
+    for order in (1, 2, 3):
+        C = scaled_cumulants(n, src, dst, rate, d, P0_b, order)
+        assert C.shape == (3, 2, order)
+        np.testing.assert_allclose(C, np.broadcast_to(scaled_cumulants(n, src, dst, rate, d, P0, order), C.shape),
+                                   rtol=1e-12, atol=1e-14)

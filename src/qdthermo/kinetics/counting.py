@@ -390,7 +390,12 @@ def scaled_cumulants(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, in
         return C
     solver = _solver(net, p, shape)
     if K == 2:  # the hot path: as few passes over the (*shape, J, q) increments as possible
-        g = kd[1] * np.take(p, src_, axis=-1)[..., None]  # rate_j d_j P0[src_j]
+        p_src = np.take(p, src_, axis=-1)[..., None]
+        if kd[1].shape[:-2] == shape:  # rate_j d_j P0[src_j], in place (KD[1] is already built)
+            g = kd[1]
+            g *= p_src
+        else:
+            g = kd[1] * p_src
         schottky = np.einsum("...jq,...jq->...q", g, d)  # 1^T W^(2) P0
         x = solver.apply(O_dst @ g)  # W^D W^(1) P0 = -rho_1
         C[..., 1] = schottky - 2 * np.einsum("...sq,...sq->...q", KD[1], x)

@@ -47,9 +47,10 @@ computed subtraction-free, as minus the sum of the off-diagonal entries of
 their column (Grassmann, Taksar and Heyman), and eliminating the first
 ``n - 1`` states leaves a consistent singular last equation: set
 ``x_{n-1} = 0``, back-substitute, and project, ``x <- x - P0 (1^T x)``.
-The loops run over the ``n`` states only; each step is one vectorised
-operation over the whole batch, which for small networks is several times
-faster than a LAPACK call per batch point.  A pivot that is zero or not
+The loops run over the ``n`` states only; each step is one contiguous
+vectorised operation over the whole batch (the factors are stored batch-last,
+``(n, n, *shape)``), with no LAPACK call per batch point; the factorisation is
+reused for every right-hand side.  A pivot that is zero or not
 finite (the first ``n - 1`` states contain a closed class, e.g. the last
 state is transient) sends that batch point to the rank-one route, which
 pivots.
@@ -230,11 +231,13 @@ class DrazinSolver:
     def _solve_elimination(self, b: Array) -> Array:
         """x with W x = b, x_{n-1} = 0, for b of shape (*shape, n, m) in the range of W."""
         A, piv, n = self._lu, self._piv, self.n
-        y = np.moveaxis(b, (-2, -1), (0, 1)).astype(float, copy=True)  # (n, m, *shape)
+        y = np.ascontiguousarray(np.moveaxis(b, (-2, -1), (0, 1)), dtype=float)  # (n, m, *shape), a copy
+        if np.shares_memory(y, b):
+            y = y.copy()
         for k in range(n - 1):
             for i in range(k + 1, n):
                 y[i] += A[i, k] * y[k]
-        x = np.zeros_like(y)
+        x = np.zeros(y.shape)
         for k in range(n - 2, -1, -1):
             r = y[k]
             for j in range(k + 1, n - 1):  # x[n - 1] = 0
