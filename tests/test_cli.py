@@ -311,3 +311,25 @@ def test_point_prints_counting_statistics() -> None:
     assert fl["J_N"]["C1"] < 0 and fl["J_N"]["tur"] >= 2
     bad = CliRunner().invoke(main, [*args[:-2], "--order", "0"])
     assert bad.exit_code != 0 and "--order" in bad.output
+
+
+def test_optimize_command_finds_the_maximum_power_point() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from qdthermo.cli import main
+
+    args = ["optimize", "--preset", "single_dot", "--maximize", "power", "--vary", "eps=0:5", "--vary", "mu_L=-2:2",
+            "--set", "T_L=1", "--set", "T_R=0.8", "--set", "mu_R=0", "--samples", "256", "--json"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    perf = data["performance"]
+    assert data["value"] > 0 and perf["efficiency"] <= perf["carnot_efficiency"]
+    # efficiency at maximum power of the single level: eta_C/2 + eta_C^2/8 + O(eta_C^3), eta_C = 0.2
+    assert abs(perf["efficiency"] / perf["carnot_efficiency"] - (0.5 + 0.2 / 8)) < 0.01
+    bad = CliRunner().invoke(main, [*args[:4], "powr", *args[5:]])
+    assert bad.exit_code != 0 and "powr" in bad.output and "Traceback" not in bad.output
+    onesided = CliRunner().invoke(main, [*args[:6], "eps=0:", *args[7:]])
+    assert onesided.exit_code != 0 and "needs both ends" in onesided.output

@@ -457,6 +457,87 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def _range(text: str) -> tuple[float | None, float | None]:
+    """``"LO:HI"``, ``"LO:"`` or ``":HI"`` -> bounds (None for an open side)."""
+    if ":" not in text:
+        raise click.BadParameter(f"{text!r} is not a range LO:HI (either side may be empty)")
+    lo, hi = text.split(":", 1)
+    try:
+        return (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a range of numbers LO:HI") from None
+
+
+def _named_ranges(items: tuple[str, ...], option: str) -> dict[str, tuple[float | None, float | None]]:
+    out = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        if not name or not text:
+            raise click.BadParameter(f"{item!r}: expected NAME=LO:HI", param_hint=option)
+        out[name.strip()] = _range(text)
+    return out
+
+
+@main.command()
+@click.option("--preset", type=click.Choice(PRESETS), required=True, help="Preset device.")
+@click.option("--maximize", default=None, metavar="QUANTITY",
+              help="Observable or performance attribute to maximize (power, efficiency, cooling_power, cop, ...).")
+@click.option("--minimize", default=None, metavar="QUANTITY", help="... or to minimize.")
+@click.option("--vary", "vary_items", multiple=True, metavar="NAME=LO:HI", required=True,
+              help="A parameter to vary in [LO, HI], in the parameter language (eps, mu_L, T_t, ...); repeatable.")
+@click.option("--set", "-s", "entries_set", multiple=True, metavar="NAME=VALUE",
+              help="A fixed parameter, as for 'qdthermo point'; repeatable.")
+@click.option("--constraint", "constraint_items", multiple=True, metavar="QUANTITY=LO:HI",
+              help="Keep a quantity in [LO, HI] (either side may be empty: efficiency=0.3:); repeatable.")
+@click.option("--samples", type=click.IntRange(min=8), default=1024, show_default=True,
+              help="Candidates evaluated in one batch before the local refinement.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the candidate sequence.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (NaN as null).")
+def optimize(preset: str, maximize: str | None, minimize: str | None, vary_items: tuple[str, ...],
+             entries_set: tuple[str, ...], constraint_items: tuple[str, ...], samples: int, seed: int,
+             as_json: bool) -> None:
+    """Find the global optimum of one quantity over a box of parameters (engine/refrigerator design).
+
+    Example: qdthermo optimize --preset single_dot --maximize power --vary eps=-10:10 --vary mu_L=-5:5
+    --set T_L=1 --set T_R=0.5
+    """
+    import qdthermo as qd
+
+    if (maximize is None) == (minimize is None):
+        raise click.UsageError("give exactly one of --maximize QUANTITY or --minimize QUANTITY")
+    spec = REGISTRY[preset]
+    vary: dict[str, tuple[float, float]] = {}
+    for name, (lo, hi) in _named_ranges(vary_items, "--vary").items():
+        if lo is None or hi is None:
+            raise click.BadParameter(f"{name}: a --vary range needs both ends, got {lo}:{hi}", param_hint="--vary")
+        vary[name] = (lo, hi)
+    try:
+        # the varied names take their range's midpoint here (required parameters), then vary overrides them
+        mid = tuple(f"{name}={(lo + hi) / 2!r}" for name, (lo, hi) in vary.items())
+        fixed = {k: v for k, v in _point_kwargs(spec, {}, None, (), entries_set + mid).items() if k not in vary}
+        opt = qd.optimize(spec.function, maximize=maximize, minimize=minimize, vary=vary,
+                          constraints=_named_ranges(constraint_items, "--constraint") or None,
+                          samples=samples, seed=seed, **fixed)
+    except (ParameterError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    perf = {name: _scalar(getattr(opt.performance, name)) for name in
+            ("power", "efficiency", "carnot_efficiency", "cooling_power", "cop", "carnot_cop")}
+    for name, side in opt.on_bound.items():
+        click.echo(f"warning: {name} sits on its {side} bound {vary[name][0 if side == 'lower' else 1]:g}: "
+                   "widen the range", err=True)
+    report = {"preset": preset, "objective": opt.objective, "sense": opt.sense, "value": opt.value,
+              "parameters": dict(opt.parameters), "performance": perf, "on_bound": dict(opt.on_bound),
+              "evaluations": opt.evaluations}
+    if as_json:
+        click.echo(json.dumps(_jsonable(report), indent=2, allow_nan=False))
+        return
+    click.echo(f"qdthermo optimize: {opt.sense} {opt.objective} of preset {preset} = {_fmt(opt.value)} "
+               f"({opt.evaluations} points evaluated)")
+    click.echo(_table(["parameter", "value"], [[k, v] for k, v in opt.parameters.items()]))
+    click.echo("")
+    click.echo(_table(["quantity", "value"], [[k, v] for k, v in perf.items()]))
+
+
 @main.command()
 def info() -> None:
     """Print the versions of qdthermo, Python, the platform and the main dependencies."""
