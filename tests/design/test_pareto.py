@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import qdthermo as qd
-from qdthermo.design.pareto import non_dominated
+from qdthermo.design.front import non_dominated
 
 KW = dict(vary={"eps": (-10.0, 10.0), "mu_L": (-5.0, 5.0)}, T={"L": 1.0, "R": 0.5}, mu=0.0, gamma=1.0)
 

@@ -115,7 +115,7 @@ def test_bad_input_is_named() -> None:
 
 
 def test_sweeps_store_second_order_statistics_when_registered() -> None:
-    from qdthermo.thermo.fluctuations import register_observables, unregister_observables
+    from qdthermo.thermo.counting_statistics import register_observables, unregister_observables
 
     register_observables(counting=["J_E", "J_N"])
     try:
@@ -129,3 +129,29 @@ def test_sweeps_store_second_order_statistics_when_registered() -> None:
         assert ds["fano_J_N"].attrs["long_name"] == "Fano factor C2/|C1| of J_N"
     finally:
         unregister_observables()
+
+
+def test_sparse_second_order_statistics_equal_the_dense_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import qdthermo.thermo.counting_statistics as F
+
+    rng = np.random.default_rng(7)
+    dev = qd.dot_array(6, levels=rng.uniform(-1, 1, 6), U_nn=rng.uniform(0.2, 1, 5), T=rng.uniform(0.5, 2, 12),
+                       mu=rng.uniform(-0.5, 0.5, 12), gamma=rng.uniform(0.5, 1.5, 12), leads_per_dot=2)
+    names = ["N_l0a", "E_l3b", "Q_l5a", "entropy"]
+    dense = qd.fluctuations(dev, order=2, counting=names)
+    monkeypatch.setattr(F, "SPARSE_MIN_STATES", 8)
+    sparse = qd.fluctuations(dev, order=2, counting=names)
+    for q in names:
+        for k in (1, 2):
+            np.testing.assert_allclose(sparse.cumulant(k, q), dense.cumulant(k, q), rtol=1e-9, atol=1e-15)
+    with pytest.raises(ValueError, match="order 2 only"):
+        qd.fluctuations(dev, order=3, counting=names).cumulant(3, "N_l0a")
+
+
+def test_tur_on_a_large_dot_array() -> None:
+    dev = qd.dot_array(12, levels=np.linspace(-1, 1, 12), U_nn=0.5, T=np.tile([2.0, 1.0], 12), mu=0.0, gamma=1.0,
+                       leads_per_dot=2)
+    fl = qd.fluctuations(dev, order=2, counting=["N_l0a", "E_l5b", "entropy"])
+    assert fl.result.route.startswith("sparse")
+    assert fl.tur["N_l0a"] >= 2 and fl.tur["E_l5b"] >= 2
+    np.testing.assert_allclose(fl.cumulant(1, "entropy"), fl.result.entropy_production, rtol=1e-8)

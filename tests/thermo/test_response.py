@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import qdthermo as qd
-from qdthermo.thermo.response import device_at_forces
+from qdthermo.thermo.onsager import device_at_forces
 
 
 def random_paper_device(n: int, seed: int = 0) -> qd.Device:

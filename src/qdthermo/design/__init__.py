@@ -12,10 +12,10 @@ layers)::
     front.parameters, front.values, front.to_xarray()
 
 Every candidate set is evaluated as one batch (one solve); see
-:mod:`qdthermo.design.optimize` for the method.
+:mod:`qdthermo.design.optimum` for the method.
 """
 
-from qdthermo.design.optimize import Optimum, optimize
-from qdthermo.design.pareto import ParetoFront, pareto
+from qdthermo.design.front import ParetoFront, pareto
+from qdthermo.design.optimum import Optimum, optimize
 
 __all__ = ["Optimum", "ParetoFront", "optimize", "pareto"]

@@ -1,4 +1,4 @@
-"""The batch-first design problem shared by :func:`~qdthermo.design.optimize` and :func:`~qdthermo.design.pareto`.
+"""The batch-first design problem shared by :func:`~qdthermo.design.optimum` and :func:`~qdthermo.design.front`.
 
 A :class:`Problem` turns ``(n, d)`` parameter points into ONE device batch of
 shape ``(n,)``, solves it once and reads the requested quantities.  Search

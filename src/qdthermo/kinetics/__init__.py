@@ -17,11 +17,11 @@ here knows about thermodynamics, sweeps, plots or the command line.
 
 from qdthermo.kinetics import counting, group_inverse
 from qdthermo.kinetics.generator import PauliGenerator, Stationary
-from qdthermo.kinetics.network import Network, network
-from qdthermo.kinetics.rates import Rates, fermi, rates
+from qdthermo.kinetics.network import Network
+from qdthermo.kinetics.rates import Rates, fermi
 from qdthermo.kinetics.steady import STEADY_STATE_ROUTES, Method, register_route
 
 __all__ = [
-    "Method", "Network", "PauliGenerator", "Rates", "STEADY_STATE_ROUTES", "Stationary", "fermi", "network",
-    "counting", "group_inverse", "rates", "register_route",
+    "Method", "Network", "PauliGenerator", "Rates", "STEADY_STATE_ROUTES", "Stationary", "counting", "fermi",
+    "group_inverse", "register_route",
 ]

@@ -290,3 +290,37 @@ def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tupl
                       f"not reach relative residual <= {RESIDUAL_TOL:g} (first, at flat index {first}: "
                       f"{residual[first]:.3g}); they are NaN (valid=False)", ConvergenceWarning, stacklevel=4)
     return P.reshape(shape + (n,)), residual.reshape(shape)
+
+
+def drazin_apply_sparse(net: Network, jump_rates: Array, P0: Array, b: Array, *, solver: str = "auto") -> Array:
+    """``W^D b`` for one point of a large network by sparse solves (no dense matrix).
+
+    ``b`` is ``(n,)`` or ``(n, m)`` with zero column sums (``1^T b = 0``, the complement of the
+    steady state).  Solves the system with state 0's row replaced by ``y_0 = 0`` (the rows
+    ``1..n-1`` of ``W y = b``; row 0 follows from ``1^T W = 0``), then projects:
+    ``x = y - P0 (1^T y)`` so that ``1^T x = 0``.
+
+    Parameters
+    ----------
+    net
+        The network structure.
+    jump_rates
+        ``(n_jumps,)`` rates of the directed jumps (``k^+`` then ``k^-``) [rate unit].
+    P0
+        ``(n,)`` the steady state.
+    b
+        ``(n,)`` or ``(n, m)`` right-hand sides.
+    solver
+        ``"direct"``, ``"iterative"`` or ``"auto"`` (as :func:`steady_state_sparse`).
+    """
+    if solver == "auto":
+        solver = "direct" if net.n_states <= DIRECT_MAX_STATES else "iterative"
+    A, _ = _reduced(net, np.asarray(jump_rates, dtype=float))
+    cols = np.asarray(b, dtype=float).reshape(net.n_states, -1)
+    out = np.empty_like(cols)
+    for m in range(cols.shape[1]):
+        rhs = cols[:, m].copy()
+        rhs[0] = 0.0
+        y = _solve_direct(A, rhs) if solver == "direct" else _solve_iterative(A, rhs)
+        out[:, m] = y - P0 * y.sum()
+    return out.reshape(np.shape(b))

@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 import qdthermo as qd
 from qdthermo.paper.config import PaperConfig, interaction
 from qdthermo.plot import palette
+from qdthermo.thermo.currents import one_way_fluxes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -67,7 +68,7 @@ def solve_grid(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: Array
 
     The one grid solver of the paper: every figure and scan calls it.  The
     grid is flattened (the points are independent) and each chunk of at most
-    ``max_points`` points is solved with :func:`qdthermo.solve`, reduced by ``extract`` to the arrays
+    ``max_points`` points is solved with :func:`qdthermo.solver`, reduced by ``extract`` to the arrays
     that are kept, and checked by :func:`diagnostics`.
 
     Parameters
@@ -181,7 +182,8 @@ def diagnostics(res: qd.SteadyState) -> dict[str, float]:
 def _entropy_noise(res: qd.SteadyState) -> np.ndarray:
     """``S_noise = sum_c (k_c^+ P_i + k_c^- P_j)(|w_c| + |mu_c|)/T_c``: the one-way entropy-flow scale per point."""
     s, P = res.system, res.populations
-    one_way = res.rates.plus * P[..., s.channel_initial] + res.rates.minus * P[..., s.channel_final]
+    forward, backward = one_way_fluxes(s, res.rates, P)
+    one_way = forward + backward
     return np.asarray((one_way * (np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential))
                        / s.channel_temperature).sum(axis=-1))
 

@@ -88,7 +88,7 @@ class Job:
 
 def _solve(plan: Plan, start: int, stop: int) -> Any:
     """Solve the flat points ``start..stop-1`` and export them with ``to_xarray`` (dim :data:`_POINT`)."""
-    from qdthermo.thermo.solve import solve
+    from qdthermo.thermo.solver import solve
 
     result = solve(preset_function(plan.preset)[1](**plan.kwargs_for(start, stop)))
     if result.shape == ():  # no swept parameter: one point

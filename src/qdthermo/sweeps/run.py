@@ -276,7 +276,7 @@ class _Pool:
 
         ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["qdthermo.sweeps._worker", "qdthermo.thermo.solve", "xarray", "zarr"])
+            ctx.set_forkserver_preload(["qdthermo.sweeps._worker", "qdthermo.thermo.solver", "xarray", "zarr"])
         self.limit = 2 * n_workers
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_worker.init_pool_worker,
                                         initargs=(os.getpid(),))

@@ -20,9 +20,21 @@ from numpy.typing import NDArray
 from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
 
-__all__ = ["channel_flux", "lead_currents", "currents_from_fluxes"]
+__all__ = ["one_way_fluxes", "channel_flux", "lead_currents", "currents_from_fluxes"]
 
 Array = NDArray[np.float64]
+
+
+def one_way_fluxes(system: System, k: Rates, P: Array) -> tuple[Array, Array]:
+    """``(k^+ P_i, k^- P_j)`` of every channel ``i -> j``, each ``(..., n_channels)`` [rate unit].
+
+    The one place the one-way fluxes are formed: the net flux, the Schnakenberg terms and the
+    resolution floor of the currents all start from them.
+    """
+    forward, backward = system.on_channels(P)
+    forward *= k.plus
+    backward *= k.minus
+    return forward, backward
 
 
 def channel_flux(system: System, k: Rates, P: Array) -> Array:
@@ -31,10 +43,8 @@ def channel_flux(system: System, k: Rates, P: Array) -> Array:
     ``P`` may carry extra leading axes (e.g. time) that broadcast against the
     rates' batch shape.
     """
-    flux, empty = system.on_channels(P)
-    flux *= k.plus
-    empty *= k.minus
-    flux -= empty
+    flux, backward = one_way_fluxes(system, k, P)
+    flux -= backward
     return flux
 
 

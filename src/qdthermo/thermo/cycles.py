@@ -31,6 +31,7 @@ from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.cluster.hierarchy import DisjointSet
 
 from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
@@ -73,22 +74,12 @@ def cycle_basis(system: System, basis: ForceBasis) -> CycleBasis:
     preferred = list(dict.fromkeys([ref] + [int(r) for r in basis.reference]))
     order = [c for r in preferred for c in range(C) if system.channel_lead[c] == r]
     order += [c for c in range(C) if c not in order]
-    parent = list(range(n))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    tree, chords = [], []
+    forest = DisjointSet(range(n))
+    tree: list[int] = []
+    chords: list[int] = []
     for c in order:
-        a, b = find(int(system.channel_initial[c])), find(int(system.channel_final[c]))
-        if a == b:
-            chords.append(c)
-        else:
-            parent[a] = b
-            tree.append(c)
+        # merge() is False when the channel closes a loop: a chord of the spanning tree
+        (tree if forest.merge(int(system.channel_initial[c]), int(system.channel_final[c])) else chords).append(c)
     chords.sort()
     adj: dict[int, list[tuple[int, int, int]]] = {k: [] for k in range(n)}
     for c in tree:

@@ -31,6 +31,7 @@ from scipy.special import xlogy
 from qdthermo._reduce import max_last, sum_last
 from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
+from qdthermo.thermo.currents import one_way_fluxes
 
 __all__ = ["system_entropy", "entropy_rate", "entropy_flow", "schnakenberg_terms", "entropy_production"]
 
@@ -73,8 +74,7 @@ def schnakenberg_terms(system: System, k: Rates, P: Array) -> Array:
     numerically stable evaluation.
     """
     Pi, Pj = system.on_channels(P)
-    a = k.plus * Pi
-    b = k.minus * Pj
+    a, b = one_way_fluxes(system, k, P)
     # both one-way fluxes below double range relative to the point's rates: the term is < 1e-287 of them
     zero = np.maximum(a, b) < _NEGLIGIBLE * max_last(k.plus + k.minus, keepdims=True)
     zero |= a == b  # incl. closed channels and empty states on both sides: exactly 0

@@ -1,6 +1,6 @@
 """The frozen result of a steady-state solve.
 
-:func:`qdthermo.solve` turns a :class:`~qdthermo.model.device.Device` into a
+:func:`qdthermo.solver` turns a :class:`~qdthermo.model.device.Device` into a
 :class:`SteadyState`: a read-only object whose properties are computed on
 first access and cached.  It never writes back into the device.
 
@@ -44,6 +44,7 @@ from qdthermo.kinetics.generator import PauliGenerator
 from qdthermo.kinetics.rates import Rates
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
+from qdthermo.thermo.currents import one_way_fluxes
 from qdthermo.thermo.cycles import Cycles, cycle_basis, cycles
 from qdthermo.thermo.forces import ForceBasis, conjugate_fluxes, force_basis, gradients, macroscopic_forces
 from qdthermo.thermo.performance import Performance, current_resolution, performance
@@ -267,9 +268,8 @@ class SteadyState(Transport):
         (:func:`~qdthermo.thermo.performance.current_resolution`).
         """
         s, k, P = self.system, self.rates, self._P
-        Pi, Pj = s.on_channels(P)
-        one_way = k.plus * Pi
-        one_way += k.minus * Pj
+        one_way, backward = one_way_fluxes(s, k, P)
+        one_way += backward
         return current_resolution(one_way, s.channel_energy, s.channel_chemical_potential,
                                   s.channel_temperature, k.plus + k.minus)
 

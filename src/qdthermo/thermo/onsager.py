@@ -43,7 +43,7 @@ from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
 from qdthermo.thermo.forces import conjugate_fluxes, force_basis
 from qdthermo.thermo.result import SteadyState
-from qdthermo.thermo.solve import solve
+from qdthermo.thermo.solver import solve
 
 __all__ = ["Response", "LinearResponse", "response", "linear_response", "device_at_forces"]
 

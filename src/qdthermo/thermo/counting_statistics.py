@@ -34,11 +34,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from qdthermo.kinetics import counting
+from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
 from qdthermo.thermo.registry import OBSERVABLES, observable, unregister
 from qdthermo.thermo.result import SteadyState
-from qdthermo.thermo.solve import solve
+from qdthermo.thermo.solver import solve
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -47,6 +48,9 @@ __all__ = ["Fluctuations", "fluctuations", "counted_quantities", "register_obser
 
 Array = NDArray[np.float64]
 
+
+#: networks with more states than this use sparse group-inverse solves (cumulants up to order 2)
+SPARSE_MIN_STATES = 256
 
 #: a cumulant below this times its absolute-moment scale is round-off, set to 0 (see ``Fluctuations._clean``)
 ROUND_OFF = 1e-13
@@ -139,7 +143,36 @@ class Fluctuations:
         """``(*shape, n_counted, order)`` for the counted quantities (one engine call)."""
         n, src, dst, rate, P = self._jumps()
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in self.counting)), axis=-1)
+        if n > SPARSE_MIN_STATES:
+            return self._clean(self._sparse_cumulants(d), d)
         return self._clean(counting.scaled_cumulants(n, src, dst, rate, d, P, self.order), d)
+
+    def _sparse_cumulants(self, d: Array) -> Array:
+        """``C_1`` and ``C_2`` of large networks by sparse group-inverse solves, point by point.
+
+        ``C_2 = 1^T W^(2) P0 - 2 1^T W^(1) W^D (W^(1) P0 - C_1 P0)`` (:mod:`qdthermo.kinetics.counting`).
+        """
+        if self.order > 2:
+            raise ValueError(f"networks of more than {SPARSE_MIN_STATES} states: cumulants up to order 2 only, "
+                             f"got order={self.order}")
+        n, src, dst, rate, P = self._jumps()
+        net = self.result.generator.network
+        shape, q = self.result.shape, d.shape[-1]
+        rate_f = np.broadcast_to(rate, shape + rate.shape[-1:]).reshape(-1, rate.shape[-1])
+        P_f = P.reshape(-1, n)
+        d_f = np.broadcast_to(d, shape + d.shape[-2:]).reshape(-1, *d.shape[-2:])
+        C = np.full((len(P_f), q, self.order), np.nan)
+        for p in range(len(P_f)):
+            if not np.all(np.isfinite(P_f[p])):
+                continue
+            g = rate_f[p] * P_f[p][src]  # one-way jump fluxes
+            C1 = g @ d_f[p]
+            C[p, :, 0] = C1
+            if self.order == 2:
+                v = np.stack([np.bincount(dst, weights=g * d_f[p][:, a], minlength=n) for a in range(q)], axis=-1)
+                x = drazin_apply_sparse(net, rate_f[p], P_f[p], v - P_f[p][:, None] * C1[None, :])
+                C[p, :, 1] = g @ d_f[p] ** 2 - 2 * np.einsum("j,ja,ja->a", rate_f[p], d_f[p], x[src])
+        return C.reshape(shape + (q, self.order))
 
     def cumulant(self, k: int, name: str) -> Array:
         """``C_k`` of the counted quantity ``name`` [quantity^k x rate], batch-shaped.
@@ -249,7 +282,7 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         ``"all"`` or the counted quantities (``N_<lead>``, ``E_<lead>``, ``Q_<lead>``, flux
         names, ``"entropy"``).
     method
-        Steady-state route (as for :func:`qdthermo.solve`).
+        Steady-state route (as for :func:`qdthermo.solver`).
 
     Returns
     -------

@@ -4,7 +4,7 @@ Method (batch-first):
 
 1. validate everything against a probe solve of the box centre;
 2. evaluate ``samples`` scrambled Sobol points (plus the centre) in ONE
-   :func:`~qdthermo.thermo.solve` call; NaN values and violated constraints
+   :func:`~qdthermo.thermo.solver` call; NaN values and violated constraints
    are infeasible;
 3. refine the best ``starts`` distinct feasible points (the least violating
    ones if none is feasible) with :func:`scipy.optimize.minimize`

@@ -5,7 +5,7 @@ Method (batch-first):
 1. evaluate ``samples`` scrambled Sobol candidates in ONE solve; points
    where an objective is NaN or a constraint fails are infeasible;
 2. refine the end of each objective (its single-objective optimum, as in
-   :func:`~qdthermo.design.optimize`);
+   :func:`~qdthermo.design.optimum`);
 3. for two objectives, refine ``refine`` interior points by the
    epsilon-constraint scalarisation: optimise the first objective subject to
    the second being at least (maximised) or at most (minimised) a level,
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo.design.optimize import _concat, search
+from qdthermo.design.optimum import _concat, search
 from qdthermo.design.problem import Evaluation, Problem, refine, sample
 from qdthermo.model.device import Device
 from qdthermo.thermo import OBSERVABLES, SteadyState
@@ -157,7 +157,7 @@ def pareto(
     Parameters
     ----------
     preset, vary, constraints, seed, **fixed
-        As in :func:`~qdthermo.design.optimize`.
+        As in :func:`~qdthermo.design.optimum`.
     objectives
         Names of the quantities (as for ``optimize``'s objective), all
         maximised (``("power", "efficiency")``), or a dict name ->
