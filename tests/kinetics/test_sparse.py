@@ -191,3 +191,21 @@ def test_too_large_is_refused_before_allocating() -> None:
         tracemalloc.stop()
     assert peak < 50 * 2**20
     assert time.perf_counter() - t0 < 5.0
+
+
+def test_sweeps_over_large_networks_run_one_point_per_task(tmp_path) -> None:
+    import qdthermo as qd
+    from qdthermo.sweeps import sweep_status
+
+    ds = qd.sweep(_nine_dot_chain, U=np.array([0.3, 0.6, 0.9]), store=str(tmp_path / "big.zarr"),
+                  scheduler="serial", progress=False)
+    status = sweep_status(str(tmp_path / "big.zarr"))
+    assert status["n_chunks"] == 3 and status["complete"]  # 512 states: one point per chunk
+    direct = qd.solve(_nine_dot_chain(U=0.6))
+    np.testing.assert_allclose(ds.entropy_production.values[1], direct.entropy_production, rtol=1e-10)
+
+
+def _nine_dot_chain(U: float) -> object:
+    import qdthermo as qd
+
+    return qd.dot_array(9, levels=np.linspace(-1, 1, 9), U_nn=U, T=np.tile([2.0, 1.0], 9)[:9], mu=0.0, gamma=1.0)

@@ -142,6 +142,8 @@ def sweep(
     existing = read_spec(path) if path is not None and _exists(path) else None
     if existing is not None and chunk_points is None:
         chunk_points = existing[0].get("chunk_points")
+    if chunk_points is None:
+        chunk_points = _default_chunk_points(make_plan(preset, params, None))
     plan = make_plan(preset, params, chunk_points)
     _validate_axes(plan)
     finished = path is not None and existing is not None and bool(read_done(path).all())
@@ -234,6 +236,16 @@ def _check_picklable(plan: Plan) -> None:
     if problem is not None:
         raise ValueError(f"the device function {name} cannot be sent to worker processes ({problem}); define "
                          "it at module level in an importable module, or pass scheduler=\"serial\"")
+
+
+#: networks with more states than this are swept one point per task (each point is a sparse solve)
+LARGE_NETWORK_STATES = 256
+
+
+def _default_chunk_points(plan: Plan) -> int | None:
+    """One point per chunk for large networks (the first point's device tells the size), else the default."""
+    device = plan.function(**plan.kwargs_for(0, 1))
+    return 1 if 2 ** len(device.dots) > LARGE_NETWORK_STATES else None
 
 
 def _validate_axes(plan: Plan) -> None:
