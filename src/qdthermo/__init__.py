@@ -19,12 +19,15 @@ from qdthermo.model import (
     Interaction,
     Lead,
     System,
+    Tunnel,
     coupled_transport,
     sanchez_buttiker,
+    serial_double_dot,
     single_dot,
     three_terminal,
 )
 from qdthermo.sweep import sweep
+from qdthermo.thermo.coherent import CoherentState, evolve_coherent
 from qdthermo.thermo import (
     InvalidPointsWarning,
     LindbladTrajectory,
@@ -40,7 +43,8 @@ from qdthermo.thermo import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method", "Regime",
-    "SteadyState", "System", "Trajectory", "__version__", "coupled_transport", "evolve", "evolve_lindblad",
-    "fermi", "observable", "sanchez_buttiker", "single_dot", "solve", "sweep", "three_terminal",
+    "CoherentState", "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method", "Regime",
+    "SteadyState", "System", "Trajectory", "Tunnel", "__version__", "coupled_transport", "evolve",
+    "evolve_coherent", "evolve_lindblad",
+    "fermi", "observable", "sanchez_buttiker", "serial_double_dot", "single_dot", "solve", "sweep", "three_terminal",
 ]
