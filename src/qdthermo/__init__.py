@@ -27,7 +27,6 @@ from qdthermo.model import (
     three_terminal,
 )
 from qdthermo.sweep import sweep
-from qdthermo.thermo.coherent import CoherentState, evolve_coherent
 from qdthermo.thermo import (
     InvalidPointsWarning,
     LindbladTrajectory,
@@ -39,12 +38,13 @@ from qdthermo.thermo import (
     observable,
     solve,
 )
+from qdthermo.thermo.coherent import CoherentState, evolve_coherent
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CoherentState", "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method", "Regime",
-    "SteadyState", "System", "Trajectory", "Tunnel", "__version__", "coupled_transport", "evolve",
+    "CoherentState", "Device", "Dot", "Interaction", "InvalidPointsWarning", "Lead", "LindbladTrajectory", "Method",
+    "Regime", "SteadyState", "System", "Trajectory", "Tunnel", "__version__", "coupled_transport", "evolve",
     "evolve_coherent", "evolve_lindblad",
     "fermi", "observable", "sanchez_buttiker", "serial_double_dot", "single_dot", "solve", "sweep", "three_terminal",
 ]

@@ -188,7 +188,7 @@ class CoherentGenerator:
             valid = np.isfinite(x).all(axis=-1)
         rho = x.reshape(self.shape + (n, n))
         rho = 0.5 * (rho + np.conj(np.swapaxes(rho, -1, -2)))  # exact Hermiticity
-        return rho, valid
+        return rho, valid  # type: ignore[return-value]
 
     # ------------------------------------------------------------- currents
     def lead_expectations(self, rho: CArray, op: Array) -> Array:

@@ -31,7 +31,8 @@ __all__ = ["CoherentState", "solve_coherent", "evolve_coherent", "SECOND_LAW_TOL
 
 Array = NDArray[np.float64]
 
-#: sigma < -SECOND_LAW_TOLERANCE * sum_nu (|J_E^nu| + |mu_nu J_N^nu|)/T_nu flags a second-law violation
+#: sigma < -SECOND_LAW_TOLERANCE * sum_nu (|J_E| + |mu J_N| + Gamma (|H| + |mu| + T))_nu / T_nu flags a
+#: second-law violation (the scale is the size of each term of sigma, so round-off never sets the flag)
 SECOND_LAW_TOLERANCE = 1e-9
 
 
@@ -112,7 +113,10 @@ class CoherentState:
         JN, JE, _ = self._currents
         T = np.moveaxis(self.system.lead_temperature, -1, 0)
         mu = np.moveaxis(self.system.lead_chemical_potential, -1, 0)
-        scale = np.sum((np.abs(JE) + np.abs(mu * JN)) / T, axis=0)
+        gen = self.generator
+        energy = np.abs(gen.hamiltonian).sum(axis=-1).max(axis=-1)  # >= spectral radius of H
+        rate = np.abs(gen.dissipators).max(axis=(-2, -1))  # ~ Gamma_nu
+        scale = np.sum((np.abs(JE) + np.abs(mu * JN) + rate * (energy + np.abs(mu) + T)) / T, axis=0)
         return _ro(np.asarray(self.entropy_production < -SECOND_LAW_TOLERANCE * scale) & self.valid)
 
     def noise(self, lead: str) -> tuple[Array, Array]:
