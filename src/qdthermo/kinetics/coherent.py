@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,7 @@ DEGENERACY_TOLERANCE = 1e-8
 
 
 def _lead_gamma(lead: Any, w: Array, shape: tuple[int, ...]) -> Array:
-    """Tunnel coupling of a lead on the transition energies ``w`` (``(*shape, n, n)``)."""
+    """Tunnel coupling of a lead on the transition energies ``w`` (``(*shape, P)``)."""
     c = lead.coupling
     if callable(c):
         with np.errstate(all="ignore"):
@@ -69,35 +70,41 @@ def _lead_gamma(lead: Any, w: Array, shape: tuple[int, ...]) -> Array:
     if isinstance(c, Mapping):
         raise ValueError(f"gamma[{lead.name!r}]: couplings by transition label are defined for the Pauli "
                          "approach only; give one value (or a callable Gamma(w)) for the density-matrix approaches")
-    return np.broadcast_to(np.asarray(c)[..., None, None], shape + w.shape[-2:])
+    return np.broadcast_to(np.asarray(c)[..., None], shape + w.shape[-1:])
 
 
-def _jump_superoperator(X: Array, w: Array, tol: Array) -> Array:
-    """``sum_w L_w . L_w^+`` for ``L_w = sum_{w_ab = w} X_ab |a><b|``: ``(*s, n^2, n^2)`` (real X)."""
-    n = X.shape[-1]
-    same = np.abs(w[..., :, :, None, None] - w[..., None, None, :, :]) < tol[..., None, None, None, None]
-    S = X[..., :, :, None, None] * X[..., None, None, :, :] * same  # [a, b, c, d]
-    return S.transpose(*range(S.ndim - 4), -4, -2, -3, -1).reshape(S.shape[:-4] + (n * n, n * n))
+@dataclass(frozen=True, eq=False)
+class _Structure:
+    """Index structure of the jumps, the same at every point: the pairs ``(a, b)`` with ``N_a = N_b + 1``.
+
+    Every ``c_d^+`` in any particle-number-conserving basis lives on these pairs, so the jump
+    superoperator ``L rho L^+`` of a lead only touches the ``P^2`` entries
+    ``[(a_p, a_q), (b_p, b_q)]`` (in-jumps) and ``[(b_p, b_q), (a_p, a_q)]`` (out-jumps).
+    """
+
+    n: int
+    a: NDArray[np.intp]
+    b: NDArray[np.intp]
+    flat_in: NDArray[np.intp]
+    flat_out: NDArray[np.intp]
 
 
-def _anticommutator(X: Array, E: Array, tol: Array) -> Array:
-    """``K = sum_w L_w^+ L_w`` (real symmetric ``(*s, n, n)``), equal energies grouped."""
-    K = np.einsum("...ab,...ad->...bd", X, X)
-    return K * (np.abs(E[..., :, None] - E[..., None, :]) < tol[..., None, None])
+@lru_cache(maxsize=16)
+def _structure(n_dots: int) -> _Structure:
+    n = 2**n_dots
+    N = np.array([bin(s).count("1") for s in range(n)])
+    a, b = np.nonzero(N[:, None] == N[None, :] + 1)
+    n2 = n * n
+    flat_in = ((a[:, None] * n + a[None, :]) * n2 + b[:, None] * n + b[None, :]).ravel()
+    flat_out = ((b[:, None] * n + b[None, :]) * n2 + a[:, None] * n + a[None, :]).ravel()
+    return _Structure(n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp), flat_out.astype(np.intp))
 
 
-def _left_right(A: Array, B: Array) -> Array:
-    """Superoperator of ``rho -> A rho B`` (row-major vec): ``A (x) B^T``."""
-    n = A.shape[-1]
-    out = A[..., :, None, :, None] * np.swapaxes(B, -1, -2)[..., None, :, None, :]
-    return out.reshape(out.shape[:-4] + (n * n, n * n))
-
-
-def _anticommutator_superoperator(K: Array) -> Array:
-    """Superoperator of ``rho -> -{K, rho}/2``."""
-    n = K.shape[-1]
-    eye = np.eye(n)
-    return -0.5 * (_left_right(K, np.broadcast_to(eye, K.shape)) + _left_right(np.broadcast_to(eye, K.shape), K))
+def _scatter(st: _Structure, X: Array, rows: NDArray[np.intp], cols: NDArray[np.intp]) -> Array:
+    """Dense ``(*s, n, n)`` matrix with ``X[..., p]`` at ``(rows[p], cols[p])``."""
+    out = np.zeros(X.shape[:-1] + (st.n * st.n,), dtype=X.dtype)
+    out[..., rows * st.n + cols] = X
+    return out.reshape(X.shape[:-1] + (st.n, st.n))
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,11 +122,13 @@ class CoherentGenerator:
         ``(*shape, n, n)`` full H in the working basis.
     liouvillian
         ``(*shape, n^2, n^2)`` complex Lindblad superoperator (working basis).
-    dissipators
-        ``(n_leads, *shape, n^2, n^2)`` real superoperators ``D_nu``.
-    jumps_in, jumps_out
-        ``(n_leads, *shape, n^2, n^2)`` jump parts of ``D_nu`` (electron in /
-        out of the system), for counting statistics.
+    jump_in, jump_out
+        ``(n_leads, *shape, P, P)`` values of the jump superoperators of each
+        lead on the structural pairs (electron in / out of the system): entry
+        ``(p, q)`` is ``sqrt(g_p g_q) A_p A_q`` where the Bohr frequencies of
+        ``p`` and ``q`` agree (secular grouping), else 0.
+    anticommutator
+        ``(n_leads, *shape, n, n)`` ``K_nu = sum_w L_w^+ L_w`` of each lead.
     number
         ``(n, n)`` particle number (diagonal, the same in both bases: eigenstates are found per sector).
     """
@@ -130,10 +139,11 @@ class CoherentGenerator:
     basis: Array
     hamiltonian: Array
     liouvillian: CArray
-    dissipators: Array
-    jumps_in: Array
-    jumps_out: Array
+    jump_in: Array
+    jump_out: Array
+    anticommutator: Array
     number: Array
+    structure: _Structure
 
     # ---------------------------------------------------------------- basis
     def to_occupation(self, rho: CArray) -> CArray:
@@ -151,6 +161,37 @@ class CoherentGenerator:
             return rho
         V = self.basis
         return np.swapaxes(V, -1, -2) @ rho @ V  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------- superoperators
+    def _dense(self, values: Array, flat: NDArray[np.intp]) -> Array:
+        n2 = self.n_states**2
+        out = np.zeros(values.shape[:-2] + (n2 * n2,))
+        out[..., flat] = values.reshape(values.shape[:-2] + (-1,))
+        return out.reshape(values.shape[:-2] + (n2, n2))
+
+    @cached_property
+    def jumps_in(self) -> Array:
+        """``(n_leads, *shape, n^2, n^2)`` dense jump superoperators (electron enters), for counting statistics."""
+        return self._dense(self.jump_in, self.structure.flat_in)
+
+    @cached_property
+    def jumps_out(self) -> Array:
+        """``(n_leads, *shape, n^2, n^2)`` dense jump superoperators (electron leaves)."""
+        return self._dense(self.jump_out, self.structure.flat_out)
+
+    @cached_property
+    def dissipators(self) -> CArray:
+        """``(n_leads, *shape, n^2, n^2)`` dense dissipators ``D_nu`` (built on demand)."""
+        n = self.n_states
+        eye = np.eye(n)
+        K = self.anticommutator
+        no_jump = -0.5 * (np.einsum("...ab,cd->...acbd", K, eye) + np.einsum("ab,...dc->...acbd", eye, K))
+        return self.jumps_in + self.jumps_out + no_jump.reshape(K.shape[:-2] + (n * n, n * n))  # type: ignore
+
+    @cached_property
+    def rate_scale(self) -> Array:
+        """``(n_leads, *shape)`` the largest rate of each lead's dissipator (a scale for round-off)."""
+        return np.maximum(np.abs(self.jump_in).max(axis=(-2, -1)), np.abs(self.jump_out).max(axis=(-2, -1)))
 
     # --------------------------------------------------------- steady state
     def _trace_row(self) -> Array:
@@ -171,11 +212,10 @@ class CoherentGenerator:
         """
         n = self.n_states
         M = self._bordered()
-        rhs = np.zeros(self.shape + (n * n,), dtype=complex)
-        rhs[..., 0] = 1.0
+        rhs = np.zeros(self.shape + (n * n, 1), dtype=complex)
+        rhs[..., 0, 0] = 1.0
         try:
-            x = np.linalg.solve(M, rhs[..., None])[..., 0]
-            valid = np.isfinite(x).all(axis=-1)
+            x = np.linalg.solve(M, rhs)[..., 0]
         except np.linalg.LinAlgError:
             flat_M = M.reshape(-1, n * n, n * n)
             x = np.full((flat_M.shape[0], n * n), np.nan, dtype=complex)
@@ -185,24 +225,31 @@ class CoherentGenerator:
                 except np.linalg.LinAlgError:
                     pass
             x = x.reshape(self.shape + (n * n,))
-            valid = np.isfinite(x).all(axis=-1)
+        valid = np.isfinite(x).all(axis=-1)
         rho = x.reshape(self.shape + (n, n))
         rho = 0.5 * (rho + np.conj(np.swapaxes(rho, -1, -2)))  # exact Hermiticity
         return rho, valid  # type: ignore[return-value]
 
     # ------------------------------------------------------------- currents
     def lead_expectations(self, rho: CArray, op: Array) -> Array:
-        """``(n_leads, *shape)`` ``Tr[op D_nu(rho)]`` for a working-basis operator ``op`` (``(*shape, n, n)``)."""
-        n = self.n_states
-        row = np.swapaxes(op, -1, -2).reshape(op.shape[:-2] + (n * n,))
-        vec = rho.reshape(rho.shape[:-2] + (n * n,))
-        Dx = np.einsum("l...ij,...j->l...i", self.dissipators, vec)
-        return np.real(np.einsum("...i,l...i->l...", row, Dx))
+        """``(n_leads, *shape)`` ``Tr[op D_nu(rho)]`` for a working-basis operator ``op`` (``(..., n, n)``).
+
+        ``Tr[op L rho L^+] = sum_pq J_pq op[a_q, a_p] rho[b_p, b_q]`` (in-jumps; out-jumps with a, b
+        exchanged) and ``-Tr[op {K, rho}]/2``, without building the superoperators.
+        """
+        a, b = self.structure.a, self.structure.b
+        op = np.broadcast_to(op, self.shape + op.shape[-2:])
+        jin = np.einsum("l...pq,...pq->l...", self.jump_in,
+                        np.real(op[..., a[None, :], a[:, None]] * rho[..., b[:, None], b[None, :]]))
+        jout = np.einsum("l...pq,...pq->l...", self.jump_out,
+                         np.real(op[..., b[None, :], b[:, None]] * rho[..., a[:, None], a[None, :]]))
+        KO = self.anticommutator @ op
+        no_jump = -np.real(np.einsum("l...ab,...ba->l...", KO + np.swapaxes(KO, -1, -2).conj(), rho)) / 2
+        return jin + jout + no_jump  # type: ignore[no-any-return]
 
     def currents(self, rho: CArray) -> tuple[Array, Array]:
         """``(J_N, J_E)``, each ``(n_leads, *shape)``: particle and energy currents into the system."""
-        N = np.broadcast_to(self.number, self.shape + self.number.shape)
-        return self.lead_expectations(rho, N), self.lead_expectations(rho, self.hamiltonian)
+        return self.lead_expectations(rho, self.number), self.lead_expectations(rho, self.hamiltonian)
 
     # ----------------------------------------------------------- statistics
     def noise(self, rho: CArray, lead: int) -> tuple[Array, Array]:
@@ -262,6 +309,8 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
     shape = system.shape
     n_dots = len(system.dot_names)
     n = system.n_states
+    st = _structure(n_dots)
+    a, b = st.a, st.b
     H = hamiltonian(device, system)
     c = annihilators(n_dots)
     if approach == "global":
@@ -273,26 +322,35 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
         V = np.broadcast_to(np.eye(n), H.shape)
         Hw = H
     tol = DEGENERACY_TOLERANCE * (1.0 + np.max(np.abs(E), axis=-1))
-    w = E[..., :, None] - E[..., None, :]  # w_ab = E_a - E_b (energy of an electron entering, a <- b)
+    w = E[..., a] - E[..., b]  # (*shape, P) energy of the electron entering on pair p: b -> a
+    same_w = np.abs(w[..., :, None] - w[..., None, :]) < tol[..., None, None]
+    same_E = np.abs(E[..., :, None] - E[..., None, :]) < tol[..., None, None]
     dot_index = {name: k for k, name in enumerate(system.dot_names)}
-    D, Jin, Jout = [], [], []
+    jin, jout, K = [], [], []
     for ell, lead in enumerate(device.leads):
-        cd = c[dot_index[lead.dot]]
-        A = np.swapaxes(V, -1, -2) @ cd.T @ V if approach == "global" else np.broadcast_to(cd.T, H.shape)
-        T = np.asarray(system.lead_temperature[..., ell])[..., None, None]
-        mu = np.asarray(system.lead_chemical_potential[..., ell])[..., None, None]
+        cdag = c[dot_index[lead.dot]].T
+        A = (np.swapaxes(V, -1, -2) @ cdag @ V)[..., a, b] if approach == "global" else cdag[a, b]
+        T = system.lead_temperature[..., ell, None]
+        mu = system.lead_chemical_potential[..., ell, None]
         gamma = _lead_gamma(lead, w, shape)
         x = fermi_argument(w, mu, T)
         X_in = A * np.sqrt(gamma * expit(-x))  # electron enters: rate Gamma f(w)
-        X_out = np.swapaxes(A * np.sqrt(gamma * expit(x)), -1, -2)  # leaves: Gamma (1 - f(w)), w = E_b - E_a
-        jin = _jump_superoperator(X_in, w, tol)
-        jout = _jump_superoperator(X_out, -w, tol)
-        K = _anticommutator(X_in, E, tol) + _anticommutator(X_out, E, tol)
-        D.append(jin + jout + _anticommutator_superoperator(K))
-        Jin.append(jin)
-        Jout.append(jout)
-    eye = np.broadcast_to(np.eye(n), H.shape)
-    L = -1j * (_left_right(Hw, eye) - _left_right(eye, Hw)) + np.sum(D, axis=0)
+        X_out = A * np.sqrt(gamma * expit(x))  # electron leaves (a -> b): rate Gamma (1 - f(w))
+        jin.append(X_in[..., :, None] * X_in[..., None, :] * same_w)
+        jout.append(X_out[..., :, None] * X_out[..., None, :] * same_w)
+        Xi, Xo = _scatter(st, X_in, a, b), _scatter(st, X_out, b, a)
+        K.append((np.swapaxes(Xi, -1, -2) @ Xi + np.swapaxes(Xo, -1, -2) @ Xo) * same_E)
+    jump_in, jump_out, Ks = np.stack(jin), np.stack(jout), np.stack(K)
+    # L = -i (Heff (x) 1) + i (1 (x) Heff^*),  Heff = H - i K/2,  plus the jumps of all leads
+    Heff = Hw - 0.5j * Ks.sum(axis=0)
+    n2 = n * n
+    L = np.zeros(shape + (n2 * n2,), dtype=complex)
+    L[..., st.flat_in] = jump_in.sum(axis=0).reshape(shape + (-1,))
+    L[..., st.flat_out] = jump_out.sum(axis=0).reshape(shape + (-1,))
+    L4 = L.reshape(shape + (n, n, n, n))  # [a, c, b, d]
+    for k in range(n):
+        L4[..., :, k, :, k] -= 1j * Heff
+        L4[..., k, :, k, :] += 1j * Heff.conj()
     return CoherentGenerator(approach=approach, shape=shape, n_states=n, basis=np.asarray(V), hamiltonian=Hw,
-                             liouvillian=L, dissipators=np.stack(D), jumps_in=np.stack(Jin),
-                             jumps_out=np.stack(Jout), number=number_operator(n_dots))
+                             liouvillian=L.reshape(shape + (n2, n2)), jump_in=jump_in, jump_out=jump_out,
+                             anticommutator=Ks, number=number_operator(n_dots), structure=st)

@@ -115,7 +115,7 @@ class CoherentState:
         mu = np.moveaxis(self.system.lead_chemical_potential, -1, 0)
         gen = self.generator
         energy = np.abs(gen.hamiltonian).sum(axis=-1).max(axis=-1)  # >= spectral radius of H
-        rate = np.abs(gen.dissipators).max(axis=(-2, -1))  # ~ Gamma_nu
+        rate = gen.rate_scale  # ~ Gamma_nu
         scale = np.sum((np.abs(JE) + np.abs(mu * JN) + rate * (energy + np.abs(mu) + T)) / T, axis=0)
         return _ro(np.asarray(self.entropy_production < -SECOND_LAW_TOLERANCE * scale) & self.valid)
 
