@@ -112,3 +112,13 @@ def test_pauli_refuses_tunnelling_and_approach_is_checked() -> None:
     # devices without tunnels still go to the Pauli solver by default
     assert isinstance(qd.solve(_capacitive(None)), qd.SteadyState)
     assert isinstance(qd.solve(_capacitive(0.2), approach="local"), qd.CoherentState)
+
+
+def test_singular_points_are_invalid_not_fatal() -> None:
+    """Decoupled leads (gamma = 0) leave the steady state undetermined: NaN and valid False at those points."""
+    dev = qd.serial_double_dot(0.1, -0.2, 0.3, T=1.0, mu=0.0, gamma=np.array([0.5, 0.0]))
+    res = qd.solve(dev, approach="global")
+    np.testing.assert_array_equal(res.valid, [True, False])
+    assert np.isnan(res.populations[1]).all() and np.isfinite(res.populations[0]).all()
+    with pytest.raises(ValueError, match="no unique steady state"):
+        qd.solve(qd.serial_double_dot(0.1, -0.2, 0.3, gamma=0.0), approach="local")

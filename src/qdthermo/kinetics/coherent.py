@@ -53,6 +53,9 @@ CArray = NDArray[np.complex128]
 #: the density-matrix approaches
 APPROACHES = ("global", "local")
 
+#: points per chunk of the steady-state assembly and solve (arrays of a chunk stay in cache)
+STEADY_CHUNK = 2048
+
 #: Bohr frequencies closer than this (relative to 1 + max |E|) are one frequency (secular grouping)
 DEGENERACY_TOLERANCE = 1e-8
 
@@ -74,6 +77,48 @@ def _lead_gamma(lead: Any, w: Array, shape: tuple[int, ...]) -> Array:
 
 
 @dataclass(frozen=True, eq=False)
+class _SparseMap:
+    """A fixed sparse linear map ``out[..., t] += sum coef * src[..., s]``, applied in layers of distinct targets."""
+
+    layers: tuple[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[Any]], ...]
+    n_out: int
+
+    @classmethod
+    def build(cls, entries: list[tuple[int, int, complex]], n_out: int) -> "_SparseMap":
+        merged: dict[tuple[int, int], complex] = {}
+        for src, tgt, coef in entries:
+            merged[(src, tgt)] = merged.get((src, tgt), 0.0) + coef
+        layers: list[list[tuple[int, int, complex]]] = []
+        for (src, tgt), coef in merged.items():
+            if coef == 0:
+                continue
+            for layer in layers:
+                if all(t != tgt for _, t, _ in layer):
+                    layer.append((src, tgt, coef))
+                    break
+            else:
+                layers.append([(src, tgt, coef)])
+        out = []
+        for layer in layers:
+            src_i = np.array([e[0] for e in layer], dtype=np.intp)
+            tgt_i = np.array([e[1] for e in layer], dtype=np.intp)
+            coefs = np.array([e[2] for e in layer])
+            if np.all(coefs.imag == 0):
+                coefs = coefs.real
+            out.append((src_i, tgt_i, coefs))
+        return cls(tuple(out), n_out)
+
+    def apply(self, src: NDArray[Any], dtype: Any = float) -> NDArray[Any]:
+        """``(..., n_out)`` from ``src`` ``(..., n_src)`` (rows of the point-last transpose: contiguous gathers)."""
+        batch = src.shape[:-1]
+        src_t = np.ascontiguousarray(src.reshape(-1, src.shape[-1]).T)
+        out = np.zeros((self.n_out, src_t.shape[1]), dtype=dtype)
+        for src_i, tgt_i, coefs in self.layers:
+            out[tgt_i] += coefs[:, None] * src_t[src_i]
+        return out.T.reshape(batch + (self.n_out,))
+
+
+@dataclass(frozen=True, eq=False)
 class _Structure:
     """Index structure of the jumps, the same at every point: the pairs ``(a, b)`` with ``N_a = N_b + 1``.
 
@@ -87,6 +132,10 @@ class _Structure:
     b: NDArray[np.intp]
     flat_in: NDArray[np.intp]
     flat_out: NDArray[np.intp]
+    #: pair products of in- and out-jumps ``(2 P^2)`` -> ``K = sum L^+ L`` ``(n^2)``
+    to_k: _SparseMap
+    #: ``[jumps in (P^2), jumps out (P^2), H_eff (n^2)]`` -> Liouvillian ``(n^4)``, ``H_eff = H - i K / 2``
+    to_liouvillian: _SparseMap
 
 
 @lru_cache(maxsize=16)
@@ -95,9 +144,33 @@ def _structure(n_dots: int) -> _Structure:
     N = np.array([bin(s).count("1") for s in range(n)])
     a, b = np.nonzero(N[:, None] == N[None, :] + 1)
     n2 = n * n
+    P = len(a)
+    P2 = P * P
     flat_in = ((a[:, None] * n + a[None, :]) * n2 + b[:, None] * n + b[None, :]).ravel()
     flat_out = ((b[:, None] * n + b[None, :]) * n2 + a[:, None] * n + a[None, :]).ravel()
-    return _Structure(n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp), flat_out.astype(np.intp))
+    k_entries: list[tuple[int, int, complex]] = []
+    for p in range(P):
+        for q in range(P):
+            if a[p] == a[q]:  # in-jumps |a><b|: L^+ L = |b_p><b_q|
+                k_entries.append((p * P + q, b[p] * n + b[q], 1.0))
+            if b[p] == b[q]:  # out-jumps |b><a|: L^+ L = |a_p><a_q|
+                k_entries.append((P2 + p * P + q, a[p] * n + a[q], 1.0))
+    l_entries: list[tuple[int, int, complex]] = [(k, int(t), 1.0) for k, t in enumerate(flat_in)]
+    l_entries += [(P2 + k, int(t), 1.0) for k, t in enumerate(flat_out)]
+    for x in range(n):  # -i (H_eff rho - rho H_eff^+): [(x, c), (z, c)] -i H_xz ; [(c, x), (c, z)] +i conj(H)_xz
+        for z in range(n):
+            if N[x] != N[z]:
+                continue
+            for c in range(n):
+                l_entries.append((2 * P2 + x * n + z, (x * n + c) * n2 + z * n + c, -1j))
+    for x in range(n):
+        for z in range(n):
+            if N[x] != N[z]:
+                continue
+            for c in range(n):  # conj handled by passing conj(H_eff) as a second block
+                l_entries.append((2 * P2 + n2 + x * n + z, (c * n + x) * n2 + c * n + z, 1j))
+    return _Structure(n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp), flat_out.astype(np.intp),
+                      _SparseMap.build(k_entries, n2), _SparseMap.build(l_entries, n2 * n2))
 
 
 def _scatter(st: _Structure, X: Array, rows: NDArray[np.intp], cols: NDArray[np.intp]) -> Array:
@@ -120,8 +193,10 @@ class CoherentGenerator:
         working-basis states in the occupation basis (identity for ``"local"``).
     hamiltonian
         ``(*shape, n, n)`` full H in the working basis.
-    liouvillian
-        ``(*shape, n^2, n^2)`` complex Lindblad superoperator (working basis).
+    source
+        ``(*shape, 2 P^2 + 2 n^2)`` the values the Liouvillian is assembled from (summed jumps,
+        ``H_eff = H - i K/2`` and its conjugate); :attr:`liouvillian` is built from it on demand
+        and :meth:`steady_state` assembles and solves it in cache-sized chunks.
     jump_in, jump_out
         ``(n_leads, *shape, P, P)`` values of the jump superoperators of each
         lead on the structural pairs (electron in / out of the system): entry
@@ -138,7 +213,7 @@ class CoherentGenerator:
     n_states: int
     basis: Array
     hamiltonian: Array
-    liouvillian: CArray
+    source: CArray
     jump_in: Array
     jump_out: Array
     anticommutator: Array
@@ -200,32 +275,43 @@ class CoherentGenerator:
         row[:: n + 1] = 1.0
         return row
 
-    def _bordered(self) -> CArray:
-        M = self.liouvillian.copy()
+    @cached_property
+    def liouvillian(self) -> CArray:
+        """``(*shape, n^2, n^2)`` complex Lindblad superoperator in the working basis (row-major vec)."""
+        n2 = self.n_states**2
+        return self.structure.to_liouvillian.apply(self.source, complex).reshape(self.shape + (n2, n2))
+
+    def _bordered(self, L: CArray | None = None) -> CArray:
+        M = (self.liouvillian if L is None else L).copy()
         M[..., 0, :] = self._trace_row()
         return M
 
-    def steady_state(self) -> tuple[CArray, NDArray[np.bool_]]:
+    def steady_state(self, chunk: int = STEADY_CHUNK) -> tuple[CArray, NDArray[np.bool_]]:
         """``(rho, valid)``: working-basis steady state ``(*shape, n, n)`` (trace 1) and a validity mask.
 
+        The bordered Liouvillian (first row replaced by the trace) is assembled and solved
+        ``chunk`` points at a time (batched LAPACK; the chunks keep the arrays in cache).
         Points whose bordered Liouvillian is singular (no unique steady state) are NaN, ``valid`` False.
         """
         n = self.n_states
-        M = self._bordered()
-        rhs = np.zeros(self.shape + (n * n, 1), dtype=complex)
-        rhs[..., 0, 0] = 1.0
-        try:
-            x = np.linalg.solve(M, rhs)[..., 0]
-        except np.linalg.LinAlgError:
-            flat_M = M.reshape(-1, n * n, n * n)
-            x = np.full((flat_M.shape[0], n * n), np.nan, dtype=complex)
-            for k in range(flat_M.shape[0]):  # fallback only when some point is singular
-                try:
-                    x[k] = np.linalg.solve(flat_M[k], rhs.reshape(-1, n * n)[k])
-                except np.linalg.LinAlgError:
-                    pass
-            x = x.reshape(self.shape + (n * n,))
-        valid = np.isfinite(x).all(axis=-1)
+        n2 = n * n
+        src = self.source.reshape(-1, self.source.shape[-1])
+        x = np.empty((src.shape[0], n2), dtype=complex)
+        trace = self._trace_row()
+        for start in range(0, src.shape[0], chunk):
+            M = self.structure.to_liouvillian.apply(src[start:start + chunk], complex).reshape(-1, n2, n2)
+            M[:, 0, :] = trace
+            rhs = np.zeros(M.shape[:-1] + (1,), dtype=complex)
+            rhs[:, 0, 0] = 1.0
+            try:
+                x[start:start + chunk] = np.linalg.solve(M, rhs)[..., 0]
+            except np.linalg.LinAlgError:
+                for k in range(M.shape[0]):  # fallback only when some point is singular
+                    try:
+                        x[start + k] = np.linalg.solve(M[k], rhs[k, :, 0])
+                    except np.linalg.LinAlgError:
+                        x[start + k] = np.nan
+        valid = np.isfinite(x).all(axis=-1).reshape(self.shape)
         rho = x.reshape(self.shape + (n, n))
         rho = 0.5 * (rho + np.conj(np.swapaxes(rho, -1, -2)))  # exact Hermiticity
         return rho, valid  # type: ignore[return-value]
@@ -295,9 +381,21 @@ def _sector_eigh(H: Array, particles: NDArray[np.int64]) -> tuple[Array, Array]:
     V = np.zeros(H.shape)
     for N in np.unique(particles):
         idx = np.flatnonzero(particles == N)
-        vals, vecs = np.linalg.eigh(H[..., idx[:, None], idx[None, :]])
-        E[..., idx] = vals
-        V[..., idx[:, None], idx[None, :]] = vecs
+        if len(idx) == 1:
+            E[..., idx[0]] = H[..., idx[0], idx[0]]
+            V[..., idx[0], idx[0]] = 1.0
+        elif len(idx) == 2:  # closed form: rotation by theta = atan2(2 h_01, h_00 - h_11) / 2
+            i, j = idx
+            p, s, r = H[..., i, i], H[..., j, j], H[..., i, j]
+            m, R = 0.5 * (p + s), np.hypot(0.5 * (p - s), r)
+            theta = 0.5 * np.arctan2(2 * r, p - s)
+            cos, sin = np.cos(theta), np.sin(theta)
+            E[..., i], E[..., j] = m - R, m + R
+            V[..., i, i], V[..., j, i], V[..., i, j], V[..., j, j] = -sin, cos, cos, sin
+        else:
+            vals, vecs = np.linalg.eigh(H[..., idx[:, None], idx[None, :]])
+            E[..., idx] = vals
+            V[..., idx[:, None], idx[None, :]] = vecs
     return E, V
 
 
@@ -324,12 +422,16 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
     tol = DEGENERACY_TOLERANCE * (1.0 + np.max(np.abs(E), axis=-1))
     w = E[..., a] - E[..., b]  # (*shape, P) energy of the electron entering on pair p: b -> a
     same_w = np.abs(w[..., :, None] - w[..., None, :]) < tol[..., None, None]
-    same_E = np.abs(E[..., :, None] - E[..., None, :]) < tol[..., None, None]
     dot_index = {name: k for k, name in enumerate(system.dot_names)}
-    jin, jout, K = [], [], []
+    jin, jout = [], []
     for ell, lead in enumerate(device.leads):
         cdag = c[dot_index[lead.dot]].T
-        A = (np.swapaxes(V, -1, -2) @ cdag @ V)[..., a, b] if approach == "global" else cdag[a, b]
+        if approach == "global":  # A_p = <a_p| V^T c^+ V |b_p>, c^+ has few nonzeros (i, j)
+            i_nz, j_nz = np.nonzero(cdag)
+            A = np.einsum("k,...kp,...kp->...p", cdag[i_nz, j_nz], V[..., i_nz[:, None], a[None, :]],
+                          V[..., j_nz[:, None], b[None, :]])
+        else:
+            A = cdag[a, b]
         T = system.lead_temperature[..., ell, None]
         mu = system.lead_chemical_potential[..., ell, None]
         gamma = _lead_gamma(lead, w, shape)
@@ -338,19 +440,14 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
         X_out = A * np.sqrt(gamma * expit(x))  # electron leaves (a -> b): rate Gamma (1 - f(w))
         jin.append(X_in[..., :, None] * X_in[..., None, :] * same_w)
         jout.append(X_out[..., :, None] * X_out[..., None, :] * same_w)
-        Xi, Xo = _scatter(st, X_in, a, b), _scatter(st, X_out, b, a)
-        K.append((np.swapaxes(Xi, -1, -2) @ Xi + np.swapaxes(Xo, -1, -2) @ Xo) * same_E)
-    jump_in, jump_out, Ks = np.stack(jin), np.stack(jout), np.stack(K)
-    # L = -i (Heff (x) 1) + i (1 (x) Heff^*),  Heff = H - i K/2,  plus the jumps of all leads
-    Heff = Hw - 0.5j * Ks.sum(axis=0)
+    jump_in, jump_out = np.stack(jin), np.stack(jout)
+    P2 = len(a) ** 2
+    flat = np.concatenate([jump_in.reshape(jump_in.shape[:-2] + (P2,)),
+                           jump_out.reshape(jump_out.shape[:-2] + (P2,))], axis=-1)
+    Ks = st.to_k.apply(flat).reshape(jump_in.shape[:-2] + (n, n))
     n2 = n * n
-    L = np.zeros(shape + (n2 * n2,), dtype=complex)
-    L[..., st.flat_in] = jump_in.sum(axis=0).reshape(shape + (-1,))
-    L[..., st.flat_out] = jump_out.sum(axis=0).reshape(shape + (-1,))
-    L4 = L.reshape(shape + (n, n, n, n))  # [a, c, b, d]
-    for k in range(n):
-        L4[..., :, k, :, k] -= 1j * Heff
-        L4[..., k, :, k, :] += 1j * Heff.conj()
+    Heff = (Hw - 0.5j * Ks.sum(axis=0)).reshape(shape + (n2,))
+    source = np.concatenate([flat.sum(axis=0), Heff, Heff.conj()], axis=-1)
     return CoherentGenerator(approach=approach, shape=shape, n_states=n, basis=np.asarray(V), hamiltonian=Hw,
-                             liouvillian=L.reshape(shape + (n2, n2)), jump_in=jump_in, jump_out=jump_out,
+                             source=source, jump_in=jump_in, jump_out=jump_out,
                              anticommutator=Ks, number=number_operator(n_dots), structure=st)
