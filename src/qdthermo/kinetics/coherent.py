@@ -136,6 +136,11 @@ class _Structure:
     to_k: _SparseMap
     #: ``[jumps in (P^2), jumps out (P^2), H_eff (n^2)]`` -> Liouvillian ``(n^4)``, ``H_eff = H - i K / 2``
     to_liouvillian: _SparseMap
+    #: ``[jumps (2 P^2), H (n^2), K (n^2)]`` (all real) -> the real Liouvillian ``T L T^-1`` ``(n^4)`` acting on
+    #: ``u = T vec(rho) = [rho_aa, Re rho_ac (a < c), Im rho_ac (a < c)]`` (Hermitian rho <-> n^2 real numbers)
+    to_real_liouvillian: _SparseMap
+    #: ``(n^2, n^2)`` complex ``T^-1``: ``vec(rho) = T^-1 u``
+    from_real: NDArray[np.complex128]
 
 
 @lru_cache(maxsize=16)
@@ -169,8 +174,55 @@ def _structure(n_dots: int) -> _Structure:
                 continue
             for c in range(n):  # conj handled by passing conj(H_eff) as a second block
                 l_entries.append((2 * P2 + n2 + x * n + z, (c * n + x) * n2 + c * n + z, 1j))
+    to_l = _SparseMap.build(l_entries, n2 * n2)
+    # the real representation: push every real source value through T L T^-1
+    T, T_inv = _hermitian_coordinates(n)
+    n_src = 2 * P2 + 2 * n2
+    real_entries: list[tuple[int, int, complex]] = []
+    def transposed(k: int) -> int:  # the source of the transposed matrix element (all blocks are symmetric)
+        if k < 2 * P2:
+            base, i = divmod(k, P2)
+            p, q = divmod(i, P)
+            return base * P2 + q * P + p
+        base, i = divmod(k - 2 * P2, n2)
+        x, z = divmod(i, n)
+        return 2 * P2 + base * n2 + z * n + x
+
+    for k in range(n_src):
+        src = np.zeros((1, 2 * P2 + 2 * n2), dtype=complex)
+        for kk in {k, transposed(k)}:  # J, H and K are symmetric: map the symmetrised unit, half each
+            w = 0.5 if kk != k or transposed(k) != k else 1.0
+            if kk < 2 * P2:
+                src[0, kk] += w
+            elif kk < 2 * P2 + n2:  # H: H_eff and its conjugate
+                src[0, kk] += w
+                src[0, kk + n2] += w
+            else:  # K: H_eff = -i K / 2, conj(H_eff) = +i K / 2
+                src[0, kk - n2] += -0.5j * w
+                src[0, kk] += 0.5j * w
+        L = to_l.apply(src, complex).reshape(n2, n2)
+        R = T @ L @ T_inv
+        assert np.allclose(R.imag, 0.0, atol=1e-14)
+        for t in np.flatnonzero(np.abs(R.real.ravel()) > 1e-15):
+            real_entries.append((k, int(t), float(R.real.ravel()[t])))
+    T_inv.setflags(write=False)
     return _Structure(n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp), flat_out.astype(np.intp),
-                      _SparseMap.build(k_entries, n2), _SparseMap.build(l_entries, n2 * n2))
+                      _SparseMap.build(k_entries, n2), to_l, _SparseMap.build(real_entries, n2 * n2), T_inv)
+
+
+def _hermitian_coordinates(n: int) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    """``T`` with ``T vec(rho) = [rho_aa, Re rho_ac (a < c), Im rho_ac (a < c)]`` and its inverse (row-major vec)."""
+    n2 = n * n
+    T = np.zeros((n2, n2), dtype=complex)
+    for k in range(n):
+        T[k, k * n + k] = 1.0
+    upper = [(a, c) for a in range(n) for c in range(a + 1, n)]
+    m = len(upper)
+    for j, (a, c) in enumerate(upper):
+        T[n + j, a * n + c] = T[n + j, c * n + a] = 0.5
+        T[n + m + j, a * n + c] = -0.5j
+        T[n + m + j, c * n + a] = 0.5j
+    return T, np.linalg.inv(T)  # type: ignore[return-value]
 
 
 def _scatter(st: _Structure, X: Array, rows: NDArray[np.intp], cols: NDArray[np.intp]) -> Array:
@@ -214,6 +266,7 @@ class CoherentGenerator:
     basis: Array
     hamiltonian: Array
     source: CArray
+    real_source: Array
     jump_in: Array
     jump_out: Array
     anticommutator: Array
@@ -289,32 +342,34 @@ class CoherentGenerator:
     def steady_state(self, chunk: int = STEADY_CHUNK) -> tuple[CArray, NDArray[np.bool_]]:
         """``(rho, valid)``: working-basis steady state ``(*shape, n, n)`` (trace 1) and a validity mask.
 
-        The bordered Liouvillian (first row replaced by the trace) is assembled and solved
+        Solved in the real Hermitian coordinates ``u = T vec(rho)`` (the Liouvillian preserves
+        Hermiticity, so ``T L T^-1`` is real: an ``n^2 x n^2`` real system per point), with the
+        first row replaced by the trace condition ``sum_a rho_aa = 1``; assembled and solved
         ``chunk`` points at a time (batched LAPACK; the chunks keep the arrays in cache).
-        Points whose bordered Liouvillian is singular (no unique steady state) are NaN, ``valid`` False.
+        Points whose Liouvillian is singular (no unique steady state) are NaN, ``valid`` False.
         """
         n = self.n_states
         n2 = n * n
-        src = self.source.reshape(-1, self.source.shape[-1])
-        x = np.empty((src.shape[0], n2), dtype=complex)
-        trace = self._trace_row()
+        src = self.real_source.reshape(-1, self.real_source.shape[-1])
+        u = np.empty((src.shape[0], n2))
+        trace = np.zeros(n2)
+        trace[:n] = 1.0
         for start in range(0, src.shape[0], chunk):
-            M = self.structure.to_liouvillian.apply(src[start:start + chunk], complex).reshape(-1, n2, n2)
+            M = self.structure.to_real_liouvillian.apply(src[start:start + chunk]).reshape(-1, n2, n2)
             M[:, 0, :] = trace
-            rhs = np.zeros(M.shape[:-1] + (1,), dtype=complex)
+            rhs = np.zeros(M.shape[:-1] + (1,))
             rhs[:, 0, 0] = 1.0
             try:
-                x[start:start + chunk] = np.linalg.solve(M, rhs)[..., 0]
+                u[start:start + chunk] = np.linalg.solve(M, rhs)[..., 0]
             except np.linalg.LinAlgError:
                 for k in range(M.shape[0]):  # fallback only when some point is singular
                     try:
-                        x[start + k] = np.linalg.solve(M[k], rhs[k, :, 0])
+                        u[start + k] = np.linalg.solve(M[k], rhs[k, :, 0])
                     except np.linalg.LinAlgError:
-                        x[start + k] = np.nan
-        valid = np.isfinite(x).all(axis=-1).reshape(self.shape)
-        rho = x.reshape(self.shape + (n, n))
-        rho = 0.5 * (rho + np.conj(np.swapaxes(rho, -1, -2)))  # exact Hermiticity
-        return rho, valid  # type: ignore[return-value]
+                        u[start + k] = np.nan
+        valid = np.isfinite(u).all(axis=-1).reshape(self.shape)
+        x = u @ self.structure.from_real.T
+        return x.reshape(self.shape + (n, n)), valid  # type: ignore[return-value]
 
     # ------------------------------------------------------------- currents
     def lead_expectations(self, rho: CArray, op: Array) -> Array:
@@ -448,6 +503,8 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
     n2 = n * n
     Heff = (Hw - 0.5j * Ks.sum(axis=0)).reshape(shape + (n2,))
     source = np.concatenate([flat.sum(axis=0), Heff, Heff.conj()], axis=-1)
+    real_source = np.concatenate([flat.sum(axis=0), Hw.reshape(shape + (n2,)), Ks.sum(axis=0).reshape(shape + (n2,))],
+                                 axis=-1)
     return CoherentGenerator(approach=approach, shape=shape, n_states=n, basis=np.asarray(V), hamiltonian=Hw,
-                             source=source, jump_in=jump_in, jump_out=jump_out,
+                             source=source, real_source=real_source, jump_in=jump_in, jump_out=jump_out,
                              anticommutator=Ks, number=number_operator(n_dots), structure=st)

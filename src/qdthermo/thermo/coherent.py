@@ -52,6 +52,8 @@ class CoherentState:
         ``(*shape)`` False where the steady state is not unique (NaN there).
     approach
         ``"global"`` or ``"local"``.
+    working_density_matrix
+        The same state in the generator's working basis (eigenbasis for ``"global"``), or None.
     """
 
     device: Device
@@ -60,6 +62,7 @@ class CoherentState:
     density_matrix: NDArray[np.complex128]
     valid: NDArray[np.bool_]
     approach: str
+    working_density_matrix: NDArray[np.complex128] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -78,6 +81,8 @@ class CoherentState:
 
     @cached_property
     def _working_rho(self) -> NDArray[np.complex128]:
+        if self.working_density_matrix is not None:
+            return self.working_density_matrix
         return self.generator.from_occupation(self.density_matrix)
 
     @cached_property
@@ -148,7 +153,7 @@ def solve_coherent(device: Device, approach: str) -> CoherentState:
     if device.shape == () and not bool(valid):
         raise ValueError(f"the {approach} Liouvillian has no unique steady state")
     return CoherentState(device=device, system=system, generator=gen, density_matrix=_ro(gen.to_occupation(rho)),
-                         valid=_ro(np.asarray(valid)), approach=approach)
+                         valid=_ro(np.asarray(valid)), approach=approach, working_density_matrix=_ro(rho))
 
 
 def evolve_coherent(device: Device, times: ArrayLike, initial: Any = None, *,
