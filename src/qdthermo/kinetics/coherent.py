@@ -111,11 +111,15 @@ class _SparseMap:
     def apply(self, src: NDArray[Any], dtype: Any = float) -> NDArray[Any]:
         """``(..., n_out)`` from ``src`` ``(..., n_src)`` (rows of the point-last transpose: contiguous gathers)."""
         batch = src.shape[:-1]
-        src_t = np.ascontiguousarray(src.reshape(-1, src.shape[-1]).T)
+        out = self.apply_transposed(np.ascontiguousarray(src.reshape(-1, src.shape[-1]).T), dtype)
+        return out.T.reshape(batch + (self.n_out,))
+
+    def apply_transposed(self, src_t: NDArray[Any], dtype: Any = float) -> NDArray[Any]:
+        """Point-last form: ``(n_out, m)`` from ``(n_src, m)``."""
         out = np.zeros((self.n_out, src_t.shape[1]), dtype=dtype)
         for src_i, tgt_i, coefs in self.layers:
             out[tgt_i] += coefs[:, None] * src_t[src_i]
-        return out.T.reshape(batch + (self.n_out,))
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,10 +249,10 @@ class CoherentGenerator:
         working-basis states in the occupation basis (identity for ``"local"``).
     hamiltonian
         ``(*shape, n, n)`` full H in the working basis.
-    source
-        ``(*shape, 2 P^2 + 2 n^2)`` the values the Liouvillian is assembled from (summed jumps,
-        ``H_eff = H - i K/2`` and its conjugate); :attr:`liouvillian` is built from it on demand
-        and :meth:`steady_state` assembles and solves it in cache-sized chunks.
+    real_source
+        ``(*shape, 2 P^2 + 2 n^2)`` the real values the Liouvillian is assembled from (summed
+        jump products, H and ``K = sum_nu K_nu``); :attr:`liouvillian` is built from them on
+        demand and :meth:`steady_state` assembles and solves the real form in cache-sized chunks.
     jump_in, jump_out
         ``(n_leads, *shape, P, P)`` values of the jump superoperators of each
         lead on the structural pairs (electron in / out of the system): entry
@@ -265,7 +269,6 @@ class CoherentGenerator:
     n_states: int
     basis: Array
     hamiltonian: Array
-    source: CArray
     real_source: Array
     jump_in: Array
     jump_out: Array
@@ -332,7 +335,11 @@ class CoherentGenerator:
     def liouvillian(self) -> CArray:
         """``(*shape, n^2, n^2)`` complex Lindblad superoperator in the working basis (row-major vec)."""
         n2 = self.n_states**2
-        return self.structure.to_liouvillian.apply(self.source, complex).reshape(self.shape + (n2, n2))
+        P2 = len(self.structure.a) ** 2
+        jumps, H, K = np.split(self.real_source, [2 * P2, 2 * P2 + n2], axis=-1)
+        Heff = H - 0.5j * K
+        source = np.concatenate([jumps, Heff, Heff.conj()], axis=-1)
+        return self.structure.to_liouvillian.apply(source, complex).reshape(self.shape + (n2, n2))
 
     def _bordered(self, L: CArray | None = None) -> CArray:
         M = (self.liouvillian if L is None else L).copy()
@@ -350,12 +357,13 @@ class CoherentGenerator:
         """
         n = self.n_states
         n2 = n * n
-        src = self.real_source.reshape(-1, self.real_source.shape[-1])
-        u = np.empty((src.shape[0], n2))
+        src_t = np.ascontiguousarray(self.real_source.reshape(-1, self.real_source.shape[-1]).T)
+        u = np.empty((src_t.shape[1], n2))
         trace = np.zeros(n2)
         trace[:n] = 1.0
-        for start in range(0, src.shape[0], chunk):
-            M = self.structure.to_real_liouvillian.apply(src[start:start + chunk]).reshape(-1, n2, n2)
+        for start in range(0, src_t.shape[1], chunk):
+            M_t = self.structure.to_real_liouvillian.apply_transposed(src_t[:, start:start + chunk])
+            M = M_t.T.reshape(-1, n2, n2)
             M[:, 0, :] = trace
             rhs = np.zeros(M.shape[:-1] + (1,))
             rhs[:, 0, 0] = 1.0
@@ -372,25 +380,33 @@ class CoherentGenerator:
         return x.reshape(self.shape + (n, n)), valid  # type: ignore[return-value]
 
     # ------------------------------------------------------------- currents
-    def lead_expectations(self, rho: CArray, op: Array) -> Array:
-        """``(n_leads, *shape)`` ``Tr[op D_nu(rho)]`` for a working-basis operator ``op`` (``(..., n, n)``).
+    def lead_expectations(self, rho: CArray, op: Array, _gathered: tuple[CArray, CArray] | None = None) -> Array:
+        """``(n_leads, *shape)`` ``Tr[op D_nu(rho)]`` for a Hermitian working-basis operator ``op``
+        (``(n, n)`` or ``(*shape, n, n)``).
 
         ``Tr[op L rho L^+] = sum_pq J_pq op[a_q, a_p] rho[b_p, b_q]`` (in-jumps; out-jumps with a, b
-        exchanged) and ``-Tr[op {K, rho}]/2``, without building the superoperators.
+        exchanged) and ``-Tr[op {K, rho}]/2 = -Re Tr[K op rho]`` (real symmetric K), without building
+        the superoperators.
         """
         a, b = self.structure.a, self.structure.b
-        op = np.broadcast_to(op, self.shape + op.shape[-2:])
-        jin = np.einsum("l...pq,...pq->l...", self.jump_in,
-                        np.real(op[..., a[None, :], a[:, None]] * rho[..., b[:, None], b[None, :]]))
-        jout = np.einsum("l...pq,...pq->l...", self.jump_out,
-                         np.real(op[..., b[None, :], b[:, None]] * rho[..., a[:, None], a[None, :]]))
-        KO = self.anticommutator @ op
-        no_jump = -np.real(np.einsum("l...ab,...ba->l...", KO + np.swapaxes(KO, -1, -2).conj(), rho)) / 2
+        rho_in, rho_out = self._rho_pairs(rho) if _gathered is None else _gathered
+        op_in = op[..., a[None, :], a[:, None]]
+        op_out = op[..., b[None, :], b[:, None]]
+        jin = np.einsum("l...pq,...pq->l...", self.jump_in, np.real(op_in * rho_in))
+        jout = np.einsum("l...pq,...pq->l...", self.jump_out, np.real(op_out * rho_out))
+        op_rho = op @ rho
+        no_jump = -np.real(np.einsum("l...ab,...ba->l...", self.anticommutator, op_rho))
         return jin + jout + no_jump  # type: ignore[no-any-return]
+
+    def _rho_pairs(self, rho: CArray) -> tuple[CArray, CArray]:
+        a, b = self.structure.a, self.structure.b
+        return rho[..., b[:, None], b[None, :]], rho[..., a[:, None], a[None, :]]
 
     def currents(self, rho: CArray) -> tuple[Array, Array]:
         """``(J_N, J_E)``, each ``(n_leads, *shape)``: particle and energy currents into the system."""
-        return self.lead_expectations(rho, self.number), self.lead_expectations(rho, self.hamiltonian)
+        pairs = self._rho_pairs(rho)
+        return (self.lead_expectations(rho, self.number, pairs),
+                self.lead_expectations(rho, self.hamiltonian, pairs))
 
     # ----------------------------------------------------------- statistics
     def noise(self, rho: CArray, lead: int) -> tuple[Array, Array]:
@@ -501,10 +517,8 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
                            jump_out.reshape(jump_out.shape[:-2] + (P2,))], axis=-1)
     Ks = st.to_k.apply(flat).reshape(jump_in.shape[:-2] + (n, n))
     n2 = n * n
-    Heff = (Hw - 0.5j * Ks.sum(axis=0)).reshape(shape + (n2,))
-    source = np.concatenate([flat.sum(axis=0), Heff, Heff.conj()], axis=-1)
     real_source = np.concatenate([flat.sum(axis=0), Hw.reshape(shape + (n2,)), Ks.sum(axis=0).reshape(shape + (n2,))],
                                  axis=-1)
     return CoherentGenerator(approach=approach, shape=shape, n_states=n, basis=np.asarray(V), hamiltonian=Hw,
-                             source=source, real_source=real_source, jump_in=jump_in, jump_out=jump_out,
+                             real_source=real_source, jump_in=jump_in, jump_out=jump_out,
                              anticommutator=Ks, number=number_operator(n_dots), structure=st)
