@@ -221,8 +221,8 @@ def _structure(n_dots: int) -> _Structure:
     pos = {u: i for i, u in enumerate(block)}
     kb = len(block)
     block_entries: list[tuple[int, int, complex]] = []
-    for k, t, coef in real_entries:
-        row, col = divmod(int(t), n2)
+    for k, target, coef in real_entries:
+        row, col = divmod(target, n2)
         if row in pos and col in pos:
             block_entries.append((k, pos[row] * kb + pos[col], coef))
         elif row in pos or col in pos:  # pragma: no cover - N conservation forbids it
