@@ -296,11 +296,29 @@ class CoherentGenerator:
     number: Array
     structure: _Structure
 
+    @cached_property
+    def sectors(self) -> tuple[NDArray[np.intp], ...]:
+        """State indices of each particle-number sector."""
+        counts = np.diag(self.number)
+        return tuple(np.flatnonzero(counts == N) for N in np.unique(counts))
+
     # ---------------------------------------------------------------- basis
-    def to_occupation(self, rho: CArray) -> CArray:
-        """Density matrices ``(..., n, n)`` from the working basis to the occupation basis."""
+    def to_occupation(self, rho: CArray, block_diagonal: bool = False) -> CArray:
+        """Density matrices ``(..., n, n)`` from the working basis to the occupation basis.
+
+        ``block_diagonal``: ``rho`` has no coherences between particle-number sectors (a steady
+        state), so only the diagonal sector blocks are rotated.
+        """
         if self.approach == "local":
             return rho
+        if block_diagonal and rho.shape[:-2] == self.shape:
+            out = rho.copy()
+            for idx in self.sectors:
+                if len(idx) > 1:
+                    sel = (..., idx[:, None], idx[None, :])
+                    Vs = self.basis[sel]
+                    out[sel] = Vs @ rho[sel] @ np.swapaxes(Vs, -1, -2)
+            return out
         V = self.basis
         extra = rho.ndim - V.ndim
         V = V.reshape(V.shape[:-2] + (1,) * extra + V.shape[-2:])

@@ -152,7 +152,8 @@ def solve_coherent(device: Device, approach: str) -> CoherentState:
     rho, valid = gen.steady_state()
     if device.shape == () and not bool(valid):
         raise ValueError(f"the {approach} Liouvillian has no unique steady state")
-    return CoherentState(device=device, system=system, generator=gen, density_matrix=_ro(gen.to_occupation(rho)),
+    occupation = gen.to_occupation(rho, block_diagonal=True)  # a steady state has no inter-sector coherences
+    return CoherentState(device=device, system=system, generator=gen, density_matrix=_ro(occupation),
                          valid=_ro(np.asarray(valid)), approach=approach, working_density_matrix=_ro(rho))
 
 
