@@ -20,9 +20,11 @@ from qdthermo.model import (
     Interaction,
     Lead,
     System,
+    Tunnel,
     coupled_transport,
     dot_array,
     sanchez_buttiker,
+    serial_double_dot,
     single_dot,
     three_terminal,
 )
@@ -45,13 +47,15 @@ from qdthermo.thermo import (
     response,
     solve,
 )
+from qdthermo.thermo.coherent import CoherentState, evolve_coherent
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "coupled_transport", "Device", "device_at_forces", "Dot", "dot_array", "evolve",
-    "evolve_lindblad", "fermi", "fluctuations", "Fluctuations", "Interaction", "InvalidPointsWarning", "Lead",
-    "LindbladTrajectory", "linear_response", "LinearResponse", "Method", "observable", "optimize", "pareto",
-    "Regime", "Response", "response", "sanchez_buttiker", "single_dot", "solve", "SteadyState", "sweep",
-    "System", "three_terminal", "Trajectory",
+    "__version__", "CoherentState", "coupled_transport", "Device", "device_at_forces", "Dot", "dot_array",
+    "evolve", "evolve_coherent", "evolve_lindblad", "fermi", "Fluctuations", "fluctuations", "Interaction",
+    "InvalidPointsWarning", "Lead", "LindbladTrajectory", "linear_response", "LinearResponse", "Method",
+    "observable", "optimize", "pareto", "Regime", "response", "Response", "sanchez_buttiker",
+    "serial_double_dot", "single_dot", "solve", "SteadyState", "sweep", "System", "three_terminal",
+    "Trajectory", "Tunnel",
 ]

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from qdthermo._validate import as_real_array, check_nonnegative, check_positive
 from qdthermo.model.system import System
 
-__all__ = ["Dot", "Lead", "Interaction", "Device", "Coupling", "MAX_DOTS", "spin_z"]
+__all__ = ["Dot", "Lead", "Interaction", "Tunnel", "Device", "Coupling", "MAX_DOTS", "spin_z"]
 
 #: the most dots a device may have (2^24 many-body states); memory is checked when it is finalized
 MAX_DOTS = 24
@@ -157,6 +157,34 @@ class Interaction:
 
 
 @dataclass(frozen=True)
+class Tunnel:
+    """Coherent interdot hopping ``t (c_a^+ c_b + c_b^+ c_a)`` between two dots.
+
+    Spin-conserving: both dots must hold the same species (checked by the
+    device).  The many-body Hamiltonian with fermionic signs is built by
+    :func:`qdthermo.kinetics.hamiltonian.hamiltonian`; devices with tunnels
+    are solved with ``qd.solve(device, approach="global" | "local")``.
+
+    Parameters
+    ----------
+    dots
+        The two dot names.
+    amplitude
+        Real hopping amplitude t [energy unit]; scalar or array (broadcasts
+        with the other parameters).
+    """
+
+    dots: tuple[str, str]
+    amplitude: ArrayLike = 0.0
+
+    def __post_init__(self) -> None:
+        a, b = self.dots
+        t = as_real_array(f"t (tunnel amplitude {a}-{b})", self.amplitude)
+        object.__setattr__(self, "dots", (str(a), str(b)))
+        object.__setattr__(self, "amplitude", _frozen(t))
+
+
+@dataclass(frozen=True)
 class Device:
     """A network of single-level dots with leads: the immutable description.
 
@@ -182,6 +210,9 @@ class Device:
         force pair used to classify the response (regimes), or None.
     parameters
         The preset arguments this device was built from (for reports).
+    tunnels
+        Coherent interdot hopping (:class:`Tunnel`); a device with tunnels
+        needs a density-matrix approach (``"global"`` or ``"local"``).
     """
 
     dots: tuple[Dot, ...]
@@ -192,11 +223,13 @@ class Device:
     aliases: Mapping[str, str] = field(default_factory=dict)
     parallel_pair: tuple[str, str] | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    tunnels: tuple[Tunnel, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dots", tuple(self.dots))
         object.__setattr__(self, "leads", tuple(self.leads))
         object.__setattr__(self, "interactions", tuple(self.interactions))
+        object.__setattr__(self, "tunnels", tuple(self.tunnels))
         if not self.dots:
             raise ValueError("a device needs at least one dot")
         if len(self.dots) > MAX_DOTS:
@@ -221,6 +254,19 @@ class Device:
                     raise ValueError(f"interaction names unknown dot {d!r}; allowed dots: {dot_names}")
             if inter.dots[0] == inter.dots[1]:
                 raise ValueError(f"an interaction needs two different dots, got {inter.dots}")
+        species = {d.name: d.species for d in self.dots}
+        for tun in self.tunnels:
+            if not isinstance(tun, Tunnel):
+                raise ValueError(f"tunnels must be qd.Tunnel objects, got {tun!r}")
+            for d in tun.dots:
+                if d not in dot_names:
+                    raise ValueError(f"tunnel names unknown dot {d!r}; allowed dots: {dot_names}")
+            a, b = tun.dots
+            if a == b:
+                raise ValueError(f"a tunnel needs two different dots, got {tun.dots}")
+            if species[a] != species[b]:
+                raise ValueError(f"tunnelling conserves spin: dots {a!r} ({species[a]}) and {b!r} "
+                                 f"({species[b]}) hold different species")
         ref = self.reference_lead if self.reference_lead is not None else lead_names[-1]
         if ref not in lead_names:
             raise ValueError(f"reference_lead {ref!r} is not a lead; allowed leads: {lead_names}")
@@ -267,6 +313,8 @@ class Device:
         for inter in self.interactions:
             out.append((f"U{inter.dots}", np.asarray(inter.coulomb)))
             out.append((f"J{inter.dots}", np.asarray(inter.exchange)))
+        for tun in self.tunnels:
+            out.append((f"t{tun.dots}", np.asarray(tun.amplitude)))
         return out
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import overload
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from qdthermo.kinetics.rates import rates
 from qdthermo.kinetics.steady import NOT_UNIQUE, Method
 from qdthermo.model.device import Device
 from qdthermo.thermo import observables as _observables  # noqa: F401  (registers the built-in observables)
+from qdthermo.thermo.coherent import CoherentState, solve_coherent
 from qdthermo.thermo.result import SteadyState
 
 __all__ = ["solve", "InvalidPointsWarning"]
@@ -48,7 +50,14 @@ def report_invalid(device: Device, stationary: Stationary) -> None:
                   InvalidPointsWarning, stacklevel=3)
 
 
-def solve(device: Device, *, method: Method | str = Method.AUTO) -> SteadyState:
+@overload
+def solve(device: Device, *, method: Method | str = ..., approach: None = ...) -> SteadyState: ...
+@overload
+def solve(device: Device, *, method: Method | str = ..., approach: str) -> SteadyState | CoherentState: ...
+
+
+def solve(device: Device, *, method: Method | str = Method.AUTO,
+          approach: str | None = None) -> SteadyState | CoherentState:
     """Solve the steady state of ``device`` for every parameter point at once.
 
     Parameters
@@ -60,6 +69,11 @@ def solve(device: Device, *, method: Method | str = Method.AUTO) -> SteadyState:
         up to 4 states, the linear solve otherwise), ``"linear"``,
         ``"matrix_tree"``, or any route registered with
         :func:`qdthermo.kinetics.steady.register_route`.
+    approach
+        ``"pauli"`` (the rate equation: devices without interdot tunnelling),
+        ``"global"`` or ``"local"`` (Lindblad master equations for the density
+        matrix, returning a :class:`~qdthermo.thermo.coherent.CoherentState`;
+        docs/coherent.md).  None: ``"pauli"`` (devices with tunnels must choose).
 
     Returns
     -------
@@ -74,6 +88,14 @@ def solve(device: Device, *, method: Method | str = Method.AUTO) -> SteadyState:
     ValueError
         For an unknown method, or when a scalar device has no unique steady state.
     """
+    if approach is None and device.tunnels:
+        raise ValueError("this device has interdot tunnelling (qd.Tunnel): choose a density-matrix approach, "
+                         "qd.solve(device, approach='global') or approach='local' (docs/coherent.md)")
+    if approach is not None and approach != "pauli":
+        return solve_coherent(device, approach)
+    if device.tunnels:
+        raise ValueError("approach='pauli' cannot describe interdot tunnelling (qd.Tunnel): the rate equation "
+                         "drops the coherences; use approach='global' or 'local' (docs/coherent.md)")
     system = device.finalized()
     generator = PauliGenerator(network(system), rates(system))
     stationary = generator.steady_state(method=method)
