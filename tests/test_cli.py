@@ -333,3 +333,17 @@ def test_optimize_command_finds_the_maximum_power_point() -> None:
     assert bad.exit_code != 0 and "powr" in bad.output and "Traceback" not in bad.output
     onesided = CliRunner().invoke(main, [*args[:6], "eps=0:", *args[7:]])
     assert onesided.exit_code != 0 and "needs both ends" in onesided.output
+
+
+def test_point_prints_round_off_currents_as_zero() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from qdthermo.cli import main
+
+    out = CliRunner().invoke(main, ["point", "--preset", "three_terminal", "--set", "eps_L=1", "--set", "eps_R=1",
+                                    "--set", "U=0.5", "--set", "T_t=2", "--json"])
+    data = json.loads(out.output)
+    assert data["particle_current"]["r"] == 0.0  # one lead on dot R: exactly zero, not 3e-17
+    assert data["particle_current"]["t"] > 0 and data["energy_current"]["r"] < 0

@@ -263,9 +263,7 @@ def _report(preset: str, method: str, params: Params, res: Any) -> dict[str, Any
         "temperature": {lead: _scalar(s.lead_temperature[..., k]) for k, lead in enumerate(res.lead_names)},
         "chemical_potential": {lead: _scalar(s.lead_chemical_potential[..., k])
                                for k, lead in enumerate(res.lead_names)},
-        "particle_current": {lead: _scalar(v) for lead, v in res.particle_current.items()},
-        "energy_current": {lead: _scalar(v) for lead, v in res.energy_current.items()},
-        "heat_current": {lead: _scalar(v) for lead, v in res.heat_current.items()},
+        **_currents_resolved(res),
         "entropy_production": _scalar(res.entropy_production),
         "entropy_production_macro": _scalar(res.entropy_production_macro),
         "entropy_flow": _scalar(res.entropy_flow),
@@ -276,6 +274,32 @@ def _report(preset: str, method: str, params: Params, res: Any) -> dict[str, Any
                         ("power", "efficiency", "carnot_efficiency", "cooling_power", "cop", "carnot_cop")},
         "observables": _registered(res),
     }
+
+
+#: a printed current below this times the one-way flux through its lead is round-off, printed as 0
+_ROUND_OFF = 1e-12
+
+
+def _currents_resolved(res: Any) -> dict[str, dict[str, float]]:
+    """Per-lead currents as plain scalars, with values below round-off (e.g. 3e-17) printed as exactly 0.
+
+    The scale of a lead's particle current is the sum of its channels' one-way fluxes
+    ``k^+ P_i + k^- P_j``; of its energy and heat currents the same weighted by ``|w| + |mu|``.
+    """
+    from qdthermo.thermo.currents import one_way_fluxes
+
+    s = res.system
+    forward, backward = one_way_fluxes(s, res.rates, res.populations)
+    flow = forward + backward
+    scale_N = s.lead_sum(flow)
+    scale_E = s.lead_sum(flow * (np.abs(s.channel_energy) + np.abs(s.channel_chemical_potential)))
+    out: dict[str, dict[str, float]] = {}
+    for name, values, scale in (("particle_current", res.particle_current_array, scale_N),
+                                ("energy_current", res.energy_current_array, scale_E),
+                                ("heat_current", res.heat_current_array, scale_E)):
+        out[name] = {lead: 0.0 if abs(float(values[..., k])) <= _ROUND_OFF * float(scale[..., k])
+                     else _scalar(values[..., k]) for k, lead in enumerate(res.lead_names)}
+    return out
 
 
 def _fluctuation_report(fl: Any) -> dict[str, Any]:

@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from qdthermo.kinetics.counting import tilted_generator
 from qdthermo.kinetics.dense import rate_matrix
 from qdthermo.kinetics.evolve import propagate
+from qdthermo.kinetics.group_inverse import drazin_apply
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
-from qdthermo.kinetics.sparse import balance_residual
+from qdthermo.kinetics.sparse import DIRECT_MAX_STATES, balance_residual, drazin_apply_sparse
 from qdthermo.kinetics.steady import steady_state
 
 __all__ = ["PauliGenerator", "Stationary"]
@@ -122,6 +124,34 @@ class PauliGenerator:
         r = balance_residual(self.network, self.jump_rates, np.asarray(P, dtype=float))
         r.setflags(write=False)
         return r
+
+    def drazin_apply(self, P0: ArrayLike, b: ArrayLike) -> Array:
+        """``W^D b``: solve ``W x = b`` on the complement of the steady state ``P0`` (``1^T x = 0``).
+
+        Dense batched for small networks (:func:`~qdthermo.kinetics.group_inverse.drazin_apply`),
+        sparse solves point by point for large ones
+        (:func:`~qdthermo.kinetics.sparse.drazin_apply_sparse`); ``b`` is ``(*shape, n)`` or
+        ``(*shape, n, m)`` with zero column sums.
+        """
+        P0, b = np.asarray(P0, dtype=float), np.asarray(b, dtype=float)
+        if self.n_states <= DIRECT_MAX_STATES:
+            return drazin_apply(self.matrix, P0, b)  # type: ignore[no-any-return]
+        shape = self.shape
+        rates = np.broadcast_to(self.jump_rates, shape + (self.network.n_jumps,)).reshape(-1, self.network.n_jumps)
+        P = np.broadcast_to(P0, shape + (self.n_states,)).reshape(-1, self.n_states)
+        bb = np.broadcast_to(b, shape + b.shape[len(shape):]).reshape((len(P),) + b.shape[len(shape):])
+        out = np.stack([drazin_apply_sparse(self.network, rates[p], P[p], bb[p]) for p in range(len(P))])
+        return out.reshape(shape + b.shape[len(shape):])
+
+    def tilted(self, increments: ArrayLike, chi: ArrayLike) -> NDArray[np.complex128]:
+        """The tilted generator ``W(chi)``: jump terms times ``exp(i chi . d)`` (dense, ``(*shape, n, n)``).
+
+        ``increments`` is ``(*shape, n_jumps, n_counted)`` (what each directed jump transfers),
+        ``chi`` is ``(*shape, n_counted)``; see :func:`~qdthermo.kinetics.counting.tilted_generator`.
+        """
+        net = self.network
+        return tilted_generator(net.n_states, net.source, net.target, self.jump_rates,  # type: ignore[no-any-return]
+                                increments, chi)
 
     def evolve(self, times: Array, P0: Array) -> Array:
         """``expm(W t) P0`` at every time, ``(*shape, n_times, n)`` (:func:`~qdthermo.kinetics.evolve.propagate`)."""

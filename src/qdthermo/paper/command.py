@@ -31,7 +31,7 @@ def paper(out: Path, quick: bool, config_file: Path | None, overrides: tuple[str
     plane), FIG. 4 (pseudo-ICC), FIG. 5 (genuine-ICC regions), the ICC engine
     and refrigerator against Carnot (Eq. 56, 58), the ICC conditions against
     x, their NetCDF data, config.toml, and report.md / report.html listing
-    every claim of PHYSICS.md section 10 with its evidence and PASS/FAIL.
+    every claim of the paper (docs/physics.md lists them) with its evidence and PASS/FAIL.
     Exits with status 1 if any claim fails.
     """
     import matplotlib

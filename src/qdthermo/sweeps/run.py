@@ -244,8 +244,11 @@ LARGE_NETWORK_STATES = 256
 
 def _default_chunk_points(plan: Plan) -> int | None:
     """One point per chunk for large networks (the first point's device tells the size), else the default."""
-    device = plan.function(**plan.kwargs_for(0, 1))
-    return 1 if 2 ** len(device.dots) > LARGE_NETWORK_STATES else None
+    try:
+        dots = plan.function(**plan.kwargs_for(0, 1)).dots
+    except Exception:  # not a device, or bad parameters: the probe reports it with its own message
+        return None
+    return 1 if 2 ** len(dots) > LARGE_NETWORK_STATES else None
 
 
 def _validate_axes(plan: Plan) -> None:

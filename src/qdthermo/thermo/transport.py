@@ -10,9 +10,8 @@ trajectory), and masks points without a valid solution (NaN).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -37,9 +36,33 @@ def _ro(a: NDArray[Any]) -> NDArray[Any]:
     return a
 
 
+class Labelled(Mapping[str, NDArray[Any]]):
+    """A read-only mapping name -> array that prints readably (``{'F_E': 0.5, ...}``).
+
+    Values are read-only NumPy arrays (0-d for a scalar device); ``dict(mapping)`` gives them.
+    """
+
+    def __init__(self, items: Mapping[str, NDArray[Any]]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> NDArray[Any]:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        def show(v: NDArray[Any]) -> str:
+            return repr(float(v)) if v.ndim == 0 else np.array2string(v, threshold=6, edgeitems=2)
+        return "{" + ", ".join(f"{k!r}: {show(v)}" for k, v in self._items.items()) + "}"
+
+
 def per_lead(names: Sequence[str], values: NDArray[Any]) -> Mapping[str, NDArray[Any]]:
-    """Read-only mapping lead name -> ``values[..., k]``."""
-    return MappingProxyType({n: _ro(np.array(values[..., k])) for k, n in enumerate(names)})
+    """Read-only mapping lead name -> ``values[..., k]`` (also used for forces and fluxes)."""
+    return Labelled({n: _ro(np.array(values[..., k])) for k, n in enumerate(names)})
 
 
 class Transport:
