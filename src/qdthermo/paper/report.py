@@ -242,14 +242,15 @@ def _head_blocks(cfg: PaperConfig, claims: Sequence[Claim], timings: Mapping[str
     return [
         _h(1, "Inverse current in coupled transport: reproduction report"),
         _p("Reproduction of Ghosh, Gupt & Ghosh, *Inverse Current in Coupled Transport* "
-           "(arXiv:2405.01295), following `PHYSICS.md` (section 10 lists the claims). Every number "
+           "(arXiv:2405.01295). The model, equations and conventions are those of qdthermo's "
+           "`docs/physics.md`; the claims checked below are the paper's. Every number "
            "below is computed from the solved master equation; nothing is drawn or asserted by hand."),
         _p(f"**{verdict}: {n_pass}/{len(claims)} PASS.** Mode: "
            f"{'quick (coarse grids)' if cfg.quick else 'full'}; run time {sum(timings.values()):.1f} s; "
            f"qdthermo {qd.__version__}. Command: `{command}`"),
         _h(2, "Parameters"),
         _p("Units k_B = hbar = e = 1: energies, temperatures and chemical potentials in one energy unit, "
-           "Gamma in the rate unit. The two-force setup of PHYSICS.md section 7: T_r = T_b (so F_R = 0), "
+           "Gamma in the rate unit. The paper's two-force setup (docs/physics.md): T_r = T_b (so F_R = 0), "
            "mu_r = mu_b, and lead t from the forces: 1/T_t = 1/T_b - F_E, mu_t = T_t (F_N + mu_b/T_b). "
            "Scaled forces F~_E = eps_L F_E and F_N; currents J_N/Gamma, J_E/(Gamma eps_L). An interaction "
            "x = (eps_L + U_eff)/eps_L is realised as U = max(U_eff, 0), J = max(-4 U_eff, 0) "
