@@ -127,10 +127,10 @@ def onsager_sign_edge_closed_form(eps_R: ArrayLike = 1.0, *, eps_L: ArrayLike = 
     """x0 from ``x f((x eps_L - mu)/T) = -exp((eps_R - mu)/T) f((eps_L - mu)/T)`` (vectorised bisection).
 
     The closed form of ``x0 = -phi_12/phi_34`` with Gibbs populations
-    (``P_01/P_00 = exp(-(eps_R - mu)/T)``) and ``k^+_t(w) = Gamma f((w - mu)/T)``; the
-    left side increases monotonically on x < 0, so the root is unique and lies in
-    ``[-2C/f(-mu/T)... ]``; it is bracketed by ``[-2C - 1, 0]`` with
-    ``C = exp((eps_R - mu)/T) f((eps_L - mu)/T) / f(-mu/T)``-free bound found by doubling.
+    (``P_01/P_00 = exp(-(eps_R - mu)/T)``) and ``k^+_t(w) = Gamma f((w - mu)/T)``
+    (f the Fermi function).  The left side increases monotonically on x < 0 and
+    vanishes at x = 0, so the root is unique and negative; the bracket
+    ``[lo, 0]`` starts at ``lo = 2 rhs - 1`` and is doubled until it holds the root.
     """
     eR, eL, T, mu = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (eps_R, eps_L, T_ref, mu_ref)))
     rhs = -np.exp((eR - mu) / T) * _fermi((eL - mu) / T)
@@ -212,7 +212,7 @@ def onsager_sign_edge(eps_R: ArrayLike = 1.0, *, flux: str = "J_N", force: str =
 
     g_lo, g_hi = g(lo), g(hi)
     ok = np.sign(g_lo) * np.sign(g_hi) < 0
-    edge = _bisect(g, np.where(ok, lo, lo), np.where(ok, hi, hi), tol)
+    edge = _bisect(g, lo, hi, tol)
     return np.asarray(np.where(ok, edge, np.nan))
 
 
