@@ -286,7 +286,8 @@ def test_figures_are_pure_functions_of_data(quick_run) -> None:  # type: ignore[
     out, _ = quick_run
     data = _data(out)
     datasets = {"levels": data.levels, "plane": data.plane, "cuts": data.cuts, "icc": data.icc,
-                "devices": data.devices, "conditions": data.conditions, "fluctuations": data.fluctuations}
+                "devices": data.devices, "conditions": data.conditions, "fluctuations": data.fluctuations,
+                "edges": data.edges}
     before = dict(mpl.rcParams)
     n_open = len(plt.get_fignums())
     stems = []

@@ -107,7 +107,7 @@ def compute(cfg: PaperConfig) -> xr.Dataset:
         "eps_R": ("eps_R", eR, fattrs("energy unit", "level of dot R")),
         "eps_R_table": ("eps_R_table", eR_table, fattrs("energy unit", "level of dot R (table)")),
         "flux": ("flux", list(FLUXES)), "quadrant": ("quadrant", list(QUADRANTS)),
-        "k": ("k", np.arange(MAX_EDGES)),
+        "k": ("k", np.arange(MAX_EDGES), fattrs("1", "index of the edge along x (increasing)")),
         "x_map": ("x_map", xs, fattrs("1", "x = (eps_L + U_eff)/eps_L")),
         "eps_R_map": ("eps_R_map", eR_map, fattrs("energy unit", "level of dot R")),
     })
