@@ -357,3 +357,23 @@ def test_conditions_legend_lists_only_what_is_drawn(quick_run) -> None:  # type:
         assert (label in labels) == bool((code == c).any())
     for ax in fig.axes[:2]:
         assert all(t.get_fontsize() >= 9 for t in ax.get_legend().get_texts())
+
+
+@pytest.mark.parametrize("eps_R", [0.0, 0.5])
+def test_sufficiency_note_never_contradicts_itself(eps_R: float) -> None:
+    """The note states bisected edges at the figures' eps_R; the ICC-free range starts at the larger one."""
+    import re
+
+    from qdthermo.paper import edges
+    from qdthermo.paper.claims import _sufficiency_note
+
+    cfg = PaperConfig().replace(**QUICK).replace(eps_R=eps_R, cond_eps_R=(0.0, 2.0), n_edge_eps_R=5)
+    ds = edges.compute(cfg)
+    note = _sufficiency_note(cfg, ds)
+    here = note.split(f"At the figures' eps_R = {eps_R:g} with both forces > 0: ")[1]
+    got = {f: float(re.search(rf"ICC in {f} for x < (-?[0-9.]+)", here).group(1)) for f in ("J_N", "J_E")}
+    free = float(re.search(r"neither flux shows ICC for (-?[0-9.]+) < x < 0", here).group(1))
+    assert free == max(got.values())
+    x0 = float(ds["x0"].sel(eps_R=eps_R))
+    assert all(v >= x0 - 1e-4 for v in got.values())
+    assert f"(x0 = {x0:.4f})" in here and "x <= -0.45" not in note

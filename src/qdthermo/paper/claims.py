@@ -466,7 +466,7 @@ CLAIMS: list[Callable[[Context], Claim]] = [
 
 def sufficiency_note(c: Context) -> str:
     """The note on claim 6's sufficiency (see :func:`_sufficiency_note`)."""
-    return _sufficiency_note(c.cfg, c.data.conditions, c.thr, c.data.edges)
+    return _sufficiency_note(c.cfg, c.data.edges)
 
 
 def fluctuation_note(c: Context) -> str:
@@ -507,8 +507,7 @@ def evaluate(data: PaperData) -> tuple[list[Claim], list[str]]:
     return [claim(ctx) for claim in CLAIMS], [note(ctx) for note in NOTES]
 
 
-def _sufficiency_note(cfg: PaperConfig, cond: xr.Dataset, thr: Mapping[str, np.ndarray],
-                      ds: xr.Dataset | None = None) -> str:
+def _sufficiency_note(cfg: PaperConfig, ds: xr.Dataset | None) -> str:
     """How the level swap works as a condition at a fixed eps_R, from the bisected edges (``icc_edges.nc``).
 
     Every edge is a bisected number with its window (never a grid point), so the
