@@ -171,7 +171,9 @@ def _describe_edges(data: PaperData) -> list[str]:
             f"window. {window_text(ds)}.",
             "Table below: per eps_R, flux and quadrant (Q1: both forces > 0, Q3: both < 0) the x range with "
             "genuine ICC (edges bisected), next to x0; 'where ICC appears' is the force point of the deepest "
-            "ICC next to the edge (F -> 0: L_NE changes sign there, a linear-response edge that no window moves)."]
+            "ICC next to the edge, on the closed window (F_N = 0 or F~_E = 0 there means: genuine ICC at that force "
+            "-> 0 with the sign of the quadrant; F -> 0: L_NE changes sign there, a linear-response edge that no "
+            "window moves)."]
 
 
 def edge_table(data: PaperData) -> tuple[list[str], list[list[str]]]:
