@@ -41,10 +41,16 @@ t (its temperature and chemical potential move with the forces) and from the
 steady populations that follow them.  Where ``L_NE > 0`` but small, a
 second-order term ``M_ijj F_j^2 / 2`` of the opposite sign outweighs
 ``L_ij F_j`` once ``|F_j| > 2 L_ij / |M_ijj|``: ICC appears at finite forces
-only.  An example (tested): eps_R = 2, x = -2 has ``L_NE > 0`` (x0(2) = -3.0..)
-yet J_N < 0 in Q1 at F~_E near the window's upper limit 0.9 (lead t hot,
-close to T_t -> infinity): there the edge moves with the window, while for
-eps_R <= 1 the J_N edge in Q1 does not depend on the window size.
+only.  Example (tested): at eps_R = 2, x = -2 (eps_L = T = Gamma = 1, mu = 0)
+``L_NE = 0.0061 > 0`` (x0(2) = -2.2061 < x) but ``M = d^2 J_N / dF_E^2 = -0.050``
+at F = 0, so J_N(F_E, F_N = 0) turns negative near ``F_E = -2 L_NE / M = 0.24``
+(measured there: as T_t grows both Fermi factors of lead t tend to 1/2, the one of the
+transition w_34 = -2 falls further (0.88 -> 0.5) than the one of w_12 = +1 rises
+(0.27 -> 0.5), and P_01 grows (0.054 at F~_E = 0, 0.10 at 0.9) while P_00 falls: the
+outflow into lead t through w_34 outgrows the inflow through w_12); with a small
+F_N > 0 that is genuine ICC.  Such an edge moves with the window (at eps_R = 2 the J_N edge in
+Q1 moves with the upper limit of F~_E), while an edge where L_NE changes sign
+(eps_R <= 1 in Q1) does not.
 
 Units: k_B = hbar = e = 1; F~_E = eps_L F_E and F_N are dimensionless; fluxes
 are compared in units of Gamma (J_N) and Gamma eps_L (J_E).
