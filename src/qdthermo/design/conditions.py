@@ -374,7 +374,9 @@ def icc_edges(span: tuple[float, float] = (-4.0, 0.0), *, along: str = "x", flux
     best point, each step shrinking the cell by (n_grid - 1)/2).  Existence is
     scanned on ``n_scan`` points of ``span``; each change is bisected (all
     brackets batched in one solve per step) until the bracket is narrower than
-    ``tol``.
+    ``tol``.  Limits: an interval of the parameter with (or without) the effect
+    that is shorter than one scan step can be missed, and an ICC pocket narrower
+    than the refined grid inside the window is not seen unless L_ij < 0.
 
     Parameters
     ----------
