@@ -17,9 +17,9 @@ from qdthermo.paper.config import QUICK, PaperConfig
 from qdthermo.paper.pipeline import PaperRun, build_config
 
 FIGURES = ("fig1_levels", "fig3_force_plane", "fig4_one_force", "fig5_icc_regions", "devices", "conditions",
-           "fluctuations_icc")
+           "icc_edges", "fluctuations_icc")
 DATA = ("fig1_levels", "fig3_force_plane", "fig4_one_force", "fig5_icc_regions", "devices", "conditions",
-        "random_scan", "fluctuations_icc")
+        "random_scan", "icc_edges", "fluctuations_icc")
 CLAIMS = ("1a", "1b", "1c", "2", "3", "4a", "4b", "4c", "5a", "5b", "5c", "6a", "6b", "6c", "7a", "7b", "8")
 
 
@@ -37,7 +37,7 @@ def test_quick_run_passes_every_claim(quick_run) -> None:  # type: ignore[no-unt
     for key in CLAIMS:
         assert f"[PASS] claim {key}:" in result.output
     assert "[FAIL]" not in result.output
-    assert "qdthermo paper:" in result.stderr and "9/9" in result.stderr  # the progress bar
+    assert "qdthermo paper:" in result.stderr and "10/10" in result.stderr  # the progress bar
 
 
 def test_report_lists_every_claim_with_evidence(quick_run) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +168,7 @@ def _data(out: Path) -> PaperData:
     return PaperData(cfg=PaperConfig().replace(**QUICK), levels=load("fig1_levels"), plane=load("fig3_force_plane"),
                      cuts=load("fig4_one_force"), icc=load("fig5_icc_regions"), devices=load("devices"),
                      conditions=load("conditions"), random=load("random_scan"), diagnostics={"batch": clean},
-                     fluctuations=load("fluctuations_icc"))
+                     fluctuations=load("fluctuations_icc"), edges=load("icc_edges"))
 
 
 def _verdicts(data: PaperData) -> dict[str, bool]:
@@ -204,11 +204,15 @@ def test_claims_are_computed_from_the_data(quick_run) -> None:  # type: ignore[n
     cuts["J_N_at_FN0"].values[0, 5] = -1e-3
     assert not _verdicts(dataclasses.replace(data, cuts=cuts))["4b"]
 
-    # no genuine ICC in J_E for x < 0 in the scan breaks claim 6b (both the window and the probes must miss it)
+    # claim 6b is decided on the bisected edges: an edge left of x0, or grid ICC right of an edge, breaks it
+    edges = data.edges.copy(deep=True)
+    edges["edge"].loc[{"eps_R": 0.0, "flux": "J_E", "quadrant": "Q1", "k": 0}] = -0.6  # x0(0) = -0.4418
+    v = _verdicts(dataclasses.replace(data, edges=edges))
+    assert not v["6b"] and v["6a"] and v["6c"]
     cond = data.conditions.copy(deep=True)
-    cond["n_icc_J_E"].values[:] = 0
+    cond["n_icc_J_E"].values[:] = 0  # the grid scan alone no longer decides 6b
     assert _verdicts(dataclasses.replace(data, conditions=cond))["6b"]
-    cond["probe_icc_J_E"].values[:] = 0
+    cond["n_icc_J_N"].values[:, cond["x"].values > -0.4] = 1  # ICC right of the edge at eps_R = 0
     assert not _verdicts(dataclasses.replace(data, conditions=cond))["6b"]
 
     # a negative entropy production breaks claim 1a
@@ -282,7 +286,8 @@ def test_figures_are_pure_functions_of_data(quick_run) -> None:  # type: ignore[
     out, _ = quick_run
     data = _data(out)
     datasets = {"levels": data.levels, "plane": data.plane, "cuts": data.cuts, "icc": data.icc,
-                "devices": data.devices, "conditions": data.conditions, "fluctuations": data.fluctuations}
+                "devices": data.devices, "conditions": data.conditions, "fluctuations": data.fluctuations,
+                "edges": data.edges}
     before = dict(mpl.rcParams)
     n_open = len(plt.get_fignums())
     stems = []
@@ -352,3 +357,23 @@ def test_conditions_legend_lists_only_what_is_drawn(quick_run) -> None:  # type:
         assert (label in labels) == bool((code == c).any())
     for ax in fig.axes[:2]:
         assert all(t.get_fontsize() >= 9 for t in ax.get_legend().get_texts())
+
+
+@pytest.mark.parametrize("eps_R", [0.0, 0.5])
+def test_sufficiency_note_never_contradicts_itself(eps_R: float) -> None:
+    """The note states bisected edges at the figures' eps_R; the ICC-free range starts at the larger one."""
+    import re
+
+    from qdthermo.paper import edges
+    from qdthermo.paper.claims import _sufficiency_note
+
+    cfg = PaperConfig().replace(**QUICK).replace(eps_R=eps_R, cond_eps_R=(0.0, 2.0), n_edge_eps_R=5)
+    ds = edges.compute(cfg)
+    note = _sufficiency_note(cfg, ds)
+    here = note.split(f"At the figures' eps_R = {eps_R:g} with both forces > 0: ")[1]
+    got = {f: float(re.search(rf"ICC in {f} for x < (-?[0-9.]+)", here).group(1)) for f in ("J_N", "J_E")}
+    free = float(re.search(r"neither flux shows ICC for (-?[0-9.]+) < x < 0", here).group(1))
+    assert free == max(got.values())
+    x0 = float(ds["x0"].sel(eps_R=eps_R))
+    assert all(v >= x0 - 1e-4 for v in got.values())
+    assert f"(x0 = {x0:.4f})" in here and "x <= -0.45" not in note

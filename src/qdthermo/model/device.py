@@ -3,7 +3,7 @@
 A :class:`Device` is an immutable *description*.  It is turned into the
 many-body :class:`~qdthermo.model.system.System` (states, energies,
 tunnelling channels) by :meth:`Device.finalized`, and solved by
-:func:`qdthermo.solver`.  Nothing downstream ever writes back into it.
+:func:`qdthermo.solve`.  Nothing downstream ever writes back into it.
 
 Every numeric parameter may be a scalar or a NumPy array; arrays broadcast
 against each other (NumPy rules) and every result has the broadcast shape.

@@ -68,7 +68,7 @@ def solve_grid(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: Array
 
     The one grid solver of the paper: every figure and scan calls it.  The
     grid is flattened (the points are independent) and each chunk of at most
-    ``max_points`` points is solved with :func:`qdthermo.solver`, reduced by ``extract`` to the arrays
+    ``max_points`` points is solved with :func:`qdthermo.solve`, reduced by ``extract`` to the arrays
     that are kept, and checked by :func:`diagnostics`.
 
     Parameters

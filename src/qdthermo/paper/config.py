@@ -62,6 +62,12 @@ class PaperConfig:
         (``n_cond_line - 1`` points per cut, forces > 0).
     suff_x_max : sufficiency check: every scanned x <= suff_x_max (< 0) must
         show ICC for at least one eps_R of ``cond_eps_R``.
+    n_edge_scan, n_edge_grid, n_edge_eps_R, edge_tol, edge_small : the exact
+        ICC edges (:func:`qdthermo.design.conditions.icc_edges`): x points of the
+        scan on [cond_x_min, 0], window points per axis, eps_R points of the
+        edge curves (on [thr_eps_R_min, thr_eps_R_max], plus ``cond_eps_R`` and
+        ``eps_R``), bisection tolerance in x, and the fraction of the window of
+        the second, smaller window (to show which edges move with the window).
     n_random, seed : random-parameter scan (necessity of x < 0, non-overlap,
         Carnot bounds): ``n_random`` points with x > 0 and as many with x < 0.
 
@@ -103,6 +109,12 @@ class PaperConfig:
     n_thr_eps_R: int = 57
     n_cond_line: int = 61
     suff_x_max: float = -0.1
+    # exact edges
+    n_edge_scan: int = 41
+    n_edge_grid: int = 21
+    n_edge_eps_R: int = 29
+    edge_tol: float = 1e-5
+    edge_small: float = 0.5
     # random scan
     n_random: int = 20000
     seed: int = 0
@@ -134,7 +146,12 @@ class PaperConfig:
         for name in ("fn_max", "quad_fn", "line_fn_max"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("n_plane", "n_quad", "n_line", "n_cond_x", "n_cond_grid", "n_thr_eps_R", "n_cond_line"):
+        if not 0 < self.edge_tol <= 1e-4:
+            problems.append(f"edge_tol must lie in (0, 1e-4], got {self.edge_tol!r}")
+        if not 0 < self.edge_small < 1:
+            problems.append(f"edge_small must lie in (0, 1), got {self.edge_small!r}")
+        for name in ("n_plane", "n_quad", "n_line", "n_cond_x", "n_cond_grid", "n_thr_eps_R", "n_cond_line",
+                     "n_edge_scan", "n_edge_grid", "n_edge_eps_R"):
             if getattr(self, name) < 5:
                 problems.append(f"{name} must be >= 5, got {getattr(self, name)!r}")
         if self.n_random < 0:
@@ -201,7 +218,8 @@ class PaperConfig:
 #: overrides of ``--quick`` (CI): small grids, same physics
 QUICK: Mapping[str, Any] = {
     "n_plane": 41, "n_quad": 41, "n_line": 61, "n_cond_x": 29, "n_cond_grid": 25,
-    "n_thr_eps_R": 15, "n_cond_line": 25, "n_random": 2000, "dpi": 80, "quick": True,
+    "n_thr_eps_R": 15, "n_cond_line": 25, "n_random": 2000, "n_edge_scan": 21, "n_edge_grid": 9,
+    "n_edge_eps_R": 8, "edge_tol": 1e-4, "dpi": 80, "quick": True,
 }
 
 

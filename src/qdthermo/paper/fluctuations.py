@@ -1,7 +1,7 @@
 """Beyond the paper: current fluctuations where currents run against their own force.
 
 Over FIG. 5's first-quadrant window, for every ``x`` of the run, the second-order
-counting statistics of the two fluxes J_N and J_E (:func:`qdthermo.counting_statistics`):
+counting statistics of the two fluxes J_N and J_E (:func:`qdthermo.fluctuations`):
 
 * the TUR ratio ``Sigma_dot C_2 / C_1^2`` (>= 2 for any Markov jump process: Barato and
   Seifert, PRL 114, 158101 (2015));

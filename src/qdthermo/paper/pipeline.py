@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
-from qdthermo.paper import conditions, devices, fig1, fig3, fig4, fig5, fluctuations
+from qdthermo.paper import conditions, devices, edges, fig1, fig3, fig4, fig5, fluctuations
 from qdthermo.paper._common import save_figure, write_netcdf
 from qdthermo.paper.claims import Claim, PaperData, evaluate
 from qdthermo.paper.config import QUICK, PaperConfig, load_toml, parse_set
@@ -148,6 +148,10 @@ def _conditions(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset]
     return {"conditions": ds, "random": rnd}, merge_diagnostics([diag, diag_r])
 
 
+def _edges(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+    return {"edges": edges.compute(cfg)}, None
+
+
 def _fluctuations(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
     ds, diag = fluctuations.compute(cfg)
     return {"fluctuations": ds}, diag
@@ -162,6 +166,7 @@ STEPS: list[Step] = [
     Step("engine/refrigerator", _devices, {"devices": "devices.nc"}, (("devices", "devices", devices.plot),)),
     Step("conditions + random scan", _conditions, {"conditions": "conditions.nc", "random": "random_scan.nc"},
          (("conditions", "conditions", conditions.plot),)),
+    Step("exact ICC edges", _edges, {"edges": "icc_edges.nc"}, (("icc_edges", "edges", edges.plot),)),
     Step("fluctuations", _fluctuations, {"fluctuations": "fluctuations_icc.nc"},
          (("fluctuations_icc", "fluctuations", fluctuations.plot),)),
 ]
@@ -245,7 +250,8 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
         t0 = time.perf_counter()
         paper_data = PaperData(cfg=cfg, levels=data["levels"], plane=data["plane"], cuts=data["cuts"],
                                icc=data["icc"], devices=data["devices"], conditions=data["conditions"],
-                               random=data["random"], fluctuations=data.get("fluctuations"), diagnostics=diags)
+                               random=data["random"], fluctuations=data.get("fluctuations"), diagnostics=diags,
+                               edges=data.get("edges"))
         claims, notes = evaluate(paper_data)
         (tmp / "config.toml").write_text(cfg.to_toml(), encoding="utf-8")
         files.append(tmp / "config.toml")

@@ -34,7 +34,7 @@ def _describe_fluctuations(data: PaperData) -> list[str]:
     return lines
 
 
-__all__ = ["DESCRIBE", "FIGURES", "describe_figures", "panel_map", "write"]
+__all__ = ["DESCRIBE", "FIGURES", "TABLES", "describe_figures", "edge_table", "panel_map", "write"]
 
 R = qd.Regime
 
@@ -47,6 +47,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "devices": ("Eq. 56/58: ICC engine efficiency and refrigerator COP against Carnot", "devices.nc"),
     "conditions": ("Necessary and sufficient conditions: ICC share of the first quadrant against x",
                    "conditions.nc"),
+    "icc_edges": ("Exact conditions for ICC: sign of L_NE over (x, eps_R), x0(eps_R) and the bisected edges",
+                  "icc_edges.nc"),
     "fluctuations_icc": ("Beyond the paper: TUR ratio of J_N and J_E over FIG. 5's window, ICC regions outlined",
                          "fluctuations_icc.nc"),
 }
@@ -158,11 +160,38 @@ def _describe_conditions(data: PaperData) -> list[str]:
     return lines
 
 
+def _describe_edges(data: PaperData) -> list[str]:
+    from qdthermo.paper.edges import window_text
+
+    ds = data.edges
+    if ds is None:
+        return ["no edge data"]
+    return [f"Blue: L_NE < 0 (exact, qd.linear_response); black: x0(eps_R) where L_NE changes sign; lines: the "
+            f"edges of genuine ICC with both forces > 0, below which ICC exists; crosses: the same in the smaller "
+            f"window. {window_text(ds)}.",
+            "Table below: per eps_R, flux and quadrant (Q1: both forces > 0, Q3: both < 0) the x range with "
+            "genuine ICC (edges bisected), next to x0; 'where ICC appears' is the force point of the deepest "
+            "ICC next to the edge, on the closed window (F_N = 0 or F~_E = 0 there means: genuine ICC at that force "
+            "-> 0 with the sign of the quadrant; F -> 0: L_NE changes sign there, a linear-response edge that no "
+            "window moves)."]
+
+
+def edge_table(data: PaperData) -> tuple[list[str], list[list[str]]]:
+    """The table of exact edges (head, rows) of ``icc_edges.nc``."""
+    from qdthermo.paper.edges import TABLE_HEAD, table_rows
+
+    return (TABLE_HEAD, table_rows(data.edges)) if data.edges is not None else ([], [])
+
+
+#: figure stem -> (head, rows) of a table printed under its description
+TABLES: dict[str, Callable[[PaperData], tuple[list[str], list[list[str]]]]] = {"icc_edges": edge_table}
+
+
 #: figure stem -> the function that describes it from the data
 DESCRIBE: dict[str, Callable[[PaperData], list[str]]] = {
     "fig1_levels": _describe_fig1, "fig3_force_plane": _describe_fig3, "fig4_one_force": _describe_fig4,
     "fig5_icc_regions": _describe_fig5, "devices": _describe_devices, "conditions": _describe_conditions,
-    "fluctuations_icc": _describe_fluctuations,
+    "icc_edges": _describe_edges, "fluctuations_icc": _describe_fluctuations,
 }
 
 
@@ -190,6 +219,8 @@ def panel_map(data: PaperData) -> list[list[str]]:
     rows += [["FIG. 5", f"(c1)-(c{m})", "FIG. 5(a) + 5(b)", "both ICC regions, no overlap"],
              ["devices", "(a), (b)", "Eq. 56, 58 (no figure)", "engine efficiency and COP against Carnot"],
              ["conditions", "(a)-(c)", "(not in the paper)", "ICC share against x; pseudo-ICC threshold map"],
+             ["icc_edges", "(one panel) + table", "(not in the paper)",
+              "sign of L_NE over (x, eps_R), x0(eps_R), bisected edges of ICC per flux and quadrant"],
              ["fluctuations_icc", "rows J_N, J_E", "(not in the paper)", "TUR ratio over FIG. 5's window"]]
     return rows
 
@@ -278,6 +309,10 @@ def _figure_blocks(cfg: PaperConfig, data: PaperData, files: Sequence[Path]) -> 
     names = {p.name for p in files}
     for stem, (title, nc) in FIGURES.items():
         b += [_h(3, title), _ul(desc.get(stem, []))]
+        if stem in TABLES:
+            head, rows = TABLES[stem](data)
+            if rows:
+                b.append(_table(head, rows))
         links = [f for f in (f"{stem}.png", f"{stem}.{cfg.vector_format}", nc) if f in names]
         b.append(_p("Files: " + ", ".join(f"[{f}]({f})" for f in links)))
         if f"{stem}.png" in names:
@@ -324,6 +359,9 @@ def _param_rows(cfg: PaperConfig) -> list[list[str]]:
         "thr_eps_R_min": "threshold map: eps_R from", "thr_eps_R_max": "threshold map: eps_R to",
         "n_thr_eps_R": "threshold map: eps_R points", "n_cond_line": "threshold map: points per cut",
         "suff_x_max": "claim 6b: x <= this must show ICC for some eps_R",
+        "n_edge_scan": "exact edges: x points of the scan", "n_edge_grid": "exact edges: window points per axis",
+        "n_edge_eps_R": "exact edges: eps_R points of the curves", "edge_tol": "exact edges: bisection tolerance",
+        "edge_small": "exact edges: the second window as a fraction of the first",
         "n_random": "random scan points (x > 0, and as many x < 0)", "seed": "random seed",
         "force_tol": "regime: relative zero tolerance of forces",
         "flux_tol": "regime: relative zero tolerance of fluxes",

@@ -282,7 +282,7 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         ``"all"`` or the counted quantities (``N_<lead>``, ``E_<lead>``, ``Q_<lead>``, flux
         names, ``"entropy"``).
     method
-        Steady-state route (as for :func:`qdthermo.solver`).
+        Steady-state route (as for :func:`qdthermo.solve`).
 
     Returns
     -------

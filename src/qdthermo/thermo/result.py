@@ -1,6 +1,6 @@
 """The frozen result of a steady-state solve.
 
-:func:`qdthermo.solver` turns a :class:`~qdthermo.model.device.Device` into a
+:func:`qdthermo.solve` turns a :class:`~qdthermo.model.device.Device` into a
 :class:`SteadyState`: a read-only object whose properties are computed on
 first access and cached.  It never writes back into the device.
 

@@ -142,7 +142,7 @@ def evolve(device: Device, times: ArrayLike, *, initial: Any = None) -> Trajecto
     -------
     Trajectory
         ``populations`` of shape ``(*shape, n_times, n_states)``; tends to the
-        steady state of :func:`qdthermo.solver` for long times.
+        steady state of :func:`qdthermo.solve` for long times.
     """
     system = device.finalized()
     t = _times(times)
