@@ -343,17 +343,20 @@ def compute_point(query: Mapping[str, Any]) -> dict[str, Any]:
     values = _values(spec, query)
     res = qd.solve(_device(spec, values))
     perf = res.performance
+    leads = res.lead_names
+    # round-off of a zero current (1e-17 next to 1e-2) is shown as 0
+    j_n, j_e, j_q = (clean_round_off([getattr(res, kind)[lead] for lead in leads])
+                     for kind in ("particle_current", "energy_current", "heat_current"))
     out: dict[str, Any] = {
         "command": command(spec, values),
         "currents": [{"lead": lead, "T": _f(res.system.lead_temperature[..., k]),
                       "mu": _f(res.system.lead_chemical_potential[..., k]),
-                      "J_N": _f(res.particle_current[lead]), "J_E": _f(res.energy_current[lead]),
-                      "J_Q": _f(res.heat_current[lead])} for k, lead in enumerate(res.lead_names)],
+                      "J_N": _f(j_n[k]), "J_E": _f(j_e[k]), "J_Q": _f(j_q[k])} for k, lead in enumerate(leads)],
         "thermo": {"entropy production (micro)": _f(res.entropy_production),
                    "entropy production (macro, -sum J_Q/T)": _f(res.entropy_production_macro),
                    "entropy flow": _f(res.entropy_flow)},
         "forces": {k: _f(v) for k, v in res.forces.items()},
-        "fluxes": {k: _f(v) for k, v in res.fluxes.items()},
+        "fluxes": dict(zip(res.fluxes, map(_f, clean_round_off(list(res.fluxes.values()))))),
         "regime": ({k: qd.Regime(int(v)).name for k, v in res.regime.items()}
                    if res.device.parallel_pair is not None else None),
         "performance": {name: _f(getattr(perf, name)) for name in

@@ -3,8 +3,14 @@
 
 const $ = (id) => document.getElementById(id);
 const S = { presets: [], regimes: [], preset: null, values: {}, map: null, cut: null,
-            mapData: null, point: null, mapVersion: 0, pointVersion: 0, mapMs: null };
+            mapData: null, point: null, mapVersion: 0, pointVersion: 0, mapMs: null, inFlight: 0 };
 window.qdx = S;  // for tests and curious users
+
+function tick(v) {
+  if (Math.abs(v) < 1e-12) return "0";
+  const a = Math.abs(v);
+  return (a >= 1e4 || a < 1e-2) ? v.toExponential(1) : String(Number(v.toPrecision(3)));
+}
 
 function fmt(v) {
   if (v === null || v === undefined) return "nan";
@@ -16,10 +22,12 @@ function fmt(v) {
 
 // ---------------------------------------------------------------- requests (latest wins)
 function channel(path, onResult, onError) {
+  // one request at a time per channel; while one runs, only the latest new query waits.
+  // S.inFlight counts running and waiting requests of every channel (0: the page is up to date).
   let busy = false, pending = null;
   async function go(query) {
-    if (busy) { pending = query; return; }
-    busy = true;
+    if (busy) { if (!pending) S.inFlight++; pending = query; return; }
+    busy = true; S.inFlight++;
     const t0 = performance.now();
     try {
       const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
@@ -30,8 +38,8 @@ function channel(path, onResult, onError) {
     } catch (e) {
       onError("no answer from the server: " + e);
     } finally {
-      busy = false;
-      if (pending) { const q = pending; pending = null; go(q); }
+      busy = false; S.inFlight--;
+      if (pending) { const q = pending; pending = null; S.inFlight--; go(q); }
     }
   }
   return go;
@@ -150,6 +158,7 @@ function buildFields() {
       input.setAttribute("aria-label", f.name);
       slider.addEventListener("input", () => { input.value = slider.value; S.values[f.name] = slider.value; changed(f.name); });
       input.addEventListener("change", () => {
+        if (String(S.values[f.name]) === input.value) return;  // nothing new (e.g. a blur after a commit)
         S.values[f.name] = input.value;
         if (input.value.trim() !== "" && !isNaN(Number(input.value))) slider.value = input.value;
         changed(f.name);
@@ -191,7 +200,7 @@ function selectPreset(name) {
 }
 
 // ---------------------------------------------------------------- drawing
-const MAP = { left: 46, top: 8, size: 402, bottom: 40 };
+const MAP = { left: 46, top: 8, size: 302, bottom: 40 };
 
 function decode(b64) {
   const s = atob(b64), out = new Uint8Array(s.length);
@@ -250,11 +259,11 @@ function drawLayer(canvas, m, layer) {
   const [x0, x1] = m.x_range, [y0, y1] = m.y_range;
   g.textAlign = "center";
   for (const t of [0, 0.5, 1]) {
-    g.fillText(fmt(x0 + t * (x1 - x0)), MAP.left + t * MAP.size, MAP.top + MAP.size + 14);
+    g.fillText(tick(x0 + t * (x1 - x0)), MAP.left + t * MAP.size, MAP.top + MAP.size + 14);
   }
   g.fillText(m.x, MAP.left + MAP.size / 2, MAP.top + MAP.size + 32);
   g.textAlign = "right";
-  for (const t of [0, 0.5, 1]) g.fillText(fmt(y0 + t * (y1 - y0)), MAP.left - 4, MAP.top + (1 - t) * MAP.size + 4);
+  for (const t of [0, 0.5, 1]) g.fillText(tick(y0 + t * (y1 - y0)), MAP.left - 4, MAP.top + (1 - t) * MAP.size + 4);
   g.save(); g.translate(12, MAP.top + MAP.size / 2); g.rotate(-Math.PI / 2); g.textAlign = "center";
   g.fillText(m.y, 0, 0); g.restore();
   // the current point
@@ -277,7 +286,7 @@ function drawCut() {
   const c = $("cut"), g = c.getContext("2d"), cut = S.point && S.point.cut;
   g.clearRect(0, 0, c.width, c.height);
   if (!cut) return;
-  const L = 64, R = 10, T = 10, B = 40, W = c.width - L - R, H = c.height - T - B;
+  const L = 70, R = 10, T = 10, B = 40, W = c.width - L - R, H = c.height - T - B;
   const ys = cut.y.filter((y) => y !== null);
   let lo = Math.min(0, ...ys), hi = Math.max(0, ...ys);
   if (hi === lo) { hi += 1; lo -= 1; }
@@ -300,10 +309,10 @@ function drawCut() {
     g.fillStyle = "#d73027"; g.beginPath(); g.arc(X(cut.x0), Y(cut.y0), 5, 0, 2 * Math.PI); g.fill();
   }
   g.fillStyle = "#222"; g.font = "12px sans-serif"; g.textAlign = "center";
-  for (const t of [0, 0.5, 1]) g.fillText(fmt(x0 + t * (x1 - x0)), L + t * W, T + H + 14);
+  for (const t of [0, 0.5, 1]) g.fillText(tick(x0 + t * (x1 - x0)), L + t * W, T + H + 14);
   g.fillText(cut.param, L + W / 2, T + H + 32);
   g.textAlign = "right";
-  for (const t of [0, 0.5, 1]) g.fillText(fmt(lo + t * (hi - lo)), L - 4, T + (1 - t) * H + 4);
+  for (const t of [0, 0.5, 1]) g.fillText(tick(lo + t * (hi - lo)), L - 4, T + (1 - t) * H + 4);
   g.save(); g.translate(12, T + H / 2); g.rotate(-Math.PI / 2); g.textAlign = "center";
   g.fillText(cut.quantity, 0, 0); g.restore();
 }
