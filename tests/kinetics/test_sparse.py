@@ -11,8 +11,8 @@ import pytest
 
 import qdthermo as qd
 from qdthermo.kinetics.sparse import RESIDUAL_TOL, ConvergenceWarning
-from qdthermo.model.device import Device, Dot, Interaction, Lead
 from qdthermo.model.arrays import array_bonds, dot_array
+from qdthermo.model.device import Device, Dot, Interaction, Lead
 
 
 def _random_device(n_dots: int, rng: np.random.Generator, batch: int) -> Device:
