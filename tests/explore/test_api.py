@@ -111,6 +111,18 @@ def test_observable_map_for_every_preset(server_url: str) -> None:
         assert status == 200 and p["command"].startswith(f"qdthermo point --preset {preset['name']}")
 
 
+def test_a_map_of_round_off_is_drawn_as_zero(server_url: str) -> None:
+    """heat_current_r of three_terminal is exactly 0 when only lead t is hot: no colour scale on 1e-16 noise."""
+    q = {"preset": "three_terminal", "values": {"eps_L": 1, "eps_R": 1, "T_t": 2},
+         "map": {"x": "T_t", "y": "mu_t", "x_range": [0.2, 4], "y_range": [-3, 3], "n": 51,
+                 "quantity": "heat_current_r"}}
+    status, m = _post(server_url, "/api/map", q)
+    assert status == 200
+    layer = m["layers"][0]
+    assert "= 0 everywhere" in layer["name"] and layer["scale"] is None
+    assert set(np.unique(_codes(layer, 51))) == {127}  # the white middle of the diverging map
+
+
 def test_get_with_query_string_and_netcdf_download(server_url: str) -> None:
     import xarray as xr
 

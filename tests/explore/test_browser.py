@@ -178,7 +178,7 @@ def test_two_tabs_and_another_preset(browser: Any, server_url: str, shots: Path)
     assert a.locator("#command").text_content().startswith("qdthermo point --preset coupled_transport")
     # an observable map of another preset
     p = _version(b, "map")
-    b.select_option("#map-q", "heat_current_r")
+    b.select_option("#map-q", "heat_current_t")
     _wait_for(b, "map", p)
     b.screenshot(path=str(shots / "explore_three_terminal.png"), full_page=True)
     assert _distinct_colours(shots / "explore_three_terminal.png") > 50

@@ -37,6 +37,8 @@ __all__ = ["QueryError", "compute_map", "compute_point", "netcdf_bytes", "preset
 MAX_N = 401
 #: code of a map pixel without a unique steady state (drawn black)
 INVALID = 255
+#: a map whose every |value| is at most this is round-off of an exact zero (rate units)
+ZERO = 1e-12
 #: values the explorer starts from where a parameter has no default
 _START = {"F_E": 0.3, "F_N": 0.1, "eps_L": 1.0, "eps_R": 1.0, "eps": 0.5, "U": 0.5}
 #: slider ranges where the units' generic range does not fit
@@ -302,15 +304,20 @@ def compute_map(query: Mapping[str, Any]) -> dict[str, Any]:
         finite = np.isfinite(v)
         lo = float(v[finite].min()) if finite.any() else 0.0
         hi = float(v[finite].max()) if finite.any() else 0.0
-        if lo < 0 < hi:  # signed: symmetric diverging scale, zero in the middle
-            m = max(-lo, hi)
+        name = quantity
+        if max(-lo, hi) <= ZERO:  # round-off of a zero everywhere: no colour scale on noise
+            v = np.where(finite, 0.0, v)
+            lo = hi = 0.0
+            name = f"{quantity} = 0 everywhere (|values| <= {ZERO:g}: round-off)"
+        if lo < 0 < hi or lo == hi == 0.0:  # signed: symmetric diverging scale, zero in the middle
+            m = max(-lo, hi) or 1.0
             scaled, lut, scale = (v / m + 1.0) / 2.0, _lut(DIVERGING), [-m, m]
         else:
             span = hi - lo if hi > lo else 1.0
             scaled, lut, scale = (v - lo) / span, _lut(SEQUENTIAL), [lo, hi]
         codes = np.where(finite, np.clip(np.nan_to_num(scaled) * 254.0, 0, 254).round(), INVALID)
-        layer: dict[str, Any] = {"name": quantity, "kind": "scalar", "data": _image(codes), "lut": lut,
-                                 "scale": scale}
+        layer: dict[str, Any] = {"name": name, "kind": "scalar", "data": _image(codes), "lut": lut,
+                                 "scale": scale if hi > lo else None}
         layers.append(layer)
     return {
         "x": xname, "y": yname, "x_range": [float(xs[0]), float(xs[-1])], "y_range": [float(ys[0]), float(ys[-1])],
