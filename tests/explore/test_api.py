@@ -255,3 +255,30 @@ def test_explore_command_help_and_busy_port() -> None:
         out = CliRunner().invoke(main, ["explore", "--port", str(port), "--no-browser"])
     assert out.exit_code == 1
     assert f"cannot serve on 127.0.0.1:{port}" in out.output and "Traceback" not in out.output
+
+
+def test_explore_command_prints_its_url_serves_and_stops_on_ctrl_c() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-c", "from qdthermo.cli import main; main()", "explore", "--port", "0",
+                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("qdthermo explore: serving on http://127.0.0.1:"), line
+        url = line.split("serving on ")[1].split()[0]
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            assert resp.status == 200 and b"<canvas" in resp.read()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "stopped" in out and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
