@@ -142,11 +142,13 @@ def test_sliders_change_the_map_and_the_numbers(browser: Any, server_url: str, s
     page.wait_for_selector('.field.bad[data-name="U"]', timeout=20_000)
     message = page.locator('.field[data-name="U"] .error').text_content()
     assert "U = -1.0: must be non-negative" in message
+    assert "stale" in page.evaluate("document.body.className")  # the numbers shown are the last good ones
     page.screenshot(path=str(shots / "explore_error.png"), full_page=True)
     p = _version(page, "point")
     _set(page, "U", "0.5")
     _wait_for(page, "point", p)
     assert page.locator('.field.bad').count() == 0
+    assert "stale" not in page.evaluate("document.body.className")
 
     # the NetCDF link points at the current view
     href = page.locator("#download").get_attribute("href")

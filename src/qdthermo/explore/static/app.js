@@ -86,6 +86,7 @@ function showError(msg, fallback) {
   }
   $("status").textContent = msg;
   $("status").className = "error";
+  document.body.classList.add("stale");  // what is shown is for the last good values
 }
 
 function clearErrors() {
@@ -96,6 +97,7 @@ function clearErrors() {
   $("cut-error").textContent = "";
   $("status").textContent = "";
   $("status").className = "";
+  document.body.classList.remove("stale");
 }
 
 // ---------------------------------------------------------------- updates
@@ -312,7 +314,7 @@ function drawCut() {
   for (const t of [0, 0.5, 1]) g.fillText(tick(x0 + t * (x1 - x0)), L + t * W, T + H + 14);
   g.fillText(cut.param, L + W / 2, T + H + 32);
   g.textAlign = "right";
-  for (const t of [0, 0.5, 1]) g.fillText(tick(lo + t * (hi - lo)), L - 4, T + (1 - t) * H + 4);
+  for (const y of [lo, 0, hi]) g.fillText(tick(y), L - 4, Y(y) + 4);  // the ends and the zero line
   g.save(); g.translate(12, T + H / 2); g.rotate(-Math.PI / 2); g.textAlign = "center";
   g.fillText(cut.quantity, 0, 0); g.restore();
 }
