@@ -2,7 +2,8 @@
 
 Sub-commands live next to the code they drive and are registered here:
 ``point`` and ``info`` (this module), ``sweep`` (:mod:`qdthermo.sweeps.command`),
-``plot`` (:mod:`qdthermo.plot.command`), ``paper`` (:mod:`qdthermo.paper.command`).
+``plot`` (:mod:`qdthermo.plot.command`), ``paper`` (:mod:`qdthermo.paper.command`),
+``explore`` (this module; the server is :mod:`qdthermo.explore`).
 
 ``qdthermo point`` solves one parameter point of a preset device and prints
 its populations, currents and thermodynamics::
@@ -572,6 +573,23 @@ def info() -> None:
     ]
     rows += [[name, _version(name)] for name in _INFO_PACKAGES]
     click.echo(_table(["component", "version"], rows, indent=""))
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to serve on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but 127.0.0.1 lets other machines use the explorer.")
+@click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+def explore(port: int, host: str, no_browser: bool) -> None:
+    """Serve a local web page to explore a preset live: regime map, currents, cut, NetCDF, command."""
+    from qdthermo.explore import serve
+
+    try:
+        serve(host, port, open_browser=not no_browser)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc} "
+                                   "(try another --port, or --port 0 for any free one)") from None
 
 
 # ------------------------------------------------------------------------ registration
