@@ -17,10 +17,10 @@ from qdthermo.paper.config import QUICK, PaperConfig
 from qdthermo.paper.pipeline import PaperRun, build_config
 
 FIGURES = ("fig1_levels", "fig3_force_plane", "fig4_one_force", "fig5_icc_regions", "devices", "conditions",
-           "icc_edges", "fluctuations_icc")
+           "icc_edges", "fluctuations_icc", "design_icc")
 DATA = ("fig1_levels", "fig3_force_plane", "fig4_one_force", "fig5_icc_regions", "devices", "conditions",
-        "random_scan", "icc_edges", "fluctuations_icc")
-CLAIMS = ("1a", "1b", "1c", "2", "3", "4a", "4b", "4c", "5a", "5b", "5c", "6a", "6b", "6c", "7a", "7b", "8")
+        "random_scan", "icc_edges", "fluctuations_icc", "design_icc")
+CLAIMS = ("1a", "1b", "1c", "2", "3", "4a", "4b", "4c", "5a", "5b", "5c", "6a", "6b", "6c", "7a", "7b", "8", "9")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_quick_run_passes_every_claim(quick_run) -> None:  # type: ignore[no-unt
     for key in CLAIMS:
         assert f"[PASS] claim {key}:" in result.output
     assert "[FAIL]" not in result.output
-    assert "qdthermo paper:" in result.stderr and "10/10" in result.stderr  # the progress bar
+    assert "qdthermo paper:" in result.stderr and "11/11" in result.stderr  # the progress bar
 
 
 def test_report_lists_every_claim_with_evidence(quick_run) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +168,7 @@ def _data(out: Path) -> PaperData:
     return PaperData(cfg=PaperConfig().replace(**QUICK), levels=load("fig1_levels"), plane=load("fig3_force_plane"),
                      cuts=load("fig4_one_force"), icc=load("fig5_icc_regions"), devices=load("devices"),
                      conditions=load("conditions"), random=load("random_scan"), diagnostics={"batch": clean},
-                     fluctuations=load("fluctuations_icc"), edges=load("icc_edges"))
+                     fluctuations=load("fluctuations_icc"), edges=load("icc_edges"), design=load("design_icc"))
 
 
 def _verdicts(data: PaperData) -> dict[str, bool]:
@@ -186,6 +186,12 @@ def test_claims_are_computed_from_the_data(quick_run) -> None:  # type: ignore[n
     rnd["regime_J_N"].values[k] = qd.Regime.ICC
     v = _verdicts(dataclasses.replace(data, random=rnd))
     assert not v["6a"] and v["6c"] and v["1a"]
+
+    # an optimised engine above Carnot breaks claim 9 only
+    des = data.design.copy(deep=True)
+    des["efficiency_at_max"].values[0, 0] = 2 * float(des["carnot_at_max"].values[0, 0])
+    v = _verdicts(dataclasses.replace(data, design=des))
+    assert not v["9"] and v["8"]
 
     # a TUR ratio below 2 breaks claim 8 only
     fl = data.fluctuations.copy(deep=True)
@@ -287,7 +293,7 @@ def test_figures_are_pure_functions_of_data(quick_run) -> None:  # type: ignore[
     data = _data(out)
     datasets = {"levels": data.levels, "plane": data.plane, "cuts": data.cuts, "icc": data.icc,
                 "devices": data.devices, "conditions": data.conditions, "fluctuations": data.fluctuations,
-                "edges": data.edges}
+                "edges": data.edges, "design": data.design}
     before = dict(mpl.rcParams)
     n_open = len(plt.get_fignums())
     stems = []

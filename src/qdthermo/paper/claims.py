@@ -41,6 +41,7 @@ class PaperData:
     random: xr.Dataset
     diagnostics: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     fluctuations: xr.Dataset | None = None
+    design: xr.Dataset | None = None
     edges: xr.Dataset | None = None
 
 
@@ -457,10 +458,31 @@ def claim_8(c: Context) -> Claim:
     return Claim("8", statement, ok, tuple(evidence), ("fluctuations_icc",))
 
 
+def claim_9(c: Context) -> Claim:
+    """Beyond the paper: the optimised ICC engine and refrigerator stay below Carnot."""
+    ds = c.data.design
+    statement = ("Beyond the paper: at maximum power (engine, J_N in ICC) and maximum cooling power "
+                 "(refrigerator, J_E in ICC) the efficiency and the COP stay below Carnot")
+    if ds is None:
+        return Claim("9", statement, False, ("no design data",))
+    eff, car = ds["efficiency_at_max"].values, ds["carnot_at_max"].values
+    ok_pts = np.isfinite(eff) & np.isfinite(car)
+    passed = bool(ok_pts.any() and np.all(eff[ok_pts] <= car[ok_pts] * (1 + 1e-12)))
+    evidence = []
+    for k, role in enumerate(ds["role"].values):
+        for j, eps_R in enumerate(ds["eps_R"].values):
+            m = ds["max_output"].values[k, j]
+            evidence.append(f"{role}, eps_R = {eps_R:g}: " + ("no ICC in the window" if not np.isfinite(m) else
+                            f"max output {_g(m)} at F~_E = {_g(ds['F_E_scaled_at_max'].values[k, j])}, "
+                            f"F_N = {_g(ds['F_N_at_max'].values[k, j])}; efficiency there {_g(eff[k, j])} "
+                            f"= {_g(eff[k, j] / car[k, j])} of Carnot"))
+    return Claim("9", statement, passed, tuple(evidence), ("design_icc",))
+
+
 #: every claim of PHYSICS.md section 10, split into checkable parts, in report order
 CLAIMS: list[Callable[[Context], Claim]] = [
     claim_1a, claim_1b, claim_1c, claim_2, claim_3, claim_4a, claim_4b, claim_4c, claim_5a, claim_5b, claim_5c,
-    claim_6a, claim_6b, claim_6c, claim_7a, claim_7b, claim_8,
+    claim_6a, claim_6b, claim_6c, claim_7a, claim_7b, claim_8, claim_9,
 ]
 
 

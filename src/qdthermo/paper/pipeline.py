@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
-from qdthermo.paper import conditions, devices, edges, fig1, fig3, fig4, fig5, fluctuations
+from qdthermo.paper import conditions, design, devices, edges, fig1, fig3, fig4, fig5, fluctuations
 from qdthermo.paper._common import save_figure, write_netcdf
 from qdthermo.paper.claims import Claim, PaperData, evaluate
 from qdthermo.paper.config import QUICK, PaperConfig, load_toml, parse_set
@@ -157,6 +157,10 @@ def _fluctuations(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Datase
     return {"fluctuations": ds}, diag
 
 
+def _design(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+    return {"design": design.compute(cfg)}, None
+
+
 #: the pipeline, in order (diagnostics are reported under the step's name)
 STEPS: list[Step] = [
     Step("FIG. 1", _levels, {"levels": "fig1_levels.nc"}, (("fig1_levels", "levels", fig1.plot),)),
@@ -169,6 +173,7 @@ STEPS: list[Step] = [
     Step("exact ICC edges", _edges, {"edges": "icc_edges.nc"}, (("icc_edges", "edges", edges.plot),)),
     Step("fluctuations", _fluctuations, {"fluctuations": "fluctuations_icc.nc"},
          (("fluctuations_icc", "fluctuations", fluctuations.plot),)),
+    Step("design", _design, {"design": "design_icc.nc"}, (("design_icc", "design", design.plot),)),
 ]
 
 
@@ -250,8 +255,8 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
         t0 = time.perf_counter()
         paper_data = PaperData(cfg=cfg, levels=data["levels"], plane=data["plane"], cuts=data["cuts"],
                                icc=data["icc"], devices=data["devices"], conditions=data["conditions"],
-                               random=data["random"], fluctuations=data.get("fluctuations"), diagnostics=diags,
-                               edges=data.get("edges"))
+                               random=data["random"], fluctuations=data.get("fluctuations"),
+                               design=data.get("design"), diagnostics=diags, edges=data.get("edges"))
         claims, notes = evaluate(paper_data)
         (tmp / "config.toml").write_text(cfg.to_toml(), encoding="utf-8")
         files.append(tmp / "config.toml")

@@ -21,6 +21,19 @@ from qdthermo.paper.conditions import RANDOM_RANGES, thresholds
 from qdthermo.paper.config import PaperConfig
 
 
+def _describe_design(data: PaperData) -> list[str]:
+    ds = data.design
+    if ds is None:
+        return ["not computed"]
+    lines = [f"x = {ds.attrs['x']:g}, window {ds.attrs['window']}; stars: maximum output; lines: Pareto fronts."]
+    for k, role in enumerate(ds["role"].values):
+        for j, eps_R in enumerate(ds["eps_R"].values):
+            m, e, c = (ds[v].values[k, j] for v in ("max_output", "efficiency_at_max", "carnot_at_max"))
+            lines.append(f"{role}, eps_R = {eps_R:g}: " + ("no ICC" if not np.isfinite(m) else
+                         f"max {_g(m)}, efficiency {_g(e)} ({_g(e / c)} of Carnot)"))
+    return lines
+
+
 def _describe_fluctuations(data: PaperData) -> list[str]:
     fl = data.fluctuations
     if fl is None:
@@ -51,6 +64,8 @@ FIGURES: dict[str, tuple[str, str]] = {
                   "icc_edges.nc"),
     "fluctuations_icc": ("Beyond the paper: TUR ratio of J_N and J_E over FIG. 5's window, ICC regions outlined",
                          "fluctuations_icc.nc"),
+    "design_icc": ("Beyond the paper: maximum power and Pareto fronts of the ICC engine and refrigerator",
+                   "design_icc.nc"),
 }
 
 
@@ -221,7 +236,8 @@ def panel_map(data: PaperData) -> list[list[str]]:
              ["conditions", "(a)-(c)", "(not in the paper)", "ICC share against x; pseudo-ICC threshold map"],
              ["icc_edges", "(one panel) + table", "(not in the paper)",
               "sign of L_NE over (x, eps_R), x0(eps_R), bisected edges of ICC per flux and quadrant"],
-             ["fluctuations_icc", "rows J_N, J_E", "(not in the paper)", "TUR ratio over FIG. 5's window"]]
+             ["fluctuations_icc", "rows J_N, J_E", "(not in the paper)", "TUR ratio over FIG. 5's window"],
+             ["design_icc", "engine, refrigerator", "(not in the paper)", "maximum power, Pareto fronts"]]
     return rows
 
 
