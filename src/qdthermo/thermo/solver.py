@@ -65,10 +65,11 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
     device
         The device description (scalar or array parameters).
     method
-        ``"auto"`` (default: the closed-form matrix-tree route for networks of
-        up to 4 states, the linear solve otherwise), ``"linear"``,
-        ``"matrix_tree"``, or any route registered with
-        :func:`qdthermo.kinetics.steady.register_route`.
+        ``"auto"`` (default: the closed-form matrix-tree route for the paper's
+        4-state device, the dense batched GTH elimination (``"linear"``) up to
+        256 states, the sparse route beyond; see ``kinetics.steady.choose_route``), ``"matrix_tree"``,
+        ``"linear"``, ``"sparse"``, ``"sparse_direct"``, ``"sparse_iterative"``,
+        or any route registered with :func:`qdthermo.kinetics.steady.register_route`.
     approach
         ``"pauli"`` (the rate equation: devices without interdot tunnelling),
         ``"global"`` or ``"local"`` (Lindblad master equations for the density
