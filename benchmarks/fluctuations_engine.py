@@ -29,14 +29,13 @@ import argparse
 import json
 import os
 import platform
-import time
-import tracemalloc
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from steady_state import measure
 
 from qdthermo.kinetics import counting
 from qdthermo.kinetics.group_inverse import DrazinSolver
@@ -69,22 +68,6 @@ def network(n_points: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.nd
     d[..., 6] = d[..., 3] - d[..., 5]  # J_E-like combination
     d[..., 7] = d[..., 0] - d[..., 2]  # J_N-like combination
     return src, dst, rate, d, ["N_t", "N_b", "N_r", "E_t", "E_b", "E_r", "J_E", "J_N"]
-
-
-def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, int, Any]:
-    """Best wall time of ``repeat`` runs [s], the tracemalloc peak of one run [bytes], and its value."""
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - t0)
-        del value
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    value = fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return best, peak, value
 
 
 def main() -> None:
