@@ -1,0 +1,83 @@
+"""Compiled kernels: one place that knows about Numba.
+
+Every compiled route of qdthermo is a plain Python function decorated with
+:func:`kernel`.  The decorator
+
+* compiles lazily, on the first call (importing qdthermo compiles nothing);
+* caches the machine code on disk (``cache=True``) where the package folder,
+  or ``NUMBA_CACHE_DIR``, is writable, and silently compiles in memory where it
+  is not (a read-only installation works, it only recompiles per process);
+* is the identity when Numba is missing or disabled: :func:`available` is then
+  False and callers use their NumPy route (the reference route, always present).
+
+Set ``QDTHERMO_NO_NUMBA=1`` to disable compiled routes (the NumPy routes are used).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, TypeVar
+
+__all__ = ["available", "kernel", "prange"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@lru_cache(maxsize=1)
+def available() -> bool:
+    """True if Numba can be imported and compiled routes are not disabled (``QDTHERMO_NO_NUMBA``)."""
+    if os.environ.get("QDTHERMO_NO_NUMBA", "").strip() not in ("", "0"):
+        return False
+    return importlib.util.find_spec("numba") is not None
+
+
+def prange(*args: int) -> range:
+    """``numba.prange`` inside compiled kernels, ``range`` in plain Python."""
+    return range(*args)
+
+
+class _Lazy:
+    """A kernel compiled on its first call (Numba is imported only then)."""
+
+    def __init__(self, func: Callable[..., Any], options: dict[str, Any]) -> None:
+        self.py_func = func
+        self._options = options
+        self._compiled: Callable[..., Any] | None = None
+        self.__doc__ = func.__doc__
+        self.__name__ = func.__name__
+        self.__wrapped__ = func
+
+    def _compile(self) -> Callable[..., Any]:
+        import numba
+
+        glb = self.py_func.__globals__
+        if glb.get("prange") is prange:  # the kernel's module imported our prange: give it Numba's
+            glb["prange"] = numba.prange
+        options = {"nogil": True, "fastmath": False, **self._options}
+        try:
+            return numba.njit(cache=True, **options)(self.py_func)  # type: ignore[no-any-return]
+        except RuntimeError:  # "no locator available": no writable cache location (read-only installation)
+            return numba.njit(cache=False, **options)(self.py_func)  # type: ignore[no-any-return]
+
+    @property
+    def compiled(self) -> Callable[..., Any]:
+        """The compiled function (compiles on first access)."""
+        if self._compiled is None:
+            self._compiled = self._compile()
+        return self._compiled
+
+    def __call__(self, *args: Any) -> Any:
+        return self.compiled(*args)
+
+
+def kernel(**options: Any) -> Callable[[F], F]:
+    """Decorate a compiled kernel (``numba.njit`` options, e.g. ``parallel=True``); lazily compiled.
+
+    Callers must check :func:`available` first and use their NumPy route when it is False.
+    """
+    def deco(func: F) -> F:
+        return _Lazy(func, options)  # type: ignore[return-value]
+    return deco
