@@ -14,6 +14,7 @@ from qdthermo.kinetics.steady import NOT_UNIQUE, Method
 from qdthermo.model.device import Device
 from qdthermo.thermo import observables as _observables  # noqa: F401  (registers the built-in observables)
 from qdthermo.thermo.coherent import CoherentState, solve_coherent
+from qdthermo.thermo.fused import solve_fused
 from qdthermo.thermo.result import SteadyState
 
 __all__ = ["solve", "InvalidPointsWarning"]
@@ -33,7 +34,7 @@ def _parameters_at(device: Device, flat: int) -> str:
     return ", ".join(parts)
 
 
-def report_invalid(device: Device, stationary: Stationary) -> None:
+def report_invalid(device: Device, stationary: Stationary | SteadyState) -> None:
     """Raise (scalar device) or warn once (batch) about points without a unique steady state."""
     bad = ~np.asarray(stationary.valid)
     if not np.any(bad):
@@ -98,6 +99,10 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
         raise ValueError("approach='pauli' cannot describe interdot tunnelling (qd.Tunnel): the rate equation "
                          "drops the coherences; use approach='global' or 'local' (docs/coherent.md)")
     system = device.finalized()
+    fused = solve_fused(device, system, method)  # a route with a fused kernel: every observable in one pass
+    if fused is not None:
+        report_invalid(device, fused)
+        return fused
     generator = PauliGenerator(network(system), rates(system))
     stationary = generator.steady_state(method=method)
     report_invalid(device, stationary)
