@@ -44,7 +44,7 @@ Array = NDArray[np.float64]
 BLOCK = 4096
 
 
-@kernel()
+@kernel(error_model="numpy")
 def gth_point(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: NDArray[np.intp],
               Q: Array, pivot: Array, P: Array) -> bool:  # pragma: no cover - compiled
     """Steady state of one point into ``P`` (normalised); True if the point needs log space.
@@ -102,7 +102,7 @@ def gth_point(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: 
     return fragile
 
 
-@kernel(parallel=True)
+@kernel(parallel=True, error_model="numpy")
 def _steady_kernel(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: NDArray[np.intp],
                    P: Array, fragile: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
     """``P[p]`` and ``fragile[p]`` of every point, blocks of :data:`BLOCK` points in parallel."""

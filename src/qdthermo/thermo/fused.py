@@ -68,10 +68,13 @@ def register_fused(name: str) -> Callable[[Fused], Fused]:
     return deco
 
 
-@kernel()
+@kernel(error_model="numpy")
 def _rates_point(w: Array, mu: Array, T: Array, g: Array, kp: Array, km: Array,
                  lr: Array) -> None:  # pragma: no cover - compiled
-    """``k^+ = Gamma expit(-x)``, ``k^- = Gamma expit(x)``, ``ln(k^+/k^-) = -x``, ``x = (w - mu)/T``."""
+    """``k^+ = Gamma expit(-x)``, ``k^- = Gamma expit(x)``, ``ln(k^+/k^-) = -x``, ``x = (w - mu)/T``.
+
+    ``expit(x) = 1/(1 + exp(-x))``, as SciPy evaluates it.
+    """
     for c in range(w.shape[0]):
         x = (w[c] - mu[c]) / T[c]
         kp[c] = g[c] * (1.0 / (1.0 + np.exp(x)))
@@ -79,7 +82,7 @@ def _rates_point(w: Array, mu: Array, T: Array, g: Array, kp: Array, km: Array,
         lr[c] = -x
 
 
-@kernel()
+@kernel(error_model="numpy")
 def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> int:  # pragma: no cover
     """:func:`~qdthermo.thermo.regimes.classify` of one point."""
     sJ = 0.0 if jz else np.sign(J)
@@ -100,7 +103,7 @@ def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> 
     return 1
 
 
-@kernel()
+@kernel(error_model="numpy")
 def _performance_point(p: int, part: Array, heat: Array, TL: Array, muL: Array, atol: float,
                        S: Array) -> None:  # pragma: no cover - compiled
     """:func:`~qdthermo.thermo.performance.performance` of one point into ``S[2:9, p]``."""
@@ -144,12 +147,12 @@ def _performance_point(p: int, part: Array, heat: Array, TL: Array, muL: Array, 
     S[8, p] = carnot_cop
 
 
-@kernel()
+@kernel(error_model="numpy")
 def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: Array, g: Array, TL: Array,
                        muL: Array, kp: Array, km: Array, lr: Array, initial: NDArray[np.intp],
                        final: NDArray[np.intp], lead: NDArray[np.intp], f_lead: NDArray[np.intp],
                        f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_], pair: NDArray[np.intp],
-                       flux: Array, cur: Array, F: Array, JF: Array, S: Array,
+                       logP: Array, flux: Array, cur: Array, F: Array, JF: Array, S: Array,
                        regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
     """Every observable of point ``p`` from its populations ``P`` and rates (see the module docstring)."""
     n_ch = w.shape[0]
@@ -166,6 +169,8 @@ def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: 
     x_sum = 0.0
     EF = 0.0
     EK = 0.0
+    for i in range(P.shape[0]):  # ln P once per state (not twice per channel)
+        logP[i] = np.log(P[i] if valid else fill)
     for c in range(n_ch):
         Pi = P[initial[c]] if valid else fill
         Pj = P[final[c]] if valid else fill
@@ -176,7 +181,7 @@ def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: 
         cur[0, p, lead[c]] += J
         cur[1, p, lead[c]] += J * w[c]
         if not (max(a, b) < _NEGLIGIBLE * kmax or a == b):
-            term = J * ((np.log(Pi) - np.log(Pj)) + lr[c])
+            term = J * ((logP[initial[c]] - logP[final[c]]) + lr[c])
             sigma += max(np.inf if term != term else term, 0.0)
         E = abs(w[c]) + abs(muc[c])
         x = min(abs(w[c] - muc[c]) / Tc[c], _X_UNDERFLOW)
@@ -215,7 +220,7 @@ def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: 
         regime[1, p] = -1
 
 
-@kernel()
+@kernel(error_model="numpy")
 def _regimes_point(p: int, w: Array, g: Array, TL: Array, muL: Array, F: Array, JF: Array,
                    f_energy: NDArray[np.bool_], pair: NDArray[np.intp],
                    regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
@@ -242,7 +247,7 @@ def _regimes_point(p: int, w: Array, g: Array, TL: Array, muL: Array, F: Array, 
                                  abs(F[p, i]) <= _TOL * fi_scale, abs(F[p, j]) <= _TOL * fj_scale)
 
 
-@kernel(parallel=True)
+@kernel(parallel=True, error_model="numpy")
 def _fused_kernel(idx: NDArray[np.intp], solve: bool, w: Array, muc: Array, Tc: Array, g: Array, TL: Array,
                   muL: Array, initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
                   f_lead: NDArray[np.intp], f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_],
@@ -258,6 +263,7 @@ def _fused_kernel(idx: NDArray[np.intp], solve: bool, w: Array, muc: Array, Tc: 
         kp = np.empty(n_ch)
         km = np.empty(n_ch)
         lr = np.empty(n_ch)
+        logP = np.empty(n)
         for q in range(blk * BLOCK, min(N, (blk + 1) * BLOCK)):
             p = idx[q] if idx.shape[0] > 0 else q
             _rates_point(w[p], muc[p], Tc[p], g[p], kp, km, lr)
@@ -267,7 +273,7 @@ def _fused_kernel(idx: NDArray[np.intp], solve: bool, w: Array, muc: Array, Tc: 
             for i in range(n):
                 valid = valid and np.isfinite(P[p, i])
             _observables_point(p, P[p], valid, w[p], muc[p], Tc[p], g[p], TL[p], muL[p], kp, km, lr, initial,
-                               final, lead, f_lead, f_ref, f_energy, pair, flux, cur, F, JF, S, regime)
+                               final, lead, f_lead, f_ref, f_energy, pair, logP, flux, cur, F, JF, S, regime)
 
 
 def _flat(a: Array, width: int) -> Array:
