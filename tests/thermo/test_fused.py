@@ -129,7 +129,8 @@ def test_invalid_points_are_nan_and_the_rest_exact() -> None:
 
 
 def test_scalar_devices() -> None:
-    dev = qd.three_terminal(0.3, -0.2, U=1.0, J=3.0, T={"t": 2.0, "b": 1.0, "r": 0.5}, mu={"t": 0.1, "b": 0.0, "r": 0.0})
+    dev = qd.three_terminal(0.3, -0.2, U=1.0, J=3.0, T={"t": 2.0, "b": 1.0, "r": 0.5},
+                            mu={"t": 0.1, "b": 0.0, "r": 0.0})
     ref, out = _both(dev)
     assert out.shape == () and out.populations.shape == (4,)
     assert_same(ref, out)
@@ -178,7 +179,8 @@ def _run(code: str, **env: str) -> str:
 
 SMALL = """
     import numpy as np, qdthermo as qd
-    dev = qd.three_terminal(np.linspace(-1, 1, 7), 0.2, U=1.0, J=2.0, T={"t": 2.0, "b": 1.0, "r": 1.0}, mu={"t": 0.3, "b": 0.0, "r": 0.0})
+    dev = qd.three_terminal(np.linspace(-1, 1, 7), 0.2, U=1.0, J=2.0, T={"t": 2.0, "b": 1.0, "r": 1.0},
+                            mu={"t": 0.3, "b": 0.0, "r": 0.0})
 """
 
 

@@ -22,6 +22,6 @@ from qdthermo.kinetics.rates import Rates, fermi
 from qdthermo.kinetics.steady import STEADY_STATE_ROUTES, Method, register_route
 
 __all__ = [
-    "Method", "Network", "PauliGenerator", "Rates", "STEADY_STATE_ROUTES", "Stationary", "compiled", "counting", "fermi",
-    "group_inverse", "register_route",
+    "Method", "Network", "PauliGenerator", "Rates", "STEADY_STATE_ROUTES", "Stationary", "compiled", "counting",
+    "fermi", "group_inverse", "register_route",
 ]

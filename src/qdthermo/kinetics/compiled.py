@@ -33,7 +33,13 @@ from qdthermo.kinetics.generator import PauliGenerator
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
 from qdthermo.kinetics.steady import (
-    _TINY_RATE, _flat_channels, _log_gth, _normalise, log_rate_matrix, register_route, steady_state_linear,
+    _TINY_RATE,
+    _flat_channels,
+    _log_gth,
+    _normalise,
+    log_rate_matrix,
+    register_route,
+    steady_state_linear,
 )
 
 __all__ = ["gth_point", "steady_state_compiled", "BLOCK", "LazyPauliGenerator"]
@@ -141,9 +147,9 @@ def steady_state_compiled(net: Network, k: Rates) -> Array:
     fragile = np.empty(kp.shape[0], dtype=np.bool_)
     _steady_kernel(kp, km, g, net.initial, net.final, P, fragile)
     log_space(net, k, P, fragile)
-    P = P.reshape(shape + (n,))
-    P.setflags(write=False)
-    return P
+    out: Array = P.reshape(shape + (n,))
+    out.setflags(write=False)
+    return out
 
 
 class LazyPauliGenerator(PauliGenerator):
@@ -160,4 +166,5 @@ class LazyPauliGenerator(PauliGenerator):
     @cached_property
     def rates(self) -> Rates:  # type: ignore[override]
         """Channel rates (built on first access) [rate unit]."""
-        return self._build_rates()  # type: ignore[no-any-return]
+        build: Callable[[], Rates] = self.__dict__["_build_rates"]
+        return build()

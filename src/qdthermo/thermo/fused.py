@@ -302,10 +302,10 @@ def fused_observables(system: System, net: Network) -> dict[str, Any]:
     flux, cur = np.empty((N, n_ch)), np.empty((3, N, nl))
     F, JF, S = np.empty((N, nf)), np.empty((N, nf)), np.empty((len(SCALARS), N))
     regime = np.zeros((2, N), dtype=np.int8)
-    structure = (net.initial, net.final, net.lead, np.ascontiguousarray(basis.lead, dtype=np.intp),
+    structure: tuple[Any, ...] = (net.initial, net.final, net.lead, np.ascontiguousarray(basis.lead, dtype=np.intp),
                  np.ascontiguousarray(basis.reference, dtype=np.intp),
                  np.array([k == "E" for k in basis.kind], dtype=np.bool_), pair)
-    outputs = (P, fragile, flux, cur, F, JF, S, regime)
+    outputs: tuple[Any, ...] = (P, fragile, flux, cur, F, JF, S, regime)
     _fused_kernel(np.empty(0, dtype=np.intp), True, w, muc, Tc, g, TL, muL, *structure, *outputs)
     if np.any(fragile):  # the NumPy log-space elimination, as on the linear route; then their observables again
         idx = np.flatnonzero(fragile)
