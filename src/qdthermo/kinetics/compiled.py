@@ -50,15 +50,16 @@ Array = NDArray[np.float64]
 BLOCK = 4096
 
 
-@kernel(error_model="numpy")
-def gth_point(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: NDArray[np.intp],
+@kernel(error_model="numpy", inline="always")
+def gth_point(kp: Array, km: Array, g: Array, p: int, initial: NDArray[np.intp], final: NDArray[np.intp],
               Q: Array, pivot: Array, P: Array) -> bool:  # pragma: no cover - compiled
-    """Steady state of one point into ``P`` (normalised); True if the point needs log space.
+    """Steady state of point ``p`` into ``P[p]`` (normalised); True if the point needs log space.
 
-    ``kp``, ``km``, ``g`` are the point's ``(n_channels,)`` rates and couplings; ``Q`` (``n x n``),
-    ``pivot`` and ``P`` (``n``) are work arrays.  Same steps and flags as the NumPy linear route.
+    ``kp``, ``km`` are the point's ``(n_channels,)`` rates, ``g`` the ``(N, n_channels)`` couplings;
+    ``Q`` (``n x n``) and ``pivot`` (``n``) are work arrays.  Same steps and flags as the NumPy
+    linear route.  (Rows are indexed, never sliced: no array views in the inner loop.)
     """
-    n = P.shape[0]
+    n = P.shape[1]
     n_ch = kp.shape[0]
     for a in range(n):
         for b in range(n):
@@ -72,7 +73,7 @@ def gth_point(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: 
         kmax = max(kmax, kp[c], km[c])
     fragile = False
     for c in range(n_ch):
-        if g[c] > 0 and not (min(kp[c], km[c]) >= _TINY_RATE * kmax):
+        if g[p, c] > 0 and not (min(kp[c], km[c]) >= _TINY_RATE * kmax):
             fragile = True
     qmax = Q[0, 0]
     for a in range(n):
@@ -91,19 +92,19 @@ def gth_point(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: 
             f = Q[i, m]
             for j in range(m):
                 Q[i, j] += f * (Q[m, j] / s)
-    P[0] = 1.0
+    P[p, 0] = 1.0
     for m in range(1, n):
         s = 0.0
         for i in range(m):
-            s += P[i] * Q[i, m]
-        P[m] = s / pivot[m]
+            s += P[p, i] * Q[i, m]
+        P[p, m] = s / pivot[m]
     Z = 0.0
     for i in range(n):
-        Z += P[i]
+        Z += P[p, i]
     ok = Z > 0 and np.isfinite(Z)
     for i in range(n):
-        P[i] = P[i] / Z if ok else np.nan
-        if not np.isfinite(P[i]):
+        P[p, i] = P[p, i] / Z if ok else np.nan
+        if not np.isfinite(P[p, i]):
             fragile = True
     return fragile
 
@@ -113,11 +114,17 @@ def _steady_kernel(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], fi
                    P: Array, fragile: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
     """``P[p]`` and ``fragile[p]`` of every point, blocks of :data:`BLOCK` points in parallel."""
     N, n = P.shape
+    n_ch = kp.shape[1]
     for blk in prange((N + BLOCK - 1) // BLOCK):
         Q = np.empty((n, n))
         pivot = np.empty(n)
+        kp_p = np.empty(n_ch)
+        km_p = np.empty(n_ch)
         for p in range(blk * BLOCK, min(N, (blk + 1) * BLOCK)):
-            fragile[p] = gth_point(kp[p], km[p], g[p], initial, final, Q, pivot, P[p])
+            for c in range(n_ch):
+                kp_p[c] = kp[p, c]
+                km_p[c] = km[p, c]
+            fragile[p] = gth_point(kp_p, km_p, g, p, initial, final, Q, pivot, P)
 
 
 def log_space(net: Network, k: Rates, P: Array, fragile: NDArray[np.bool_]) -> None:

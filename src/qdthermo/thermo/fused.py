@@ -68,21 +68,21 @@ def register_fused(name: str) -> Callable[[Fused], Fused]:
     return deco
 
 
-@kernel(error_model="numpy")
-def _rates_point(w: Array, mu: Array, T: Array, g: Array, kp: Array, km: Array,
+@kernel(error_model="numpy", inline="always")
+def _rates_point(p: int, w: Array, mu: Array, T: Array, g: Array, kp: Array, km: Array,
                  lr: Array) -> None:  # pragma: no cover - compiled
     """``k^+ = Gamma expit(-x)``, ``k^- = Gamma expit(x)``, ``ln(k^+/k^-) = -x``, ``x = (w - mu)/T``.
 
     ``expit(x) = 1/(1 + exp(-x))``, as SciPy evaluates it.
     """
-    for c in range(w.shape[0]):
-        x = (w[c] - mu[c]) / T[c]
-        kp[c] = g[c] * (1.0 / (1.0 + np.exp(x)))
-        km[c] = g[c] * (1.0 / (1.0 + np.exp(-x)))
+    for c in range(w.shape[1]):
+        x = (w[p, c] - mu[p, c]) / T[p, c]
+        kp[c] = g[p, c] * (1.0 / (1.0 + np.exp(x)))
+        km[c] = g[p, c] * (1.0 / (1.0 + np.exp(-x)))
         lr[c] = -x
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> int:  # pragma: no cover
     """:func:`~qdthermo.thermo.regimes.classify` of one point."""
     sJ = 0.0 if jz else np.sign(J)
@@ -103,18 +103,18 @@ def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> 
     return 1
 
 
-@kernel(error_model="numpy")
-def _performance_point(p: int, part: Array, heat: Array, TL: Array, muL: Array, atol: float,
+@kernel(error_model="numpy", inline="always")
+def _performance_point(p: int, cur: Array, TL: Array, muL: Array, atol: float,
                        S: Array) -> None:  # pragma: no cover - compiled
-    """:func:`~qdthermo.thermo.performance.performance` of one point into ``S[2:9, p]``."""
-    nl = TL.shape[0]
+    """:func:`~qdthermo.thermo.performance.performance` of point ``p`` into ``S[2:9, p]``."""
+    nl = TL.shape[1]
     power = 0.0
-    Tmax = TL[0]
-    Tmin = TL[0]
+    Tmax = TL[p, 0]
+    Tmin = TL[p, 0]
     for ell in range(nl):
-        power += muL[ell] * part[ell]
-        Tmax = max(Tmax, TL[ell])
-        Tmin = min(Tmin, TL[ell])
+        power += muL[p, ell] * cur[0, p, ell]
+        Tmax = max(Tmax, TL[p, ell])
+        Tmin = min(Tmin, TL[p, ell])
     power = -power
     hot = 0.0
     mid = 0.0
@@ -122,15 +122,16 @@ def _performance_point(p: int, part: Array, heat: Array, TL: Array, muL: Array, 
     T2 = np.inf
     warm_absorbs = False
     for ell in range(nl):
-        h = heat[ell]
-        if TL[ell] == Tmax:
+        h = cur[2, p, ell]
+        T = TL[p, ell]
+        if T == Tmax:
             hot += h
-        if TL[ell] > Tmin and TL[ell] < Tmax:
+        if T > Tmin and T < Tmax:
             mid += max(h, 0.0)
-        if TL[ell] == Tmin:
+        if T == Tmin:
             cooling += h
         else:
-            T2 = min(T2, TL[ell])
+            T2 = min(T2, T)
             warm_absorbs = warm_absorbs or h > 0
     Q_in = hot + mid
     gradient = Tmax > Tmin
@@ -147,7 +148,7 @@ def _performance_point(p: int, part: Array, heat: Array, TL: Array, muL: Array, 
     S[8, p] = carnot_cop
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: Array, g: Array, TL: Array,
                        muL: Array, kp: Array, km: Array, lr: Array, initial: NDArray[np.intp],
                        final: NDArray[np.intp], lead: NDArray[np.intp], f_lead: NDArray[np.intp],
@@ -155,10 +156,10 @@ def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: 
                        logP: Array, flux: Array, cur: Array, F: Array, JF: Array, S: Array,
                        regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
     """Every observable of point ``p`` from its populations ``P`` and rates (see the module docstring)."""
-    n_ch = w.shape[0]
-    nl = TL.shape[0]
+    n_ch = w.shape[1]
+    nl = TL.shape[1]
     nan = np.nan
-    fill = 1.0 / P.shape[0]
+    fill = 1.0 / P.shape[1]
     for ell in range(nl):
         cur[0, p, ell] = 0.0
         cur[1, p, ell] = 0.0
@@ -169,22 +170,22 @@ def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: 
     x_sum = 0.0
     EF = 0.0
     EK = 0.0
-    for i in range(P.shape[0]):  # ln P once per state (not twice per channel)
-        logP[i] = np.log(P[i] if valid else fill)
+    for i in range(P.shape[1]):  # ln P once per state (not twice per channel)
+        logP[i] = np.log(P[p, i] if valid else fill)
     for c in range(n_ch):
-        Pi = P[initial[c]] if valid else fill
-        Pj = P[final[c]] if valid else fill
+        Pi = P[p, initial[c]] if valid else fill
+        Pj = P[p, final[c]] if valid else fill
         a = Pi * kp[c]
         b = Pj * km[c]
         J = a - b
         flux[p, c] = J if valid else nan
         cur[0, p, lead[c]] += J
-        cur[1, p, lead[c]] += J * w[c]
+        cur[1, p, lead[c]] += J * w[p, c]
         if not (max(a, b) < _NEGLIGIBLE * kmax or a == b):
             term = J * ((logP[initial[c]] - logP[final[c]]) + lr[c])
             sigma += max(np.inf if term != term else term, 0.0)
-        E = abs(w[c]) + abs(muc[c])
-        x = min(abs(w[c] - muc[c]) / Tc[c], _X_UNDERFLOW)
+        E = abs(w[p, c]) + abs(muc[p, c])
+        x = min(abs(w[p, c] - muc[p, c]) / Tc[p, c], _X_UNDERFLOW)
         x_sum += _X_UNDERFLOW if x != x else x
         EF += E * (a + b)
         EK += E * (kp[c] + km[c])
@@ -192,18 +193,18 @@ def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: 
     S[9, p] = RESOLUTION_MARGIN * (rho * EF + _TINY * EK + n_ch * _SUB)
     flow = 0.0
     for ell in range(nl):
-        cur[2, p, ell] = cur[1, p, ell] - muL[ell] * cur[0, p, ell]
-        flow += cur[2, p, ell] / TL[ell]
-    _performance_point(p, cur[0, p], cur[2, p], TL, muL, S[9, p], S)
+        cur[2, p, ell] = cur[1, p, ell] - muL[p, ell] * cur[0, p, ell]
+        flow += cur[2, p, ell] / TL[p, ell]
+    _performance_point(p, cur, TL, muL, S[9, p], S)
     S[0, p] = sigma
     S[1, p] = flow
     for k in range(f_lead.shape[0]):
         i, r = f_lead[k], f_ref[k]
         if f_energy[k]:
-            F[p, k] = 1.0 / TL[r] - 1.0 / TL[i]
+            F[p, k] = 1.0 / TL[p, r] - 1.0 / TL[p, i]
             JF[p, k] = cur[1, p, i]
         else:
-            F[p, k] = muL[i] * (1.0 / TL[i]) - muL[r] * (1.0 / TL[r])
+            F[p, k] = muL[p, i] * (1.0 / TL[p, i]) - muL[p, r] * (1.0 / TL[p, r])
             JF[p, k] = cur[0, p, i]
     if pair[0] >= 0:
         _regimes_point(p, w, g, TL, muL, F, JF, f_energy, pair, regime)
@@ -220,23 +221,23 @@ def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: 
         regime[1, p] = -1
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def _regimes_point(p: int, w: Array, g: Array, TL: Array, muL: Array, F: Array, JF: Array,
                    f_energy: NDArray[np.bool_], pair: NDArray[np.intp],
                    regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
     """Regimes (by forces, default tolerances) of the parallel pair's fluxes: ``SteadyState.classify``."""
-    Tmin = TL[0]
-    Tmax = TL[0]
-    mu_max = abs(muL[0])
-    for ell in range(TL.shape[0]):
-        Tmin = min(Tmin, TL[ell])
-        Tmax = max(Tmax, TL[ell])
-        mu_max = max(mu_max, abs(muL[ell]))
-    g_max = g[0]
-    w_max = abs(w[0])
-    for c in range(w.shape[0]):
-        g_max = max(g_max, g[c])
-        w_max = max(w_max, abs(w[c]))
+    Tmin = TL[p, 0]
+    Tmax = TL[p, 0]
+    mu_max = abs(muL[p, 0])
+    for ell in range(TL.shape[1]):
+        Tmin = min(Tmin, TL[p, ell])
+        Tmax = max(Tmax, TL[p, ell])
+        mu_max = max(mu_max, abs(muL[p, ell]))
+    g_max = g[p, 0]
+    w_max = abs(w[p, 0])
+    for c in range(w.shape[1]):
+        g_max = max(g_max, g[p, c])
+        w_max = max(w_max, abs(w[p, c]))
     e_scale = max(w_max, Tmax)
     for q in range(2):
         i, j = pair[q], pair[1 - q]
@@ -266,13 +267,13 @@ def _fused_kernel(idx: NDArray[np.intp], solve: bool, w: Array, muc: Array, Tc: 
         logP = np.empty(n)
         for q in range(blk * BLOCK, min(N, (blk + 1) * BLOCK)):
             p = idx[q] if idx.shape[0] > 0 else q
-            _rates_point(w[p], muc[p], Tc[p], g[p], kp, km, lr)
+            _rates_point(p, w, muc, Tc, g, kp, km, lr)
             if solve:
-                fragile[p] = gth_point(kp, km, g[p], initial, final, Q, pivot, P[p])
+                fragile[p] = gth_point(kp, km, g, p, initial, final, Q, pivot, P)
             valid = True
             for i in range(n):
                 valid = valid and np.isfinite(P[p, i])
-            _observables_point(p, P[p], valid, w[p], muc[p], Tc[p], g[p], TL[p], muL[p], kp, km, lr, initial,
+            _observables_point(p, P, valid, w, muc, Tc, g, TL, muL, kp, km, lr, initial,
                                final, lead, f_lead, f_ref, f_energy, pair, logP, flux, cur, F, JF, S, regime)
 
 
