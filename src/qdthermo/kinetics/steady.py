@@ -448,7 +448,7 @@ _DENSE_MAX_STATES = 256
 
 
 #: from this many points, ``"auto"`` takes the compiled route where Numba is available (kinetics/compiled.py)
-COMPILED_MIN_POINTS = 100_000
+COMPILED_MIN_POINTS = 1_000_000
 
 
 def choose_route(net: Network, n_points: int = 1) -> str:

@@ -361,7 +361,7 @@ def _solve_compiled(device: Device, system: System, net: Network, route: str) ->
     P, valid, seed = _seed(system, fused_observables(system, net))
     generator = LazyPauliGenerator(net, lambda: rates(system))
     return SteadyState(device=device, system=system, generator=generator, populations=P, valid=valid,
-                       route=route, precomputed=MappingProxyType(seed))
+                       route=route, precomputed=seed)
 
 
 def solve_fused(device: Device, system: System, method: Method | str) -> SteadyState | None:

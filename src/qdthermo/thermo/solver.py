@@ -66,10 +66,13 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
     device
         The device description (scalar or array parameters).
     method
-        ``"auto"`` (default: the closed-form matrix-tree route for the paper's
+        ``"auto"`` (default: the compiled route for batches of 10^6 points and
+        more where Numba is available, else the closed-form matrix-tree route for the paper's
         4-state device, the dense batched GTH elimination (``"linear"``) up to
         256 states, the sparse route beyond; see ``kinetics.steady.choose_route``), ``"matrix_tree"``,
-        ``"linear"``, ``"sparse"``, ``"sparse_direct"``, ``"sparse_iterative"``,
+        ``"linear"``, ``"compiled"`` (the steady state and every built-in observable in one
+        compiled pass, :mod:`qdthermo.thermo.fused`; ``"linear"`` without Numba),
+        ``"sparse"``, ``"sparse_direct"``, ``"sparse_iterative"``,
         or any route registered with :func:`qdthermo.kinetics.steady.register_route`.
     approach
         ``"pauli"`` (the rate equation: devices without interdot tunnelling),
