@@ -199,6 +199,13 @@ def _drazin(n, A, piv, p0, b, x):  # pragma: no cover - compiled
         x[s] -= p0[s] * total
 
 
+def _readonly(a: NDArray[np.generic]) -> NDArray[np.generic]:
+    """A read-only view: one compiled signature whether the caller's arrays are writable or not."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def _flat(a: ArrayLike, shape: tuple[int, ...], tail: tuple[int, ...]) -> Array:
     """``a`` broadcast to ``shape + tail`` and flattened to ``(points, *tail)``, C-contiguous float64."""
     b = np.broadcast_to(np.asarray(a, dtype=float), shape + tail)
@@ -274,8 +281,9 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
     fallback = np.zeros(rate_f.shape[0], dtype=bool)
     lr = np.zeros((rate_f.shape[0], 0)) if log_ratio is None else _flat(log_ratio, shape, (J // 2,))
     sigma = np.empty(rate_f.shape[0] if log_ratio is not None else 0)
-    _second_order_kernel(n, src_, dst_, rate_f, P0_f, valid_f, coef_, base_of_, bases_f, column_, order,
-                         float(round_off), lr, float(negligible), out, sigma, fallback)
+    inputs = [_readonly(a) for a in (src_, dst_, rate_f, P0_f, valid_f, coef_, base_of_, bases_f, column_, lr)]
+    _second_order_kernel(n, *inputs[:9], order, float(round_off), inputs[9], float(negligible), out, sigma,
+                         fallback)
     if np.any(fallback):
         idx = np.flatnonzero(fallback)
         d = _increments(coef_, base_of_, bases_f[:, idx], column_)
