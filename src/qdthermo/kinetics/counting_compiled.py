@@ -58,145 +58,178 @@ Array = NDArray[np.float64]
 #: largest network (states) for the compiled route: dense ``n x n`` scratch per thread
 MAX_STATES = 256
 
-#: points per chunk of the parallel loop (scratch is allocated once per chunk)
-_CHUNK = 4096
-
-
 def available() -> bool:
     """True if the compiled route can run (Numba importable and not disabled)."""
     return _compiled.available()
 
 
+def _chunk_size(n: int) -> int:
+    """Points per chunk: the ``(n, n, chunk)`` factors stay in cache."""
+    return int(max(8, min(256, (1 << 15) // (n * n))))
+
+
 @kernel(parallel=True, error_model="numpy")
 def _second_order_kernel(n, src, dst, rate, P0, valid, coef, base_of, bases, column, order, round_off,
-                         log_ratio, negligible, out, sigma, fallback):  # pragma: no cover - compiled
+                         log_ratio, negligible, chunk, out, sigma, fallback):  # pragma: no cover - compiled
     n_points, n_jumps = rate.shape
-    n_chunks = (n_points + _CHUNK - 1) // _CHUNK
-    for c in prange(n_chunks):
-        A = np.empty((n, n))
-        piv = np.empty(n)
-        kd = np.empty(n)
-        v = np.empty(n)
-        x = np.empty(n)
-        g0 = np.empty(n_jumps)
-        for p in range(c * _CHUNK, min(n_points, (c + 1) * _CHUNK)):
-            if log_ratio.shape[1]:
-                sigma[p] = _schnakenberg(src, rate[p], P0[p], log_ratio[p], negligible) if valid[p] else np.nan
-            if not valid[p]:
-                out[p] = np.nan
-            elif order > 1 and not _factor(n, src, dst, rate[p], A, piv):
-                fallback[p] = True
-            else:
-                for j in range(n_jumps):
-                    g0[j] = rate[p, j] * P0[p, src[j]]  # one-way jump fluxes
-                for a in range(coef.shape[0]):
-                    _one_quantity(n, src, dst, rate[p], P0[p], g0, coef[a], base_of[a], bases, p, column,
-                                  A, piv, kd, v, x, order, round_off, out[p, a])
+    for c in prange((n_points + chunk - 1) // chunk):
+        start = c * chunk
+        m = min(chunk, n_points - start)
+        r = np.empty((n_jumps, m))  # batch-last scratch: every inner loop runs over the chunk's points
+        p = np.empty((n, m))
+        A = np.empty((n, n, m))
+        piv = np.empty((n, m))
+        ok = np.empty(m, dtype=np.bool_)
+        work = np.empty((5, max(n, 3), m))  # log P; kd, W^(1) P0, W^D W^(1) P0, sums
+        for b in range(m):
+            ok[b] = valid[start + b]
+            for j in range(n_jumps):
+                r[j, b] = rate[start + b, j]
+            for s in range(n):
+                p[s, b] = P0[start + b, s]
+        if log_ratio.shape[1]:
+            _schnakenberg(src, r, p, log_ratio, negligible, start, ok, sigma, work[0])
+        if order > 1:
+            _factor(src, dst, r, A, piv, ok, fallback, start, work[0, 0])
+        for a in range(coef.shape[0]):
+            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, start, A, piv, order, round_off,
+                      work, out[start:start + m, a])
+        for b in range(m):
+            if not valid[start + b]:
+                out[start + b] = np.nan
 
 
 @kernel(inline="always", error_model="numpy")
-def _schnakenberg(src, r, p0, log_ratio, negligible):  # pragma: no cover - compiled
-    """Schnakenberg entropy production ``sum_c (a - b) ln(a / b)`` of one point, ``a = k^+ P_i``, ``b = k^- P_j``.
+def _schnakenberg(src, r, p, log_ratio, negligible, start, valid, sigma, log_p):  # pragma: no cover - compiled
+    """Schnakenberg entropy production ``sum_c (a - b) ln(a / b)``, ``a = k^+ P_i``, ``b = k^- P_j``, of a chunk.
 
     Jumps ``c`` and ``c + n_channels`` are the two directions of channel ``c``; the terms are evaluated as in
-    :func:`qdthermo.thermo.entropy.schnakenberg_terms` (same order of operations and zero rules).
+    :func:`qdthermo.thermo.entropy.schnakenberg_terms` (same operations, order and zero rules).
     """
-    nc = log_ratio.shape[0]
-    kmax = r[0] + r[nc]
-    for c in range(1, nc):
-        kmax = max(kmax, r[c] + r[c + nc])
-    total = 0.0
-    for c in range(nc):
-        a = r[c] * p0[src[c]]
-        b = r[c + nc] * p0[src[c + nc]]
-        if max(a, b) < negligible * kmax or a == b:
-            continue
-        lr = np.log(p0[src[c]])
-        lr -= np.log(p0[src[c + nc]])
-        lr += log_ratio[c]
-        t = (a - b) * lr
-        if np.isnan(t):
-            t = np.inf
-        total += max(t, 0.0)
-    return total
+    nc = log_ratio.shape[1]
+    m = r.shape[1]
+    for s in range(p.shape[0]):
+        for b in range(m):
+            log_p[s, b] = np.log(p[s, b])
+    for b in range(m):
+        kmax = r[0, b] + r[nc, b]
+        for c in range(1, nc):
+            kmax = max(kmax, r[c, b] + r[c + nc, b])
+        total = 0.0
+        for c in range(nc):
+            i, f = src[c], src[c + nc]
+            fw = r[c, b] * p[i, b]
+            bw = r[c + nc, b] * p[f, b]
+            if max(fw, bw) < negligible * kmax or fw == bw:
+                t = 0.0
+            else:
+                lr = log_p[i, b] - log_p[f, b]
+                lr += log_ratio[start + b, c]
+                t = (fw - bw) * lr
+                t = np.inf if np.isnan(t) else max(t, 0.0)
+            total = t if c == 0 else total + t
+        sigma[start + b] = total if valid[b] else np.nan
 
 
 @kernel(inline="always", error_model="numpy")
-def _factor(n, src, dst, r, A, piv):  # pragma: no cover - compiled
-    """GTH elimination of the generator of one point into ``A`` (multipliers / U) and ``piv``."""
-    A[:, :] = 0.0
+def _factor(src, dst, r, A, piv, ok, fallback, start, s):  # pragma: no cover - compiled
+    """GTH elimination of a chunk of generators into ``A`` (multipliers / U) and ``piv``.
+
+    Points with a pivot that is not positive and finite are flagged in ``fallback`` (NumPy engine).
+    """
+    n, m = A.shape[0], A.shape[2]
+    A[:, :, :] = 0.0
     for j in range(src.shape[0]):
         if dst[j] != src[j]:
-            A[dst[j], src[j]] += r[j]
+            for b in range(m):
+                A[dst[j], src[j], b] += r[j, b]
     for k in range(n - 1):
-        s = 0.0
+        s[:m] = 0.0
         for i in range(k + 1, n):
-            s += A[i, k]  # minus the pivot, subtraction-free
-        if not (s > 0.0 and s < np.inf):
-            return False
-        piv[k] = s
+            for b in range(m):
+                s[b] += A[i, k, b]  # minus the pivot, subtraction-free
+        for b in range(m):
+            if not (s[b] > 0.0 and s[b] < np.inf):
+                fallback[start + b] = ok[b]
+                ok[b] = False
+                s[b] = 1.0
+            piv[k, b] = s[b]
         for i in range(k + 1, n):
-            f = A[i, k] / s
-            A[i, k] = f
-            if f != 0.0:
-                for j in range(k + 1, n):
-                    if j != i:  # the diagonal is never read
-                        A[i, j] += f * A[k, j]
-    return True
+            for b in range(m):
+                A[i, k, b] = A[i, k, b] / piv[k, b]
+            for j in range(k + 1, n):
+                if j != i:  # the diagonal is never read
+                    for b in range(m):
+                        A[i, j, b] += A[i, k, b] * A[k, j, b]
 
 
 @kernel(inline="always", error_model="numpy")
-def _one_quantity(n, src, dst, r, p0, g0, coef, base, bases, p, column, A, piv, kd, v, x, order, round_off,
-                  res):  # pragma: no cover - compiled
-    """``C_1`` (and ``C_2``) of one quantity at one point, cleaned of round-off, into ``res``."""
-    kd[:] = 0.0
-    v[:] = 0.0
-    schottky = 0.0
-    m1 = 0.0
+def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, round_off, work,
+              res):  # pragma: no cover - compiled
+    """``C_1`` (and ``C_2``) of one quantity on a chunk, cleaned of round-off, into ``res`` ``(m, order)``."""
+    n, m = p.shape
+    kd, v, x, acc = work[1], work[2], work[3], work[4]
+    kd[:, :] = 0.0
+    v[:, :] = 0.0
+    acc[:, :] = 0.0  # acc[0]: schottky (= M_2), acc[1]: M_1
     for j in range(src.shape[0]):
-        dj = coef[j] if base < 0 else coef[j] * bases[base, p, column[j]]
-        if dj == 0.0:  # adds exactly nothing
+        if coef[j] == 0.0:  # adds exactly nothing
             continue
-        kd[src[j]] += r[j] * dj  # sum over the jumps leaving each state of rate d
-        g = r[j] * dj * p0[src[j]]
-        v[dst[j]] += g  # W^(1) P0
-        schottky += g * dj  # 1^T W^(2) P0, also the absolute moment M_2
-        m1 += g0[j] * abs(dj)
-    c1 = 0.0
-    for s in range(n):
-        c1 += kd[s] * p0[s]
-    res[0] = 0.0 if abs(c1) <= round_off * m1 else c1
-    if order > 1:
-        _drazin(n, A, piv, p0, v, x)
-        cross = 0.0
+        i, f, col = src[j], dst[j], column[j]
+        for b in range(m):
+            dj = coef[j] if base < 0 else coef[j] * bases[base, start + b, col]
+            rd = r[j, b] * dj
+            kd[i, b] += rd  # sum over the jumps leaving each state of rate d
+            g = rd * p[i, b]
+            v[f, b] += g  # W^(1) P0
+            acc[0, b] += g * dj  # 1^T W^(2) P0
+            acc[1, b] += r[j, b] * p[i, b] * abs(dj)
+    for b in range(m):
+        c1 = 0.0
         for s in range(n):
-            cross += kd[s] * x[s]
-        c2 = schottky - 2.0 * cross
-        res[1] = 0.0 if abs(c2) <= round_off * schottky else c2
+            c1 += kd[s, b] * p[s, b]
+        res[b, 0] = 0.0 if abs(c1) <= round_off * acc[1, b] else c1
+    if order > 1:
+        _drazin(A, piv, p, v, x, acc[2])
+        for b in range(m):
+            cross = 0.0
+            for s in range(n):
+                cross += kd[s, b] * x[s, b]
+            c2 = acc[0, b] - 2.0 * cross
+            res[b, 1] = 0.0 if abs(c2) <= round_off * acc[0, b] else c2
 
 
 @kernel(inline="always", error_model="numpy")
-def _drazin(n, A, piv, p0, b, x):  # pragma: no cover - compiled
-    """``x = W^D b`` from the GTH factors (``b`` is overwritten)."""
-    total = 0.0
+def _drazin(A, piv, p, y, x, t):  # pragma: no cover - compiled
+    """``x = W^D y`` for a chunk, from the GTH factors (``y`` is overwritten, ``t`` is scratch)."""
+    n, m = p.shape
+    t[:m] = 0.0
     for s in range(n):
-        total += b[s]
+        for b in range(m):
+            t[b] += y[s, b]
     for s in range(n):
-        b[s] -= p0[s] * total  # Q b, in the range of W
+        for b in range(m):
+            y[s, b] -= p[s, b] * t[b]  # Q y, in the range of W
     for k in range(n - 1):
         for i in range(k + 1, n):
-            b[i] += A[i, k] * b[k]
-    x[n - 1] = 0.0
+            for b in range(m):
+                y[i, b] += A[i, k, b] * y[k, b]
+    x[n - 1, :] = 0.0
     for k in range(n - 2, -1, -1):
-        acc = b[k]
+        for b in range(m):
+            t[b] = y[k, b]
         for j in range(k + 1, n - 1):
-            acc -= A[k, j] * x[j]
-        x[k] = acc / -piv[k]
-    total = 0.0
+            for b in range(m):
+                t[b] -= A[k, j, b] * x[j, b]
+        for b in range(m):
+            x[k, b] = t[b] / -piv[k, b]
+    t[:m] = 0.0
     for s in range(n):
-        total += x[s]
+        for b in range(m):
+            t[b] += x[s, b]
     for s in range(n):
-        x[s] -= p0[s] * total
+        for b in range(m):
+            x[s, b] -= p[s, b] * t[b]
 
 
 def _readonly(a: NDArray[np.generic]) -> NDArray[np.generic]:
@@ -282,8 +315,8 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
     lr = np.zeros((rate_f.shape[0], 0)) if log_ratio is None else _flat(log_ratio, shape, (J // 2,))
     sigma = np.empty(rate_f.shape[0] if log_ratio is not None else 0)
     inputs = [_readonly(a) for a in (src_, dst_, rate_f, P0_f, valid_f, coef_, base_of_, bases_f, column_, lr)]
-    _second_order_kernel(n, *inputs[:9], order, float(round_off), inputs[9], float(negligible), out, sigma,
-                         fallback)
+    _second_order_kernel(n, *inputs[:9], order, float(round_off), inputs[9], float(negligible), _chunk_size(n),
+                         out, sigma, fallback)
     if np.any(fallback):
         idx = np.flatnonzero(fallback)
         d = _increments(coef_, base_of_, bases_f[:, idx], column_)
