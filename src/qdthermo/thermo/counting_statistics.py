@@ -24,10 +24,9 @@ Flindt, Novotny, Braggio and Jauho), batch-first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,6 +60,33 @@ def _ratio(num: Array, den: Array) -> Array:
     """``num / den``, NaN where ``den`` is 0 (an undefined Fano factor or TUR ratio)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den == 0, np.nan, num / den)  # type: ignore[no-any-return]
+
+
+class _LazyMap(Mapping[str, Array]):
+    """Read-only mapping whose values are computed on first access and kept (read-only arrays)."""
+
+    def __init__(self, keys: tuple[str, ...], compute: Callable[[str], Array]) -> None:
+        self._keys = keys
+        self._compute = compute
+        self._values: dict[str, Array] = {}
+
+    def __getitem__(self, key: str) -> Array:
+        if key not in self._keys:
+            raise KeyError(key)
+        if key not in self._values:
+            value = np.asarray(self._compute(key))
+            value.setflags(write=False)
+            self._values[key] = value
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self._keys)})"
 
 
 def counted_quantities(result: SteadyState) -> tuple[str, ...]:
@@ -261,18 +287,22 @@ class Fluctuations:
 
     @cached_property
     def fano(self) -> Mapping[str, Array]:
-        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]; NaN where ``C_1`` is 0."""
+        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]; NaN where ``C_1`` is 0.
+
+        Each ratio is computed on first access (a read-only mapping).
+        """
         self._need(2)
-        return MappingProxyType({q: _ratio(self.cumulant(2, q), np.abs(self.cumulant(1, q)))
-                                 for q in self.counting})
+        return _LazyMap(self.counting, lambda q: _ratio(self.cumulant(2, q), np.abs(self.cumulant(1, q))))
 
     @cached_property
     def tur(self) -> Mapping[str, Array]:
-        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current but ``entropy`` (>= 2); NaN where C_1 = 0."""
+        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current but ``entropy`` (>= 2); NaN where C_1 = 0.
+
+        Each ratio is computed on first access (a read-only mapping).
+        """
         self._need(2)
-        sigma = self._entropy_production
-        return MappingProxyType({q: _ratio(sigma * self.cumulant(2, q), self.cumulant(1, q) ** 2)
-                                 for q in self.counting if q != "entropy"})
+        return _LazyMap(tuple(q for q in self.counting if q != "entropy"),
+                        lambda q: _ratio(self._entropy_production * self.cumulant(2, q), self.cumulant(1, q) ** 2))
 
     def _need(self, k: int) -> None:
         if self.order < k:
