@@ -44,6 +44,8 @@ Use :func:`available` before calling: without Numba (or with ``QDTHERMO_NO_NUMBA
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -246,7 +248,7 @@ def _flat(a: ArrayLike, shape: tuple[int, ...], tail: tuple[int, ...]) -> Array:
 
 
 def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, P0: ArrayLike,
-                          coef: ArrayLike, base_of: ArrayLike, bases: list[ArrayLike], column: ArrayLike, *,
+                          coef: ArrayLike, base_of: ArrayLike, bases: Sequence[ArrayLike], column: ArrayLike, *,
                           order: int = 2, valid: ArrayLike | None = None, round_off: float = 0.0,
                           log_ratio: ArrayLike | None = None, negligible: float = 0.0) -> tuple[Array, Array | None]:
     """Cleaned ``C_1`` (and ``C_2``) of ``q`` factored quantities, and the entropy production if asked.
@@ -314,9 +316,10 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
     fallback = np.zeros(rate_f.shape[0], dtype=bool)
     lr = np.zeros((rate_f.shape[0], 0)) if log_ratio is None else _flat(log_ratio, shape, (J // 2,))
     sigma = np.empty(rate_f.shape[0] if log_ratio is not None else 0)
-    inputs = [_readonly(a) for a in (src_, dst_, rate_f, P0_f, valid_f, coef_, base_of_, bases_f, column_, lr)]
-    _second_order_kernel(n, *inputs[:9], order, float(round_off), inputs[9], float(negligible), _chunk_size(n),
-                         out, sigma, fallback)
+    ro = _readonly
+    _second_order_kernel(n, ro(src_), ro(dst_), ro(rate_f), ro(P0_f), ro(valid_f), ro(coef_), ro(base_of_),
+                         ro(bases_f), ro(column_), order, float(round_off), ro(lr), float(negligible),
+                         _chunk_size(n), out, sigma, fallback)
     if np.any(fallback):
         idx = np.flatnonzero(fallback)
         d = _increments(coef_, base_of_, bases_f[:, idx], column_)
