@@ -11,11 +11,14 @@ The same quantities, conventions and numerics as the order-2 path of
 ``C_k = d^k lambda / d(i chi)^k`` at 0, no factor 2; ``W^D`` the group inverse, applied by
 Gaussian elimination of ``W`` without pivoting with subtraction-free pivots (GTH), then
 ``x_{n-1} = 0``, back substitution and the projection ``x <- x - P0 (1^T x)``
-(:mod:`qdthermo.kinetics.group_inverse`).  One kernel call does every point: it builds the
-small generator of the point, factorises it once, and for every counted quantity forms
-``W^(1) P0``, applies ``W^D`` and contracts; the scratch (``n x n`` factors and a few
-``n``-vectors) is allocated once per chunk of points, never per point, and nothing of shape
-``(points, jumps, quantities)`` is ever built.
+(:mod:`qdthermo.kinetics.group_inverse`).  One kernel call does every point, in parallel
+chunks of up to 256 points: it builds the small generators of the chunk, factorises them once,
+and for every counted quantity forms ``W^(1) P0``, applies ``W^D`` and contracts.  The scratch
+(the chunk's ``n x n`` factors and a few ``n``-vectors, stored batch-last so that the inner
+loops run over the chunk's points and vectorise) is allocated once per chunk, never per
+point, and nothing of shape ``(points, jumps, quantities)`` is ever built.  With the
+channel structure (jumps ``c`` and ``c + n_channels`` are the two directions of channel
+``c``) the kernel also returns the Schnakenberg entropy production, for the TUR ratios.
 
 Factored increments
 -------------------
@@ -33,7 +36,8 @@ so that ``d[p, j, a] = coef[a, j] * bases[base_of[a], p, column[j]]``.
 Round-off cleaning and failures
 -------------------------------
 ``C_k`` is set to exactly 0 where ``|C_k| <= round_off * M_k`` with the absolute moment
-``M_k = sum_j rate_j P0[src_j] |d_j|^k`` (as ``Fluctuations`` does on the NumPy route), and
+``M_k = sum_j rate_j P0[src_j] |d_j|^k`` (as ``Fluctuations`` does on the NumPy route;
+``M_2`` is the Schottky term ``1^T W^(2) P0``), and
 to NaN at points marked not ``valid``.  Points whose elimination meets a pivot that is not
 positive (the last state is transient or the chain has several closed classes) are
 recomputed by the NumPy engine, which pivots.
@@ -60,6 +64,7 @@ Array = NDArray[np.float64]
 #: largest network (states) for the compiled route: dense ``n x n`` scratch per thread
 MAX_STATES = 256
 
+
 def available() -> bool:
     """True if the compiled route can run (Numba importable and not disabled)."""
     return _compiled.available()
@@ -73,6 +78,8 @@ def _chunk_size(n: int) -> int:
 @kernel(parallel=True, error_model="numpy")
 def _second_order_kernel(n, src, dst, rate, P0, valid, coef, base_of, bases, column, order, round_off,
                          log_ratio, negligible, chunk, out, sigma, fallback):  # pragma: no cover - compiled
+    """Fill ``out`` ``(points, q, order)``, ``sigma`` ``(points)`` (if ``log_ratio`` has columns) and
+    ``fallback`` (points for the NumPy engine), chunk by chunk in parallel."""
     n_points, n_jumps = rate.shape
     for c in prange((n_points + chunk - 1) // chunk):
         start = c * chunk
