@@ -354,8 +354,9 @@ def icc_edges(span: tuple[float, float] = (-4.0, 0.0), *, along: str = "x", flux
               **fixed: ArrayLike) -> IccEdges:
     """Edges along one parameter where ICC (or pseudo-ICC) of a flux exists in a force window, per quadrant.
 
-    What is computed, exactly
-    -------------------------
+    Notes
+    -----
+    What is computed, exactly:
     For each batch point, flux i in ``fluxes`` and quadrant (sign s = +1 for Q1,
     -1 for Q3) let ``m(p) = min s J_i`` over the closed window
     ``F~_E in s [0, fe_max], F_N in s [0, fn_max]`` (kind ``"icc"``) or over the face
