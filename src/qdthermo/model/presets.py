@@ -395,6 +395,11 @@ def sanchez_buttiker(
         Conductor and hot-lead couplings [rate unit], >= 0.
     asymmetry
         Energy-filter asymmetry a in [-1, 1].
+
+    Returns
+    -------
+    Device
+        Dots ``L``, ``R``; leads ``t``, ``b`` (on L) and ``r`` (on R).
     """
     as_real_array("eps_L (level of the conductor dot L)", eps_L)  # validate under the preset's own names
     as_real_array("eps_R (level of the gate dot R)", eps_R)
