@@ -138,3 +138,24 @@ def test_docstring_examples_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
             failures.append(name)
     assert not failures, f"docstring examples fail in {failures} (python -m doctest -v on them)"
     assert attempted >= 20
+
+
+def test_api_reference_lists_every_public_name() -> None:
+    """Each name of ``__all__`` (package and public subpackages) has an entry in docs/api/ (a new one needs a line)."""
+    import importlib
+
+    import qdthermo
+
+    def entries(page: str) -> set[str]:
+        text = (DOCS / "api" / page).read_text(encoding="utf-8")
+        return set(re.findall(r"^   (\w+)$", text, re.M)) | set(re.findall(r"^\.\. py:data:: (\w+)$", text, re.M))
+
+    top = entries("qdthermo.rst")
+    missing = [n for n in qdthermo.__all__ if n != "__version__" and n not in top]
+    pages = {"model": "model", "kinetics": "kinetics", "thermo": "thermo", "design": "design",
+             "design.conditions": "design", "sweeps": "sweeps", "plot": "plot", "explore": "explore", "units": "units"}
+    for module, page in pages.items():
+        names = importlib.import_module(f"qdthermo.{module}").__all__
+        listed = entries(f"{page}.rst")
+        missing += [f"{module}.{n}" for n in names if n not in qdthermo.__all__ and n not in listed]
+    assert not missing, f"public names without an API entry in docs/api/: {missing}"
