@@ -72,7 +72,19 @@ STEADY_STATE_ROUTES: dict[str, Callable[[Network, Rates], "Array"]] = {}
 
 
 def register_route(name: str) -> Callable[[Callable[[Network, Rates], "Array"]], Callable[[Network, Rates], "Array"]]:
-    """Register a steady-state route under ``name`` (usable as ``qd.solve(..., method=name)``)."""
+    """Register a steady-state route under ``name`` (usable as ``qd.solve(..., method=name)``).
+
+    Parameters
+    ----------
+    name
+        The route's name, as passed to ``method=``.
+
+    Returns
+    -------
+    callable
+        A decorator that registers a function ``(network, rates) -> populations``
+        (``(*shape, n_states)``, each row summing to 1) and returns it unchanged.
+    """
     def deco(func: Callable[[Network, Rates], Array]) -> Callable[[Network, Rates], Array]:
         STEADY_STATE_ROUTES[name] = func
         return func
