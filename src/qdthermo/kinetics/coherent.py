@@ -234,6 +234,14 @@ def _structure(n_dots: int) -> _Structure:
                       _SparseMap.build(block_entries, kb * kb), from_block)
 
 
+@lru_cache(maxsize=16)
+def _block_left_inverse(st: _Structure) -> NDArray[np.complex128]:
+    """``(k, n^2)`` with ``u_block = X vec(rho)`` (the rows of ``T`` on the block)."""
+    X = np.linalg.pinv(st.from_real_block)
+    X.setflags(write=False)
+    return X  # type: ignore[no-any-return]
+
+
 def _hermitian_coordinates(n: int) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
     """``T`` with ``T vec(rho) = [rho_aa, Re rho_ac (a < c), Im rho_ac (a < c)]`` and its inverse (row-major vec)."""
     n2 = n * n
@@ -295,6 +303,9 @@ class CoherentGenerator:
     anticommutator: Array
     number: Array
     structure: _Structure
+    #: ``(*shape, P)`` the energy ``w_p = E_a - E_b`` each pair's rates were evaluated at (Bohr frequency for
+    #: ``"global"``, bare transition energy for ``"local"``)
+    transition_energy: Array | None = None
 
     @cached_property
     def sectors(self) -> tuple[NDArray[np.intp], ...]:
@@ -472,6 +483,46 @@ class CoherentGenerator:
             np.einsum("...ij,...j->...i", J1, y) @ tr)
         return mean, var
 
+    # ------------------------------------------- real block (counting statistics)
+    @property
+    def block_size(self) -> int:
+        """Number ``k`` of real coordinates of the equal-N block (6 for the serial double dot)."""
+        return int(self.structure.from_real_block.shape[1])
+
+    @cached_property
+    def block_generator(self) -> Array:
+        """``(*shape, k, k)`` the real Liouvillian on the equal-N block (Hermitian coordinates)."""
+        kb = self.block_size
+        return self.structure.to_real_block.apply(self.real_source).reshape(self.shape + (kb, kb))
+
+    @cached_property
+    def block_trace(self) -> Array:
+        """``(k,)`` the trace functional in block coordinates (the populations come first)."""
+        t = np.zeros(self.block_size)
+        t[: self.n_states] = 1.0
+        return t
+
+    def to_block(self, rho: CArray) -> Array:
+        """``(..., k)`` block coordinates of working-basis density matrices without inter-sector coherences."""
+        vec = rho.reshape(rho.shape[:-2] + (self.n_states**2,))
+        return np.real(vec @ _block_left_inverse(self.structure).T)  # type: ignore[no-any-return]
+
+    def block_jumps(self, weight_in: NDArray[Any], weight_out: NDArray[Any]) -> NDArray[Any]:
+        """``(*shape, k, k)`` the weighted jump superoperator ``sum_nu sum_pq w_pq J_pq`` in block coordinates.
+
+        ``weight_in``, ``weight_out``: ``(n_leads, *shape, P, P)`` (broadcasting; symmetric in ``p, q``;
+        complex allowed, e.g. ``exp(i chi d)`` for a tilted Liouvillian) multiply the in- and out-jump
+        values :attr:`jump_in`, :attr:`jump_out` of each lead.
+        """
+        n2 = self.n_states**2
+        P2 = len(self.structure.a) ** 2
+        win = np.sum(self.jump_in * weight_in, axis=0).reshape(self.shape + (P2,))
+        wout = np.sum(self.jump_out * weight_out, axis=0).reshape(self.shape + (P2,))
+        dtype = np.result_type(win, wout)
+        src = np.concatenate([win, wout, np.zeros(self.shape + (2 * n2,), dtype=dtype)], axis=-1)
+        kb = self.block_size
+        return self.structure.to_real_block.apply(src, dtype).reshape(self.shape + (kb, kb))
+
     # ------------------------------------------------------------ evolution
     def evolve(self, times: Array, rho0: CArray) -> CArray:
         """``(*shape, n_times, n, n)`` occupation-basis ``rho(t)`` from ``rho0`` (occupation basis)."""
@@ -561,4 +612,5 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
                                  axis=-1)
     return CoherentGenerator(approach=approach, shape=shape, n_states=n, basis=np.asarray(V), hamiltonian=Hw,
                              real_source=real_source, jump_in=jump_in, jump_out=jump_out,
-                             anticommutator=Ks, number=number_operator(n_dots), structure=st)
+                             anticommutator=Ks, number=number_operator(n_dots), structure=st,
+                             transition_energy=w)

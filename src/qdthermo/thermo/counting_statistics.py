@@ -27,22 +27,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from qdthermo.kinetics import counting
 from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
+from qdthermo.thermo.coherent import CoherentState
+from qdthermo.thermo.coherent_counting import CoherentFluctuations, coherent_counted_quantities
+from qdthermo.thermo.counting_api import ROUND_OFF, CountingAPI
 from qdthermo.thermo.registry import OBSERVABLES, observable, unregister
 from qdthermo.thermo.result import SteadyState
 from qdthermo.thermo.solver import solve
-
-if TYPE_CHECKING:
-    import xarray as xr
 
 __all__ = ["Fluctuations", "fluctuations", "counted_quantities", "register_observables", "unregister_observables"]
 
@@ -52,16 +51,6 @@ Array = NDArray[np.float64]
 #: networks with more states than this use sparse group-inverse solves (cumulants up to order 2)
 SPARSE_MIN_STATES = 256
 
-#: a cumulant below this times its absolute-moment scale is round-off, set to 0 (see ``Fluctuations._clean``)
-ROUND_OFF = 1e-13
-
-
-def _ratio(num: Array, den: Array) -> Array:
-    """``num / den``, NaN where ``den`` is 0 (an undefined Fano factor or TUR ratio)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den == 0, np.nan, num / den)  # type: ignore[no-any-return]
-
-
 def counted_quantities(result: SteadyState) -> tuple[str, ...]:
     """Names of every quantity that can be counted for this result (see the module docstring)."""
     leads = result.lead_names
@@ -69,16 +58,8 @@ def counted_quantities(result: SteadyState) -> tuple[str, ...]:
             *result.force_basis.flux_names, "entropy")
 
 
-def _units(name: str) -> str:
-    if name == "entropy":
-        return "k_B"
-    if name.startswith("N_"):
-        return "1"
-    return "energy"
-
-
 @dataclass(frozen=True, eq=False)
-class Fluctuations:
+class Fluctuations(CountingAPI):
     """Counting statistics of a solved device (read-only; see the module docstring).
 
     Attributes
@@ -200,76 +181,32 @@ class Fluctuations:
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in names)), axis=-1)
         return self.result._masked(counting.covariance_matrix(n, src, dst, rate, d, P), 2)
 
-    @cached_property
-    def fano(self) -> Mapping[str, Array]:
-        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]; NaN where ``C_1`` is 0."""
-        self._need(2)
-        return MappingProxyType({q: _ratio(self.cumulant(2, q), np.abs(self.cumulant(1, q)))
-                                 for q in self.counting})
+    # ----------------------------------------------------------------- hooks
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Batch shape."""
+        return self.result.shape
 
-    @cached_property
-    def tur(self) -> Mapping[str, Array]:
-        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current but ``entropy`` (>= 2); NaN where C_1 = 0."""
-        self._need(2)
-        sigma = self.result.entropy_production
-        return MappingProxyType({q: _ratio(sigma * self.cumulant(2, q), self.cumulant(1, q) ** 2)
-                                 for q in self.counting if q != "entropy"})
+    def _masked(self, x: Array, trailing: int = 0) -> Array:
+        return self.result._masked(x, trailing)
 
-    def _need(self, k: int) -> None:
-        if self.order < k:
-            raise ValueError(f"this needs cumulants of order {k}; computed up to order={self.order}")
+    def _sigma(self) -> Array:
+        return self.result.entropy_production
 
-    # ------------------------------------------------------ spectra and CGF
-    def noise_spectrum(self, name: str, omega: ArrayLike, other: str | None = None) -> Array:
-        """Symmetrised finite-frequency noise ``S(omega)`` of ``name`` (and ``other``) [unit^2 x rate].
+    def _known(self) -> tuple[str, ...]:
+        return counted_quantities(self.result)
 
-        ``S(0) = C_2`` (no factor 2); ``S(omega -> inf)`` is the Schottky term.  Result shape
-        ``(*shape, *omega.shape)``; ``omega`` in the rate unit (angular frequency).
-        """
+    def _spectrum(self, a: str, b: str, omega: NDArray[np.float64]) -> Array:
         n, src, dst, rate, P = self._jumps()
-        S = counting.noise_spectrum(n, src, dst, rate, self.increments(name),
-                                    self.increments(other if other is not None else name), P, omega)
-        return self.result._masked(S, np.ndim(omega))
+        return counting.noise_spectrum(n, src, dst, rate, self.increments(a), self.increments(b), P, omega)
 
-    def cgf(self, chi: Mapping[str, ArrayLike]) -> NDArray[np.complex128]:
-        """Scaled cumulant generating function ``lambda(chi)`` [rate] for counting fields by name.
-
-        ``chi`` maps counted names to fields (batch-broadcastable, complex allowed; ``chi = -1j * s``
-        gives the real exponential tilt ``exp(s d)``).
-        """
-        if not chi:
-            raise ValueError("chi must name at least one counted quantity")
-        names = list(chi)
+    def _cgf(self, names: list[str], fields: NDArray[Any]) -> NDArray[np.complex128]:
         n, src, dst, rate, P = self._jumps()
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in names)), axis=-1)
-        fields = np.stack(np.broadcast_arrays(*(np.asarray(chi[q]) for q in names)), axis=-1)
         return counting.cgf(n, src, dst, rate, d, fields)  # type: ignore[no-any-return]
-
-    # ----------------------------------------------------------------- export
-    def to_xarray(self, dims: Sequence[str] | None = None) -> "xr.Dataset":
-        """Cumulants ``C_1 .. C_order``, Fano factors and TUR ratios as a labelled dataset."""
-        import xarray as xr
-
-        shape = self.result.shape
-        dims = tuple(dims) if dims is not None else tuple(f"dim_{k}" for k in range(len(shape)))
-        data: dict[str, Any] = {}
-        for k in range(1, self.order + 1):
-            data[f"C{k}"] = (dims + ("counted",), self._cumulants[..., k - 1], {
-                "units": f"quantity^{k}*rate", "long_name": f"scaled cumulant C_{k} = d^{k} lambda/d(i chi)^{k}"})
-        coords = {"counted": ("counted", list(self.counting), {"long_name": "counted quantity (lead -> system)"}),
-                  "counted_units": ("counted", [_units(q) for q in self.counting])}
-        ds = xr.Dataset(data, coords=coords, attrs={"convention": "C_k = d^k lambda/d(i chi)^k, no factor 2"})
-        if self.order >= 2:
-            ds["fano"] = (dims + ("counted",), np.stack([self.fano[q] for q in self.counting], axis=-1),
-                          {"units": "quantity", "long_name": "Fano factor C2/|C1|"})
-            tur = [self.tur.get(q, np.full(shape, np.nan)) for q in self.counting]
-            ds["tur"] = (dims + ("counted",), np.stack(tur, axis=-1),
-                         {"units": "k_B", "long_name": "TUR ratio Sigma_dot C2/C1^2 (>= 2)"})
-        return ds
-
-
 def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str] = "all",
-                 method: Method | str = Method.AUTO) -> Fluctuations:
+                 method: Method | str = Method.AUTO,
+                 approach: str | None = None) -> Fluctuations | CoherentFluctuations:
     """Counting statistics of ``device`` at every parameter point (see the module docstring).
 
     Parameters
@@ -283,10 +220,15 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         names, ``"entropy"``).
     method
         Steady-state route (as for :func:`qdthermo.solve`).
+    approach
+        ``None`` or ``"pauli"`` (the rate equation), ``"global"`` or ``"local"`` (the tilted
+        Liouvillian of that Lindblad equation: a
+        :class:`~qdthermo.thermo.coherent_counting.CoherentFluctuations` with the same API;
+        docs/coherent.md).
 
     Returns
     -------
-    Fluctuations
+    Fluctuations or CoherentFluctuations
 
     Raises
     ------
@@ -295,13 +237,16 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     """
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be an integer >= 1 (allowed range 1 <= order), got {order!r}")
-    result = solve(device, method=method)
-    known = counted_quantities(result)
+    result = solve(device, method=method, approach=approach)
+    known = (coherent_counted_quantities(result) if isinstance(result, CoherentState)
+             else counted_quantities(result))
     names = known if isinstance(counting, str) and counting == "all" else tuple(
         [counting] if isinstance(counting, str) else counting)
     unknown = [q for q in names if q not in known]
     if unknown or not names:
         raise ValueError(f"counting: unknown counted quantity {unknown or names!r}; allowed: 'all' or {list(known)}")
+    if isinstance(result, CoherentState):
+        return CoherentFluctuations(result, int(order), tuple(names))
     return Fluctuations(result, int(order), tuple(names))
 
 
