@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import expit
 
+from qdthermo.kinetics.counting import trace_cumulants
 from qdthermo.kinetics.evolve import propagate
 from qdthermo.kinetics.hamiltonian import annihilators, hamiltonian, number_operator
 from qdthermo.kinetics.rates import fermi_argument
@@ -465,23 +466,15 @@ class CoherentGenerator:
 
         From the tilted Liouvillian ``L(s) = L + (e^s - 1) J_in + (e^-s - 1) J_out``:
         ``mean = Tr[J1 rho]``, ``variance = Tr[J2 rho] - 2 Tr[J1 L^D J1 rho]`` with
-        ``J1 = J_in - J_out``, ``J2 = J_in + J_out`` and ``L^D`` the Drazin inverse
-        (a bordered solve with trace 0).
+        ``J1 = J_in - J_out``, ``J2 = J_in + J_out`` and ``L^D`` the Drazin inverse, by
+        :func:`qdthermo.kinetics.counting.trace_cumulants` on the real equal-N block
+        (``rho`` a steady state: no coherences between particle-number sectors).
         """
-        n = self.n_states
-        vec = rho.reshape(rho.shape[:-2] + (n * n,))
-        J1 = self.jumps_in[lead] - self.jumps_out[lead]
-        J2 = self.jumps_in[lead] + self.jumps_out[lead]
-        tr = self._trace_row()
-        j1 = np.einsum("...ij,...j->...i", J1, vec)
-        mean = np.real(j1 @ tr)
-        # L y = -(J1 - mean) rho, Tr y = 0  ->  y = -L^D J1 rho
-        rhs = -(j1 - mean[..., None] * vec)
-        rhs[..., 0] = 0.0
-        y = np.linalg.solve(self._bordered(), rhs[..., None])[..., 0]
-        var = np.real(np.einsum("...ij,...j->...i", J2, vec) @ tr) + 2 * np.real(
-            np.einsum("...ij,...j->...i", J1, y) @ tr)
-        return mean, var
+        n_leads = self.jump_in.shape[0]
+        on = (np.arange(n_leads) == lead).astype(float).reshape((n_leads,) + (1,) * (self.jump_in.ndim - 1))
+        C = trace_cumulants(self.block_generator, self.to_block(rho), self.block_trace,
+                            lambda m: self.block_jumps(on, (-1.0) ** m * on)[..., None, :, :], 2)
+        return C[..., 0, 0], C[..., 0, 1]
 
     # ------------------------------------------- real block (counting statistics)
     @property
