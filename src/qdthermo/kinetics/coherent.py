@@ -37,16 +37,19 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.special import expit
 
+from qdthermo.kinetics.coherent_block import BlockIndex, block_index, dense_block, steady_state_sparse
 from qdthermo.kinetics.counting import trace_cumulants
 from qdthermo.kinetics.evolve import propagate
 from qdthermo.kinetics.hamiltonian import annihilators, hamiltonian, number_operator
 from qdthermo.kinetics.rates import fermi_argument
 from qdthermo.model.system import System
 
-__all__ = ["APPROACHES", "CoherentGenerator", "coherent_generator", "DEGENERACY_TOLERANCE"]
+__all__ = ["APPROACHES", "COHERENT_METHODS", "CoherentGenerator", "coherent_generator", "choose_coherent_route",
+           "DEGENERACY_TOLERANCE", "SPARSE_MIN_STATES"]
 
 Array = NDArray[np.float64]
 CArray = NDArray[np.complex128]
@@ -56,6 +59,24 @@ APPROACHES = ("global", "local")
 
 #: points per chunk of the steady-state assembly and solve (arrays of a chunk stay in cache)
 STEADY_CHUNK = 2048
+
+#: networks with at least this many states solve the steady state by the sparse route (``method="auto"``);
+#: the dense route's maps cost O(n^6) to build (2 s for 8 states, minutes for 16)
+SPARSE_MIN_STATES = 16
+
+#: the steady-state routes of the density-matrix approaches
+COHERENT_METHODS = ("auto", "dense", "sparse")
+
+
+def choose_coherent_route(n_states: int, method: str = "auto") -> str:
+    """``"dense"`` or ``"sparse"`` for ``method`` (one of :data:`COHERENT_METHODS`) and the network size."""
+    if method not in COHERENT_METHODS:
+        raise ValueError(f"method must be one of {list(COHERENT_METHODS)} for the density-matrix approaches, "
+                         f"got {method!r}")
+    if method == "auto":
+        return "sparse" if n_states >= SPARSE_MIN_STATES else "dense"
+    return method
+
 
 #: Bohr frequencies closer than this (relative to 1 + max |E|) are one frequency (secular grouping)
 DEGENERACY_TOLERANCE = 1e-8
@@ -124,22 +145,11 @@ class _SparseMap:
 
 
 @dataclass(frozen=True, eq=False)
-class _Structure:
-    """Index structure of the jumps, the same at every point: the pairs ``(a, b)`` with ``N_a = N_b + 1``.
+class _Maps:
+    """The fixed maps from the per-point values to the dense Liouvillians (built once per number of dots)."""
 
-    Every ``c_d^+`` in any particle-number-conserving basis lives on these pairs, so the jump
-    superoperator ``L rho L^+`` of a lead only touches the ``P^2`` entries
-    ``[(a_p, a_q), (b_p, b_q)]`` (in-jumps) and ``[(b_p, b_q), (a_p, a_q)]`` (out-jumps).
-    """
-
-    n: int
-    a: NDArray[np.intp]
-    b: NDArray[np.intp]
-    flat_in: NDArray[np.intp]
-    flat_out: NDArray[np.intp]
-    #: pair products of in- and out-jumps ``(2 P^2)`` -> ``K = sum L^+ L`` ``(n^2)``
-    to_k: _SparseMap
-    #: ``[jumps in (P^2), jumps out (P^2), H_eff (n^2)]`` -> Liouvillian ``(n^4)``, ``H_eff = H - i K / 2``
+    #: ``[jumps in (P^2), jumps out (P^2), H_eff (n^2), conj(H_eff) (n^2)]`` -> Liouvillian ``(n^4)``,
+    #: ``H_eff = H - i K / 2``
     to_liouvillian: _SparseMap
     #: ``[jumps (2 P^2), H (n^2), K (n^2)]`` (all real) -> the real Liouvillian ``T L T^-1`` ``(n^4)`` acting on
     #: ``u = T vec(rho) = [rho_aa, Re rho_ac (a < c), Im rho_ac (a < c)]`` (Hermitian rho <-> n^2 real numbers)
@@ -153,6 +163,55 @@ class _Structure:
     from_real_block: NDArray[np.complex128]
 
 
+@dataclass(frozen=True, eq=False)
+class _Structure:
+    """Index structure of the jumps, the same at every point: the pairs ``(a, b)`` with ``N_a = N_b + 1``.
+
+    Every ``c_d^+`` in any particle-number-conserving basis lives on these pairs, so the jump
+    superoperator ``L rho L^+`` of a lead only touches the ``P^2`` entries
+    ``[(a_p, a_q), (b_p, b_q)]`` (in-jumps) and ``[(b_p, b_q), (a_p, a_q)]`` (out-jumps).
+    The dense maps (:class:`_Maps`) cost ``O(n^6)`` to build and are made on first use only
+    (the dense route: up to :data:`SPARSE_MIN_STATES` states).
+    """
+
+    n_dots: int
+    n: int
+    a: NDArray[np.intp]
+    b: NDArray[np.intp]
+    flat_in: NDArray[np.intp]
+    flat_out: NDArray[np.intp]
+    #: ``(n^2, 2 P^2)`` sparse: pair products of in- and out-jumps -> ``K = sum L^+ L``
+    to_k: sp.csr_matrix
+
+    @cached_property
+    def maps(self) -> _Maps:
+        """The dense maps (built on first use)."""
+        return _dense_maps(self)
+
+    @property
+    def to_liouvillian(self) -> _SparseMap:
+        return self.maps.to_liouvillian
+
+    @property
+    def to_real_block(self) -> _SparseMap:
+        return self.maps.to_real_block
+
+    @property
+    def from_real_block(self) -> NDArray[np.complex128]:
+        return self.maps.from_real_block
+
+    @cached_property
+    def block_index(self) -> NDArray[np.intp]:
+        """Flat indices ``a n + c`` of the entries ``rho_ac`` with ``N_a = N_c`` (the equal-N block)."""
+        N = np.array([bin(s).count("1") for s in range(self.n)])
+        return np.flatnonzero((N[:, None] == N[None, :]).ravel()).astype(np.intp)
+
+    def apply_k(self, flat: Array) -> Array:
+        """``(..., n^2)`` K from ``(..., 2 P^2)`` pair products."""
+        m = flat.reshape(-1, flat.shape[-1])
+        return np.asarray(self.to_k @ m.T).T.reshape(flat.shape[:-1] + (self.n * self.n,))
+
+
 @lru_cache(maxsize=16)
 def _structure(n_dots: int) -> _Structure:
     n = 2**n_dots
@@ -163,13 +222,21 @@ def _structure(n_dots: int) -> _Structure:
     P2 = P * P
     flat_in = ((a[:, None] * n + a[None, :]) * n2 + b[:, None] * n + b[None, :]).ravel()
     flat_out = ((b[:, None] * n + b[None, :]) * n2 + a[:, None] * n + a[None, :]).ravel()
-    k_entries: list[tuple[int, int, complex]] = []
-    for p in range(P):
-        for q in range(P):
-            if a[p] == a[q]:  # in-jumps |a><b|: L^+ L = |b_p><b_q|
-                k_entries.append((p * P + q, b[p] * n + b[q], 1.0))
-            if b[p] == b[q]:  # out-jumps |b><a|: L^+ L = |a_p><a_q|
-                k_entries.append((P2 + p * P + q, a[p] * n + a[q], 1.0))
+    p, q = (x.ravel() for x in np.meshgrid(np.arange(P), np.arange(P), indexing="ij"))
+    m_in, m_out = a[p] == a[q], b[p] == b[q]  # in-jumps |a><b|: L^+ L = |b_p><b_q|; out-jumps: |a_p><a_q|
+    rows = np.concatenate([b[p[m_in]] * n + b[q[m_in]], a[p[m_out]] * n + a[q[m_out]]])
+    cols = np.concatenate([(p * P + q)[m_in], P2 + (p * P + q)[m_out]])
+    to_k = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n2, 2 * P2))
+    return _Structure(n_dots, n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp),
+                      flat_out.astype(np.intp), to_k)
+
+
+def _dense_maps(st: _Structure) -> _Maps:
+    n, a, flat_in, flat_out = st.n, st.a, st.flat_in, st.flat_out
+    N = np.array([bin(s).count("1") for s in range(n)])
+    n2 = n * n
+    P = len(a)
+    P2 = P * P
     l_entries: list[tuple[int, int, complex]] = [(k, int(t), 1.0) for k, t in enumerate(flat_in)]
     l_entries += [(P2 + k, int(t), 1.0) for k, t in enumerate(flat_out)]
     for x in range(n):  # -i (H_eff rho - rho H_eff^+): [(x, c), (z, c)] -i H_xz ; [(c, x), (c, z)] +i conj(H)_xz
@@ -230,17 +297,8 @@ def _structure(n_dots: int) -> _Structure:
             assert col not in pos, "the equal-N block does not decouple"
     from_block = np.ascontiguousarray(T_inv[:, block])
     from_block.setflags(write=False)
-    return _Structure(n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp), flat_out.astype(np.intp),
-                      _SparseMap.build(k_entries, n2), to_l, _SparseMap.build(real_entries, n2 * n2), T_inv,
-                      _SparseMap.build(block_entries, kb * kb), from_block)
-
-
-@lru_cache(maxsize=16)
-def _block_left_inverse(st: _Structure) -> NDArray[np.complex128]:
-    """``(k, n^2)`` with ``u_block = X vec(rho)`` (the rows of ``T`` on the block)."""
-    X = np.linalg.pinv(st.from_real_block)
-    X.setflags(write=False)
-    return X  # type: ignore[no-any-return]
+    return _Maps(to_l, _SparseMap.build(real_entries, n2 * n2), T_inv, _SparseMap.build(block_entries, kb * kb),
+                 from_block)
 
 
 def _hermitian_coordinates(n: int) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
@@ -375,12 +433,6 @@ class CoherentGenerator:
         return np.maximum(np.abs(self.jump_in).max(axis=(-2, -1)), np.abs(self.jump_out).max(axis=(-2, -1)))
 
     # --------------------------------------------------------- steady state
-    def _trace_row(self) -> Array:
-        n = self.n_states
-        row = np.zeros(n * n)
-        row[:: n + 1] = 1.0
-        return row
-
     @cached_property
     def liouvillian(self) -> CArray:
         """``(*shape, n^2, n^2)`` complex Lindblad superoperator in the working basis (row-major vec)."""
@@ -391,12 +443,35 @@ class CoherentGenerator:
         source = np.concatenate([jumps, Heff, Heff.conj()], axis=-1)
         return self.structure.to_liouvillian.apply(source, complex).reshape(self.shape + (n2, n2))
 
-    def _bordered(self, L: CArray | None = None) -> CArray:
-        M = (self.liouvillian if L is None else L).copy()
-        M[..., 0, :] = self._trace_row()
-        return M
+    def steady_state(self, chunk: int = STEADY_CHUNK, method: str = "auto") -> tuple[CArray, NDArray[np.bool_]]:
+        """``(rho, valid)``: working-basis steady state ``(*shape, n, n)`` (trace 1) and a validity mask.
 
-    def steady_state(self, chunk: int = STEADY_CHUNK) -> tuple[CArray, NDArray[np.bool_]]:
+        ``method``: ``"dense"`` (:meth:`steady_state_dense`), ``"sparse"`` (:meth:`steady_state_sparse`)
+        or ``"auto"`` (:func:`choose_coherent_route`: dense below :data:`SPARSE_MIN_STATES` states).
+        """
+        route = choose_coherent_route(self.n_states, method)
+        if route == "sparse":
+            return self.steady_state_sparse()
+        return self.steady_state_dense(chunk)
+
+    def steady_state_sparse(self) -> tuple[CArray, NDArray[np.bool_]]:
+        """``(rho, valid)`` by one sparse LU of the complex equal-N block per point (:mod:`.coherent_block`).
+
+        For larger networks (a chain of 4 to 6 dots: 70 to 924 block entries of 256 to 4096); the
+        dense maps of :meth:`steady_state_dense` are never built.
+        """
+        n = self.n_states
+        m = int(np.prod(self.shape, dtype=int))
+        jin, jout = self._summed_jumps()
+        x, valid, _ = steady_state_sparse(self._block, self.effective_hamiltonian.reshape(m, n, n),
+                                          jin.reshape(m, -1), jout.reshape(m, -1))
+        vec = np.zeros((m, n * n), dtype=complex)
+        vec[:, self._block.flat] = x
+        rho = vec.reshape(m, n, n)
+        rho = 0.5 * (rho + np.conj(np.swapaxes(rho, -1, -2)))
+        return rho.reshape(self.shape + (n, n)), valid.reshape(self.shape)
+
+    def steady_state_dense(self, chunk: int = STEADY_CHUNK) -> tuple[CArray, NDArray[np.bool_]]:
         """``(rho, valid)``: working-basis steady state ``(*shape, n, n)`` (trace 1) and a validity mask.
 
         Solved in the real Hermitian coordinates ``u = T vec(rho)`` (the Liouvillian preserves
@@ -474,47 +549,52 @@ class CoherentGenerator:
         on = (np.arange(n_leads) == lead).astype(float).reshape((n_leads,) + (1,) * (self.jump_in.ndim - 1))
         C = trace_cumulants(self.block_generator, self.to_block(rho), self.block_trace,
                             lambda m: self.block_jumps(on, (-1.0) ** m * on)[..., None, :, :], 2)
-        return C[..., 0, 0], C[..., 0, 1]
+        return np.real(C[..., 0, 0]), np.real(C[..., 0, 1])
 
-    # ------------------------------------------- real block (counting statistics)
+    # ------------------------------------------- equal-N block (counting statistics)
+    @property
+    def _block(self) -> BlockIndex:
+        return block_index(self.structure.n_dots)
+
     @property
     def block_size(self) -> int:
-        """Number ``k`` of real coordinates of the equal-N block (6 for the serial double dot)."""
-        return int(self.structure.from_real_block.shape[1])
+        """Number ``k`` of entries ``rho_ac`` with ``N_a = N_c`` (6 for the serial double dot)."""
+        return self._block.size
 
     @cached_property
-    def block_generator(self) -> Array:
-        """``(*shape, k, k)`` the real Liouvillian on the equal-N block (Hermitian coordinates)."""
-        kb = self.block_size
-        return self.structure.to_real_block.apply(self.real_source).reshape(self.shape + (kb, kb))
+    def effective_hamiltonian(self) -> CArray:
+        """``(*shape, n, n)`` ``H_eff = H - i K / 2`` in the working basis, ``K = sum_nu K_nu``."""
+        return self.hamiltonian - 0.5j * self.anticommutator.sum(axis=0)  # type: ignore[no-any-return]
+
+    def _summed_jumps(self) -> tuple[Array, Array]:
+        P2 = len(self.structure.a) ** 2
+        return self.real_source[..., :P2], self.real_source[..., P2:2 * P2]
 
     @cached_property
+    def block_generator(self) -> CArray:
+        """``(*shape, k, k)`` the complex Liouvillian on the equal-N block (see :mod:`.coherent_block`)."""
+        return dense_block(self._block, self.effective_hamiltonian, *self._summed_jumps())
+
+    @property
     def block_trace(self) -> Array:
-        """``(k,)`` the trace functional in block coordinates (the populations come first)."""
-        t = np.zeros(self.block_size)
-        t[: self.n_states] = 1.0
-        return t
+        """``(k,)`` the trace functional on the block (1 on the entries ``rho_aa``)."""
+        return self._block.trace
 
-    def to_block(self, rho: CArray) -> Array:
-        """``(..., k)`` block coordinates of working-basis density matrices without inter-sector coherences."""
-        vec = rho.reshape(rho.shape[:-2] + (self.n_states**2,))
-        return np.real(vec @ _block_left_inverse(self.structure).T)  # type: ignore[no-any-return]
+    def to_block(self, rho: CArray) -> CArray:
+        """``(..., k)`` the equal-N block entries of working-basis density matrices ``(..., n, n)``."""
+        return rho.reshape(rho.shape[:-2] + (self.n_states**2,))[..., self._block.flat]
 
-    def block_jumps(self, weight_in: NDArray[Any], weight_out: NDArray[Any]) -> NDArray[Any]:
-        """``(*shape, k, k)`` the weighted jump superoperator ``sum_nu sum_pq w_pq J_pq`` in block coordinates.
+    def block_jumps(self, weight_in: NDArray[Any], weight_out: NDArray[Any]) -> CArray:
+        """``(*shape, k, k)`` the weighted jump superoperator ``sum_nu sum_pq w_pq J_pq`` on the block.
 
-        ``weight_in``, ``weight_out``: ``(n_leads, *shape, P, P)`` (broadcasting; symmetric in ``p, q``;
-        complex allowed, e.g. ``exp(i chi d)`` for a tilted Liouvillian) multiply the in- and out-jump
-        values :attr:`jump_in`, :attr:`jump_out` of each lead.
+        ``weight_in``, ``weight_out``: ``(n_leads, *shape, P, P)`` (broadcasting; complex allowed, e.g.
+        ``exp(i chi d) - 1`` for a tilted Liouvillian) multiply the in- and out-jump values
+        :attr:`jump_in`, :attr:`jump_out` of each lead.
         """
-        n2 = self.n_states**2
         P2 = len(self.structure.a) ** 2
         win = np.sum(self.jump_in * weight_in, axis=0).reshape(self.shape + (P2,))
         wout = np.sum(self.jump_out * weight_out, axis=0).reshape(self.shape + (P2,))
-        dtype = np.result_type(win, wout)
-        src = np.concatenate([win, wout, np.zeros(self.shape + (2 * n2,), dtype=dtype)], axis=-1)
-        kb = self.block_size
-        return self.structure.to_real_block.apply(src, dtype).reshape(self.shape + (kb, kb))
+        return dense_block(self._block, None, win, wout)
 
     # ------------------------------------------------------------ evolution
     def evolve(self, times: Array, rho0: CArray) -> CArray:
@@ -599,7 +679,7 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
     P2 = len(a) ** 2
     flat = np.concatenate([jump_in.reshape(jump_in.shape[:-2] + (P2,)),
                            jump_out.reshape(jump_out.shape[:-2] + (P2,))], axis=-1)
-    Ks = st.to_k.apply(flat).reshape(jump_in.shape[:-2] + (n, n))
+    Ks = st.apply_k(flat).reshape(jump_in.shape[:-2] + (n, n))
     n2 = n * n
     real_source = np.concatenate([flat.sum(axis=0), Hw.reshape(shape + (n2,)), Ks.sum(axis=0).reshape(shape + (n2,))],
                                  axis=-1)

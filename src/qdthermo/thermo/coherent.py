@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from qdthermo.kinetics.coherent import APPROACHES, CoherentGenerator, coherent_generator
+from qdthermo.kinetics.coherent import APPROACHES, CoherentGenerator, choose_coherent_route, coherent_generator
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
 from qdthermo.thermo.transport import _ro, per_lead
@@ -144,12 +144,17 @@ def _check_approach(device: Device, approach: str) -> None:
         raise ValueError(f"unknown approach {approach!r}; allowed: ['pauli', 'global', 'local']")
 
 
-def solve_coherent(device: Device, approach: str) -> CoherentState:
-    """Steady density matrix of ``device`` in ``approach`` (``"global"`` or ``"local"``), all points at once."""
+def solve_coherent(device: Device, approach: str, method: str = "auto") -> CoherentState:
+    """Steady density matrix of ``device`` in ``approach`` (``"global"`` or ``"local"``), all points at once.
+
+    ``method``: ``"auto"`` (dense batched below :data:`~qdthermo.kinetics.coherent.SPARSE_MIN_STATES`
+    states, else sparse), ``"dense"`` or ``"sparse"``.
+    """
     _check_approach(device, approach)
+    choose_coherent_route(2, method)  # validate before the work
     system = device.finalized()
     gen = coherent_generator(device, approach, system)
-    rho, valid = gen.steady_state()
+    rho, valid = gen.steady_state(method=method)
     if device.shape == () and not bool(valid):
         raise ValueError(f"the {approach} Liouvillian has no unique steady state")
     occupation = gen.to_occupation(rho, block_diagonal=True)  # a steady state has no inter-sector coherences

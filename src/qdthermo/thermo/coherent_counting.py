@@ -20,7 +20,7 @@ tunnelling: the local jumps carry no definite energy of the full ``H``, and the 
 ``Tr[H_T D_nu(rho)]`` is of order ``Gamma t`` (docs/coherent.md).
 
 The engine is :func:`qdthermo.kinetics.counting.trace_cumulants` (the group-inverse recursion with
-the trace functional), on the real Liouvillian of the equal-N block
+the trace functional), on the Liouvillian of the equal-N block in complex coordinates
 (:attr:`~qdthermo.kinetics.coherent.CoherentGenerator.block_generator`).
 """
 
@@ -117,7 +117,7 @@ class CoherentFluctuations(CountingAPI):
         return np.stack(out, axis=-3)
 
     @cached_property
-    def _state(self) -> tuple[Array, Array, Array]:
+    def _state(self) -> tuple[NDArray[np.complex128], NDArray[np.complex128], Array]:
         """``(L, P0, t)``: block Liouvillian, steady state and trace functional."""
         gen = self.result.generator
         return gen.block_generator, gen.to_block(self.result._working_rho), gen.block_trace
@@ -131,6 +131,7 @@ class CoherentFluctuations(CountingAPI):
         M = np.stack([np.stack([np.einsum("i,...ij,...j->...", t, gen.block_jumps(a, a), P0)
                                 for a in (np.abs(self.increments(q)) ** k for q in names)], axis=-1)
                       for k in range(1, order + 1)], axis=-1)
+        C, M = np.real(C), np.real(M)
         return self._masked(np.where(np.abs(C) <= ROUND_OFF * np.abs(M), 0.0, C), 2)
 
     @cached_property
@@ -155,7 +156,7 @@ class CoherentFluctuations(CountingAPI):
         L, P0, t = self._state
         d = [self.increments(q) for q in names]
         W2 = np.stack([np.stack([gen.block_jumps(a * b, a * b) for b in d], axis=-3) for a in d], axis=-4)
-        return self._masked(counting.trace_covariance_matrix(L, P0, t, self._weighted(names, 1), W2), 2)
+        return self._masked(np.real(counting.trace_covariance_matrix(L, P0, t, self._weighted(names, 1), W2)), 2)
 
     def covariance(self, a: str, b: str) -> Array:
         """Zero-frequency cross-covariance rate ``d^2 lambda / d(i chi_a) d(i chi_b)`` [unit_a unit_b x rate]."""
