@@ -469,7 +469,7 @@ class CoherentGenerator:
         vec[:, self._block.flat] = x
         rho = vec.reshape(m, n, n)
         rho = 0.5 * (rho + np.conj(np.swapaxes(rho, -1, -2)))
-        return rho.reshape(self.shape + (n, n)), valid.reshape(self.shape)
+        return rho.reshape(self.shape + (n, n)), valid.reshape(self.shape)  # type: ignore[return-value]
 
     def steady_state_dense(self, chunk: int = STEADY_CHUNK) -> tuple[CArray, NDArray[np.bool_]]:
         """``(rho, valid)``: working-basis steady state ``(*shape, n, n)`` (trace 1) and a validity mask.
