@@ -429,8 +429,13 @@ class CoherentGenerator:
 
     @cached_property
     def rate_scale(self) -> Array:
-        """``(n_leads, *shape)`` the largest rate of each lead's dissipator (a scale for round-off)."""
-        return np.maximum(np.abs(self.jump_in).max(axis=(-2, -1)), np.abs(self.jump_out).max(axis=(-2, -1)))
+        """``(n_leads, *shape)`` the largest rate of each lead's dissipator (a scale for round-off).
+
+        The diagonal ``J_pp = gamma_p A_p^2`` bounds every product, ``|J_pq| = sqrt(J_pp J_qq)``.
+        """
+        diag_in = np.diagonal(self.jump_in, axis1=-2, axis2=-1)
+        diag_out = np.diagonal(self.jump_out, axis1=-2, axis2=-1)
+        return np.maximum(diag_in.max(axis=-1), diag_out.max(axis=-1))  # type: ignore[no-any-return]
 
     # --------------------------------------------------------- steady state
     @cached_property
