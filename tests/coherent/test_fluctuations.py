@@ -40,7 +40,7 @@ def test_stoof_nazarov_current_and_fano_factor() -> None:
     GL, GR, W, eps = rng.uniform(0.1, 2, n), rng.uniform(0.1, 2, n), rng.uniform(0.01, 3, n), rng.uniform(-2, 2, n)
     dev = qd.serial_double_dot(eps / 2, -eps / 2, W, U=1e4, T=0.05, mu=BIAS, gamma={"L": GL, "R": GR})
     fl = qd.fluctuations(dev, approach="local")
-    assert isinstance(fl, CoherentFluctuations)
+    assert isinstance(fl, qd.CoherentFluctuations) and fl.__class__ is CoherentFluctuations
     current = GR * W**2 / (W**2 * (2 + GR / GL) + GR**2 / 4 + eps**2)
     fano = 1 - 8 * GL * W**2 * (4 * eps**2 * (GR - GL) + GR * (3 * GL * GR + GR**2 + 8 * W**2)) / (
         GR**2 * GL + 4 * eps**2 * GL + 4 * W**2 * (GR + 2 * GL)) ** 2
