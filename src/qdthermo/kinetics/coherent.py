@@ -22,7 +22,9 @@ attached to dot ``d``:
 
 Row-major vectorisation: ``vec(rho)[a n + c] = rho_ac``; superoperators are
 ``(*shape, n^2, n^2)``.  The steady state is the null vector with unit trace
-(a batched linear solve with one row replaced by the trace condition);
+(a batched linear solve with one row replaced by the trace condition, in real
+Hermitian coordinates, up to 8 states; one sparse LU per point on the equal-N
+block from 16 states, :mod:`qdthermo.kinetics.coherent_block`);
 currents are ``J_X^nu = Tr[X D_nu(rho)]`` (positive from the lead into the
 system).  Everything is built in a *working basis* (the eigenbasis for
 ``"global"``, the occupation basis for ``"local"``) and returned in the

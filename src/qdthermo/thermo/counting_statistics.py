@@ -19,7 +19,10 @@ the mean current, ``C_2`` the zero-frequency noise **without a factor 2**.  Fano
 ``C_2 / |C_1|``; TUR ratio ``Sigma_dot C_2 / C_1^2 >= 2`` (Barato-Seifert).
 
 The numerical engine is :mod:`qdthermo.kinetics.counting` (group-inverse recursion of
-Flindt, Novotny, Braggio and Jauho), batch-first.
+Flindt, Novotny, Braggio and Jauho), batch-first.  ``qd.fluctuations(device,
+approach="global" | "local")`` counts on the tilted Liouvillian of that master equation
+instead (:class:`~qdthermo.thermo.coherent_counting.CoherentFluctuations`, the same API:
+:class:`~qdthermo.thermo.counting_api.CountingAPI`).
 """
 
 from __future__ import annotations
