@@ -57,7 +57,7 @@ Array = NDArray[np.float64]
 CArray = NDArray[np.complex128]
 
 #: the density-matrix approaches
-APPROACHES = ("global", "local")
+APPROACHES = ("global", "local", "unified")
 
 #: points per chunk of the steady-state assembly and solve (arrays of a chunk stay in cache)
 STEADY_CHUNK = 2048
@@ -364,9 +364,14 @@ class CoherentGenerator:
     anticommutator: Array
     number: Array
     structure: _Structure
-    #: ``(*shape, P)`` the energy ``w_p = E_a - E_b`` each pair's rates were evaluated at (Bohr frequency for
-    #: ``"global"``, bare transition energy for ``"local"``)
+    #: ``(n_leads, *shape, P)`` the energy each pair's rates were evaluated at, per lead (the Bohr frequency
+    #: for ``"global"``, the bare transition energy for ``"local"``, the cluster frequency for ``"unified"``)
     transition_energy: Array | None = None
+    #: ``(*shape, n, n)`` the Hamiltonian the energy currents are measured with (None: :attr:`hamiltonian`);
+    #: the modified Hamiltonian ``H~`` of the ``"unified"`` equation
+    energy_operator: Array | None = None
+    #: ``(*shape)`` False where the ``"unified"`` clusters admit no modified Hamiltonian (None: all True)
+    consistent: NDArray[np.bool_] | None = None
 
     @cached_property
     def sectors(self) -> tuple[NDArray[np.intp], ...]:
@@ -539,8 +544,8 @@ class CoherentGenerator:
     def currents(self, rho: CArray) -> tuple[Array, Array]:
         """``(J_N, J_E)``, each ``(n_leads, *shape)``: particle and energy currents into the system."""
         pairs = self._rho_pairs(rho)
-        return (self.lead_expectations(rho, self.number, pairs),
-                self.lead_expectations(rho, self.hamiltonian, pairs))
+        energy = self.hamiltonian if self.energy_operator is None else self.energy_operator
+        return (self.lead_expectations(rho, self.number, pairs), self.lead_expectations(rho, energy, pairs))
 
     # ----------------------------------------------------------- statistics
     def noise(self, rho: CArray, lead: int) -> tuple[Array, Array]:
@@ -641,8 +646,53 @@ def _sector_eigh(H: Array, particles: NDArray[np.int64]) -> tuple[Array, Array]:
     return E, V
 
 
-def coherent_generator(device: Any, approach: str, system: System | None = None) -> CoherentGenerator:
-    """Build the Liouvillian of ``device`` in ``approach`` (``"global"`` or ``"local"``), all points at once."""
+def _clusters(w: Array, active: NDArray[np.bool_], width: Array) -> tuple[Array, NDArray[np.bool_]]:
+    """Single-linkage clusters of the active Bohr frequencies of one lead, per point.
+
+    Returns the cluster frequency (the mean of the cluster's frequencies; ``w`` itself for inactive
+    pairs) ``(*shape, P)`` and the mask ``(*shape, P, P)`` of active pairs in the same cluster.
+    """
+    key = np.where(active, w, np.inf)
+    order = np.argsort(key, axis=-1)
+    ws = np.take_along_axis(key, order, axis=-1)
+    with np.errstate(invalid="ignore"):
+        gap = np.diff(ws, axis=-1) > width[..., None]
+    ids = np.concatenate([np.zeros(ws.shape[:-1] + (1,), dtype=int), np.cumsum(gap, axis=-1)], axis=-1)
+    cid = np.empty_like(ids)
+    np.put_along_axis(cid, order, ids, axis=-1)
+    same = (cid[..., :, None] == cid[..., None, :]) & active[..., :, None] & active[..., None, :]
+    count = same.sum(axis=-1)
+    mean = np.einsum("...pq,...q->...p", same, np.where(active, w, 0.0)) / np.maximum(count, 1)
+    return np.where(active, mean, w), same
+
+
+def _modified_levels(E: Array, st: _Structure, freqs: Array, active: list[NDArray[np.bool_]],
+                     tol: Array) -> tuple[Array, NDArray[np.bool_]]:
+    """Levels ``E~`` with ``E~_a - E~_b = w_cluster`` on every active pair of every lead (least squares).
+
+    The gauge is fixed by ``sum E~ = sum E``.  Returns ``E~`` ``(*shape, n)`` and the points where every
+    constraint holds to ``tol`` (a consistent modified Hamiltonian exists).
+    """
+    n = E.shape[-1]
+    D = np.zeros((len(st.a), n))
+    D[np.arange(len(st.a)), st.a] = 1.0
+    D[np.arange(len(st.a)), st.b] = -1.0
+    weight = sum(act.astype(float) for act in active)
+    G = np.einsum("pi,...p,pj->...ij", D, weight, D) + 1.0
+    rhs = np.einsum("pi,l...p->...i", D, np.stack(active) * freqs) + np.sum(E, axis=-1, keepdims=True)
+    Et = np.linalg.solve(G, rhs[..., None])[..., 0]
+    miss = np.abs(Et[..., st.a] - Et[..., st.b] - freqs) * np.stack(active)
+    return Et, np.all(miss.max(axis=-1) <= 10 * tol, axis=0)
+
+
+def coherent_generator(device: Any, approach: str, system: System | None = None,
+                       cluster_width: Any = None) -> CoherentGenerator:
+    """Build the Liouvillian of ``device`` in ``approach`` (one of :data:`APPROACHES`), all points at once.
+
+    ``cluster_width`` (``"unified"`` only): Bohr frequencies of a lead's operator closer than this
+    (single linkage) form one cluster [energy]; default (None): the largest coupling ``Gamma`` of
+    the point.
+    """
     if approach not in APPROACHES:
         raise ValueError(f"unknown density-matrix approach {approach!r}; allowed: {list(APPROACHES)}")
     system = device.finalized() if system is None else system
@@ -653,7 +703,7 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
     a, b = st.a, st.b
     H = hamiltonian(device, system)
     c = annihilators(n_dots)
-    if approach == "global":
+    if approach in ("global", "unified"):
         E, V = _sector_eigh(H, system.particle_number)
         Hw = np.zeros_like(H)
         Hw[..., np.arange(n), np.arange(n)] = E
@@ -665,32 +715,53 @@ def coherent_generator(device: Any, approach: str, system: System | None = None)
     w = E[..., a] - E[..., b]  # (*shape, P) energy of the electron entering on pair p: b -> a
     same_w = np.abs(w[..., :, None] - w[..., None, :]) < tol[..., None, None]
     dot_index = {name: k for k, name in enumerate(system.dot_names)}
+    amplitudes = []
+    for lead in device.leads:
+        cdag = c[dot_index[lead.dot]].T
+        if approach != "local":  # A_p = <a_p| V^T c^+ V |b_p>, c^+ has few nonzeros (i, j)
+            i_nz, j_nz = np.nonzero(cdag)
+            amplitudes.append(np.einsum("k,...kp,...kp->...p", cdag[i_nz, j_nz], V[..., i_nz[:, None], a[None, :]],
+                                        V[..., j_nz[:, None], b[None, :]]))
+        else:
+            amplitudes.append(np.broadcast_to(cdag[a, b], w.shape))
+    if approach == "unified":
+        if cluster_width is None:
+            cluster_width = np.max([_lead_gamma(lead, w, shape).max(axis=-1) for lead in device.leads], axis=0)
+        width = np.broadcast_to(np.asarray(cluster_width, dtype=float), shape)
+        if np.any(~np.isfinite(width)) or np.any(width < 0):
+            raise ValueError(f"cluster_width must be finite and >= 0, got {cluster_width!r}")
+        clusters = [_clusters(w, np.abs(A) > 1e-12, np.maximum(width, tol)) for A in amplitudes]
+        freqs = np.stack([f for f, _ in clusters])
+        masks = [m for _, m in clusters]
+    else:
+        freqs = np.broadcast_to(w, (len(device.leads),) + w.shape)
+        masks = [same_w] * len(device.leads)
     jin, jout = [], []
     for ell, lead in enumerate(device.leads):
-        cdag = c[dot_index[lead.dot]].T
-        if approach == "global":  # A_p = <a_p| V^T c^+ V |b_p>, c^+ has few nonzeros (i, j)
-            i_nz, j_nz = np.nonzero(cdag)
-            A = np.einsum("k,...kp,...kp->...p", cdag[i_nz, j_nz], V[..., i_nz[:, None], a[None, :]],
-                          V[..., j_nz[:, None], b[None, :]])
-        else:
-            A = cdag[a, b]
+        A, wl = amplitudes[ell], freqs[ell]
         T = system.lead_temperature[..., ell, None]
         mu = system.lead_chemical_potential[..., ell, None]
-        gamma = _lead_gamma(lead, w, shape)
-        x = fermi_argument(w, mu, T)
+        gamma = _lead_gamma(lead, wl, shape)
+        x = fermi_argument(wl, mu, T)
         X_in = A * np.sqrt(gamma * expit(-x))  # electron enters: rate Gamma f(w)
         X_out = A * np.sqrt(gamma * expit(x))  # electron leaves (a -> b): rate Gamma (1 - f(w))
-        jin.append(X_in[..., :, None] * X_in[..., None, :] * same_w)
-        jout.append(X_out[..., :, None] * X_out[..., None, :] * same_w)
+        jin.append(X_in[..., :, None] * X_in[..., None, :] * masks[ell])
+        jout.append(X_out[..., :, None] * X_out[..., None, :] * masks[ell])
     jump_in, jump_out = np.stack(jin), np.stack(jout)
     P2 = len(a) ** 2
     flat = np.concatenate([jump_in.reshape(jump_in.shape[:-2] + (P2,)),
                            jump_out.reshape(jump_out.shape[:-2] + (P2,))], axis=-1)
     Ks = st.apply_k(flat).reshape(jump_in.shape[:-2] + (n, n))
     n2 = n * n
+    modified: dict[str, Any] = {}
+    if approach == "unified":
+        Et, ok = _modified_levels(E, st, freqs, [np.abs(A) > 1e-12 for A in amplitudes], tol)
+        Ht = np.zeros_like(H)
+        Ht[..., np.arange(n), np.arange(n)] = Et
+        modified = {"energy_operator": Ht, "consistent": ok}
     real_source = np.concatenate([flat.sum(axis=0), Hw.reshape(shape + (n2,)), Ks.sum(axis=0).reshape(shape + (n2,))],
                                  axis=-1)
     return CoherentGenerator(approach=approach, shape=shape, n_states=n, basis=np.asarray(V), hamiltonian=Hw,
                              real_source=real_source, jump_in=jump_in, jump_out=jump_out,
                              anticommutator=Ks, number=number_operator(n_dots), structure=st,
-                             transition_energy=w)
+                             transition_energy=np.asarray(freqs), **modified)

@@ -9,12 +9,13 @@ with the same API and conventions as the rate-equation :class:`~qdthermo.thermo.
 (``C_k = d^k lambda / d(i chi)^k``, no factor 2).  Each jump of lead ``nu`` that brings an electron
 into the system transfers ``N_nu = +1``, ``E_nu = w`` and ``Q_nu = w - mu_nu``, with ``w`` the energy
 its rate was evaluated at (the Bohr frequency of the eigen-transition for ``"global"``; the bare
-transition energy of the dot for ``"local"``), and ``entropy = -(w - mu_nu) / T_nu``; a jump out the
+transition energy of the dot for ``"local"``; the cluster frequency for ``"unified"``), and ``entropy = -(w - mu_nu) / T_nu``; a jump out the
 opposite amounts.  Grouped jumps of one secular cluster share ``w`` (the pair mean is used).
 
 Consistency with the mean currents of :class:`~qdthermo.thermo.coherent.CoherentState`:
-``C_1(N_nu)`` is the particle current for both approaches.  For ``"global"``
-``C_1(E_nu) = Tr[H D_nu(rho)]`` (the energy current), hence also ``Q`` and the entropy production.
+``C_1(N_nu)`` is the particle current for every approach.  For ``"global"``
+``C_1(E_nu) = Tr[H D_nu(rho)]`` (the energy current), hence also ``Q`` and the entropy production;
+for ``"unified"`` the same with the modified Hamiltonian ``H~`` the energy currents are measured with.
 For ``"local"`` ``C_1(E_nu) = Tr[H_0 D_nu(rho)]`` with ``H_0`` the Hamiltonian without
 tunnelling: the local jumps carry no definite energy of the full ``H``, and the difference
 ``Tr[H_T D_nu(rho)]`` is of order ``Gamma t`` (docs/coherent.md).
@@ -103,7 +104,7 @@ class CoherentFluctuations(CountingAPI):
         if name == "entropy":
             return -(wbar - mu) / T  # type: ignore[no-any-return]
         kind, lead = name.split("_", 1)
-        on = (np.arange(n_leads) == system.lead_names.index(lead)).reshape((n_leads,) + (1,) * (wbar.ndim))
+        on = (np.arange(n_leads) == system.lead_names.index(lead)).reshape((n_leads,) + (1,) * (wbar.ndim - 1))
         amount = {"N": np.ones_like(wbar), "E": wbar, "Q": wbar - mu}[kind]
         return on * amount  # type: ignore[no-any-return]
 
