@@ -9,8 +9,9 @@ with the same API and conventions as the rate-equation :class:`~qdthermo.thermo.
 (``C_k = d^k lambda / d(i chi)^k``, no factor 2).  Each jump of lead ``nu`` that brings an electron
 into the system transfers ``N_nu = +1``, ``E_nu = w`` and ``Q_nu = w - mu_nu``, with ``w`` the energy
 its rate was evaluated at (the Bohr frequency of the eigen-transition for ``"global"``; the bare
-transition energy of the dot for ``"local"``; the cluster frequency for ``"unified"``), and ``entropy = -(w - mu_nu) / T_nu``; a jump out the
-opposite amounts.  Grouped jumps of one secular cluster share ``w`` (the pair mean is used).
+transition energy of the dot for ``"local"``; the cluster frequency for ``"unified"``), and
+``entropy = -(w - mu_nu) / T_nu``; a jump out the opposite amounts.  Grouped jumps of one cluster
+share ``w`` (the pair mean is used).
 
 Consistency with the mean currents of :class:`~qdthermo.thermo.coherent.CoherentState`:
 ``C_1(N_nu)`` is the particle current for every approach.  For ``"global"``

@@ -224,7 +224,7 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     method
         Steady-state route (as for :func:`qdthermo.solve`).
     approach
-        ``None`` or ``"pauli"`` (the rate equation), ``"global"`` or ``"local"`` (the tilted
+        ``None`` or ``"pauli"`` (the rate equation), ``"global"``, ``"local"`` or ``"unified"`` (the tilted
         Liouvillian of that Lindblad equation: a
         :class:`~qdthermo.thermo.coherent_counting.CoherentFluctuations` with the same API;
         docs/coherent.md).

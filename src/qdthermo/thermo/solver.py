@@ -74,7 +74,7 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
         route from 16), ``"dense"`` or ``"sparse"`` (docs/coherent.md).
     approach
         ``"pauli"`` (the rate equation: devices without interdot tunnelling),
-        ``"global"`` or ``"local"`` (Lindblad master equations for the density
+        ``"global"``, ``"local"`` or ``"unified"`` (Lindblad master equations for the density
         matrix, returning a :class:`~qdthermo.thermo.coherent.CoherentState`;
         docs/coherent.md).  None: ``"pauli"`` (devices with tunnels must choose).
 
