@@ -80,6 +80,9 @@ def choose_coherent_route(n_states: int, method: str = "auto") -> str:
     return method
 
 
+#: eigen-transitions with an amplitude ``|A_p|`` below this are not coupled to the lead (unified clustering)
+ACTIVE_AMPLITUDE = 1e-12
+
 #: Bohr frequencies closer than this (relative to 1 + max |E|) are one frequency (secular grouping)
 DEGENERACY_TOLERANCE = 1e-8
 
@@ -685,6 +688,59 @@ def _modified_levels(E: Array, st: _Structure, freqs: Array, active: list[NDArra
     return Et, np.all(miss.max(axis=-1) <= 10 * tol, axis=0)
 
 
+def _amplitudes(device: Any, system: System, st: _Structure, V: Array, local: bool) -> list[Array]:
+    """``A_p = <a_p| V^T c_d^+ V |b_p>`` of each lead's dot on the structural pairs, ``(*shape, P)`` per lead."""
+    a, b = st.a, st.b
+    c = annihilators(st.n_dots)
+    dot_index = {name: k for k, name in enumerate(system.dot_names)}
+    out = []
+    for lead in device.leads:
+        cdag = c[dot_index[lead.dot]].T
+        if local:
+            out.append(np.broadcast_to(cdag[a, b], V.shape[:-2] + a.shape))
+            continue
+        i_nz, j_nz = np.nonzero(cdag)  # c^+ has few nonzeros (i, j)
+        out.append(np.einsum("k,...kp,...kp->...p", cdag[i_nz, j_nz], V[..., i_nz[:, None], a[None, :]],
+                             V[..., j_nz[:, None], b[None, :]]))
+    return out
+
+
+def _frequencies(device: Any, shape: tuple[int, ...], w: Array, tol: Array, amplitudes: list[Array],
+                 unified: bool, cluster_width: Any) -> tuple[Array, list[NDArray[np.bool_]]]:
+    """``(n_leads, *shape, P)`` the frequency each pair's rates are evaluated at, and the grouping masks.
+
+    Secular grouping (equal Bohr frequencies within ``tol``) or, for ``"unified"``, the clusters of
+    :func:`_clusters` with their mean frequencies.
+    """
+    if not unified:
+        same_w = np.abs(w[..., :, None] - w[..., None, :]) < tol[..., None, None]
+        return np.broadcast_to(w, (len(device.leads),) + w.shape), [same_w] * len(device.leads)
+    if cluster_width is None:
+        cluster_width = np.max([_lead_gamma(lead, w, shape).max(axis=-1) for lead in device.leads], axis=0)
+    width = np.broadcast_to(np.asarray(cluster_width, dtype=float), shape)
+    if np.any(~np.isfinite(width)) or np.any(width < 0):
+        raise ValueError(f"cluster_width must be finite and >= 0, got {cluster_width!r}")
+    clusters = [_clusters(w, np.abs(A) > ACTIVE_AMPLITUDE, np.maximum(width, tol)) for A in amplitudes]
+    return np.stack([f for f, _ in clusters]), [m for _, m in clusters]
+
+
+def _jump_products(device: Any, system: System, amplitudes: list[Array], freqs: Array,
+                   masks: list[NDArray[np.bool_]]) -> tuple[Array, Array]:
+    """``(n_leads, *shape, P, P)`` in- and out-jump products ``sqrt(g_p g_q) A_p A_q`` on grouped pairs."""
+    jin, jout = [], []
+    for ell, lead in enumerate(device.leads):
+        A, wl = amplitudes[ell], freqs[ell]
+        T = system.lead_temperature[..., ell, None]
+        mu = system.lead_chemical_potential[..., ell, None]
+        gamma = _lead_gamma(lead, wl, system.shape)
+        x = fermi_argument(wl, mu, T)
+        X_in = A * np.sqrt(gamma * expit(-x))  # electron enters: rate Gamma f(w)
+        X_out = A * np.sqrt(gamma * expit(x))  # electron leaves (a -> b): rate Gamma (1 - f(w))
+        jin.append(X_in[..., :, None] * X_in[..., None, :] * masks[ell])
+        jout.append(X_out[..., :, None] * X_out[..., None, :] * masks[ell])
+    return np.stack(jin), np.stack(jout)
+
+
 def coherent_generator(device: Any, approach: str, system: System | None = None,
                        cluster_width: Any = None) -> CoherentGenerator:
     """Build the Liouvillian of ``device`` in ``approach`` (one of :data:`APPROACHES`), all points at once.
@@ -696,72 +752,33 @@ def coherent_generator(device: Any, approach: str, system: System | None = None,
     if approach not in APPROACHES:
         raise ValueError(f"unknown density-matrix approach {approach!r}; allowed: {list(APPROACHES)}")
     system = device.finalized() if system is None else system
-    shape = system.shape
-    n_dots = len(system.dot_names)
-    n = system.n_states
-    st = _structure(n_dots)
-    a, b = st.a, st.b
+    shape, n = system.shape, system.n_states
+    st = _structure(len(system.dot_names))
     H = hamiltonian(device, system)
-    c = annihilators(n_dots)
     if approach in ("global", "unified"):
         E, V = _sector_eigh(H, system.particle_number)
         Hw = np.zeros_like(H)
         Hw[..., np.arange(n), np.arange(n)] = E
     else:
-        E = np.asarray(system.energies)
-        V = np.broadcast_to(np.eye(n), H.shape)
-        Hw = H
+        E, V, Hw = np.asarray(system.energies), np.broadcast_to(np.eye(n), H.shape), H
     tol = DEGENERACY_TOLERANCE * (1.0 + np.max(np.abs(E), axis=-1))
-    w = E[..., a] - E[..., b]  # (*shape, P) energy of the electron entering on pair p: b -> a
-    same_w = np.abs(w[..., :, None] - w[..., None, :]) < tol[..., None, None]
-    dot_index = {name: k for k, name in enumerate(system.dot_names)}
-    amplitudes = []
-    for lead in device.leads:
-        cdag = c[dot_index[lead.dot]].T
-        if approach != "local":  # A_p = <a_p| V^T c^+ V |b_p>, c^+ has few nonzeros (i, j)
-            i_nz, j_nz = np.nonzero(cdag)
-            amplitudes.append(np.einsum("k,...kp,...kp->...p", cdag[i_nz, j_nz], V[..., i_nz[:, None], a[None, :]],
-                                        V[..., j_nz[:, None], b[None, :]]))
-        else:
-            amplitudes.append(np.broadcast_to(cdag[a, b], w.shape))
-    if approach == "unified":
-        if cluster_width is None:
-            cluster_width = np.max([_lead_gamma(lead, w, shape).max(axis=-1) for lead in device.leads], axis=0)
-        width = np.broadcast_to(np.asarray(cluster_width, dtype=float), shape)
-        if np.any(~np.isfinite(width)) or np.any(width < 0):
-            raise ValueError(f"cluster_width must be finite and >= 0, got {cluster_width!r}")
-        clusters = [_clusters(w, np.abs(A) > 1e-12, np.maximum(width, tol)) for A in amplitudes]
-        freqs = np.stack([f for f, _ in clusters])
-        masks = [m for _, m in clusters]
-    else:
-        freqs = np.broadcast_to(w, (len(device.leads),) + w.shape)
-        masks = [same_w] * len(device.leads)
-    jin, jout = [], []
-    for ell, lead in enumerate(device.leads):
-        A, wl = amplitudes[ell], freqs[ell]
-        T = system.lead_temperature[..., ell, None]
-        mu = system.lead_chemical_potential[..., ell, None]
-        gamma = _lead_gamma(lead, wl, shape)
-        x = fermi_argument(wl, mu, T)
-        X_in = A * np.sqrt(gamma * expit(-x))  # electron enters: rate Gamma f(w)
-        X_out = A * np.sqrt(gamma * expit(x))  # electron leaves (a -> b): rate Gamma (1 - f(w))
-        jin.append(X_in[..., :, None] * X_in[..., None, :] * masks[ell])
-        jout.append(X_out[..., :, None] * X_out[..., None, :] * masks[ell])
-    jump_in, jump_out = np.stack(jin), np.stack(jout)
-    P2 = len(a) ** 2
+    w = E[..., st.a] - E[..., st.b]  # (*shape, P) energy of the electron entering on pair p: b -> a
+    amplitudes = _amplitudes(device, system, st, V, approach == "local")
+    freqs, masks = _frequencies(device, shape, w, tol, amplitudes, approach == "unified", cluster_width)
+    jump_in, jump_out = _jump_products(device, system, amplitudes, freqs, masks)
+    P2 = len(st.a) ** 2
     flat = np.concatenate([jump_in.reshape(jump_in.shape[:-2] + (P2,)),
                            jump_out.reshape(jump_out.shape[:-2] + (P2,))], axis=-1)
     Ks = st.apply_k(flat).reshape(jump_in.shape[:-2] + (n, n))
-    n2 = n * n
     modified: dict[str, Any] = {}
     if approach == "unified":
-        Et, ok = _modified_levels(E, st, freqs, [np.abs(A) > 1e-12 for A in amplitudes], tol)
+        Et, ok = _modified_levels(E, st, freqs, [np.abs(A) > ACTIVE_AMPLITUDE for A in amplitudes], tol)
         Ht = np.zeros_like(H)
         Ht[..., np.arange(n), np.arange(n)] = Et
         modified = {"energy_operator": Ht, "consistent": ok}
-    real_source = np.concatenate([flat.sum(axis=0), Hw.reshape(shape + (n2,)), Ks.sum(axis=0).reshape(shape + (n2,))],
-                                 axis=-1)
+    real_source = np.concatenate([flat.sum(axis=0), Hw.reshape(shape + (n * n,)),
+                                  Ks.sum(axis=0).reshape(shape + (n * n,))], axis=-1)
     return CoherentGenerator(approach=approach, shape=shape, n_states=n, basis=np.asarray(V), hamiltonian=Hw,
                              real_source=real_source, jump_in=jump_in, jump_out=jump_out,
-                             anticommutator=Ks, number=number_operator(n_dots), structure=st,
+                             anticommutator=Ks, number=number_operator(st.n_dots), structure=st,
                              transition_energy=np.asarray(freqs), **modified)
