@@ -298,7 +298,7 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         compile; else NumPy), ``"compiled"`` (the same; it falls back to NumPy
         where it does not apply: ``order > 2``, no Numba or ``QDTHERMO_NO_NUMBA=1``) or
         ``"numpy"`` (the reference engine, :func:`qdthermo.kinetics.counting.scaled_cumulants`).
-        Networks of more than :data:`SPARSE_MIN_STATES` states use sparse solves whatever
+        Networks of more than ``SPARSE_MIN_STATES`` (256) states use sparse solves whatever
         the engine.  :attr:`Fluctuations.route` tells which one ran.
     approach
         ``None`` or ``"pauli"`` (the rate equation), ``"global"``, ``"local"`` or ``"unified"`` (the tilted
