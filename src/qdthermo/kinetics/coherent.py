@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit
 
+from qdthermo._special import expit
 from qdthermo.kinetics.evolve import propagate
 from qdthermo.kinetics.hamiltonian import annihilators, hamiltonian, number_operator
 from qdthermo.kinetics.rates import fermi_argument

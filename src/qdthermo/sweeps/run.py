@@ -8,9 +8,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +29,9 @@ from qdthermo.sweeps.store import (
     remove_partial_files,
     write_done,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = ["sweep"]
 
@@ -288,6 +290,7 @@ class _Pool:
 
     def __init__(self, plan: Plan, n_workers: int) -> None:
         import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
 
         ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
         if ctx.get_start_method() == "forkserver":
@@ -310,6 +313,7 @@ class _Pool:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         self.starting.join()
@@ -337,6 +341,8 @@ class _Pool:
 
     def drain(self) -> list[tuple[int, Any]]:
         """After Ctrl-C: cancel what has not started, keep what finishes."""
+        from concurrent.futures import wait
+
         for f in self.pending:
             f.cancel()
         wait(self.pending)
