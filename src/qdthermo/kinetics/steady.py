@@ -26,13 +26,13 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo._reduce import sum_last
 from qdthermo._special import logsumexp
+from qdthermo._unionfind import DisjointSet
 from qdthermo.kinetics.dense import rate_matrix
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
@@ -99,7 +99,7 @@ def spanning_trees(n: int, edges: tuple[tuple[int, int], ...], max_trees: int = 
     """
     trees = []
     for combo in itertools.combinations(range(len(edges)), n - 1):
-        forest = _disjoint_set(n)
+        forest = DisjointSet(n)
         ok = all(forest.merge(*edges[e]) for e in combo)  # False at the first edge closing a loop
         if ok:
             trees.append(combo)
@@ -476,10 +476,3 @@ def steady_state(net: Network, k: Rates, *, method: Method | str = Method.AUTO) 
     if name == "auto":
         name = choose_route(net, int(np.prod(k.shape)) if k.shape else 1)
     return STEADY_STATE_ROUTES[name](net, k), name
-
-
-def _disjoint_set(n: int) -> Any:
-    """``scipy.cluster.hierarchy.DisjointSet`` of ``range(n)`` (imported lazily: scipy.cluster is slow to load)."""
-    from scipy.cluster.hierarchy import DisjointSet
-
-    return DisjointSet(range(n))

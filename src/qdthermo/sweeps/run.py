@@ -33,7 +33,7 @@ from qdthermo.sweeps.store import (
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-__all__ = ["sweep"]
+__all__ = ["sweep", "write_sweep"]
 
 #: seconds between two writes of the ``chunk_done`` record
 _DONE_FLUSH_S = 0.25
@@ -96,7 +96,10 @@ def sweep(
         Points per chunk (default 65536; when resuming, the store's).  A
         chunk is a block of the grid whose trailing dimensions are whole.
     scheduler
-        ``None`` (default): one worker process per local core; ``"serial"``:
+        ``None`` (default): one worker process per local core, except for
+        grids of fewer than 400 000 points, which run in this process
+        (starting workers would cost more than they gain); ``"processes"``:
+        one worker process per local core whatever the grid; ``"serial"``:
         in this process; ``"local"``: a new Dask ``LocalCluster``; any other
         string: the address of a running Dask scheduler
         (``"tcp://host:8786"``); or a ``distributed.Client``.  On a cluster
@@ -137,6 +140,27 @@ def sweep(
     (~300 B per point) comes on top.  See ``docs/sweeps.md``.  Scripts using
     the default process pool must guard their entry point with
     ``if __name__ == "__main__":``, as for any multiprocessing code.
+    """
+    result = write_sweep(preset, store=store, chunk_points=chunk_points, scheduler=scheduler, progress=progress,
+                         **params)
+    return result if store is None else open_sweep(store)
+
+
+def write_sweep(
+    preset: str | Callable[..., Any],
+    *,
+    store: str | os.PathLike[str] | None = None,
+    chunk_points: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    **params: Any,
+) -> Any:
+    """:func:`sweep` without opening the store at the end (``qdthermo sweep`` needs no xarray).
+
+    Returns
+    -------
+    xarray.Dataset or dict
+        Without a store, the dataset of :func:`sweep`; with a store, ``{swept dim: size}``.
     """
     if _bootstrapping_worker():  # a worker importing an unguarded script: stop it quietly, the driver explains
         raise SystemExit(1)
@@ -202,7 +226,7 @@ def sweep(
                 flush()
 
         _run(ex, job, done.copy(), progress, mark, flush)
-    return open_sweep(path)
+    return dict(zip(plan.dims, plan.shape))
 
 
 def _exists(path: Path) -> bool:
@@ -269,20 +293,66 @@ def _validate_axes(plan: Plan) -> None:
 
 # ------------------------------------------------------------- executors
 class _Serial:
-    """Chunks in this process."""
+    """Chunks in this process; with a store, each chunk is written by a background thread while the next is computed.
+
+    At most :data:`_WRITES_IN_FLIGHT` chunks wait for their write; a chunk is
+    reported (and then marked done) only once its write has finished, so an
+    interruption loses nothing and marks nothing unwritten.
+    """
+
+    def __init__(self) -> None:
+        self.writer: Any = None
+        self.pending: list[tuple[int, Future[None]]] = []
 
     def __enter__(self) -> _Serial:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        pass
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)
 
     def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        if job.store is None:
+            for k in ks:
+                yield _worker.run_chunk(job, k)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(1, thread_name_prefix="qdthermo-sweep-writer")
         for k in ks:
-            yield _worker.run_chunk(job, k)
+            with _worker._one_blas_thread():
+                data = _worker.compute_chunk(job, k)
+            self.pending.append((k, self.writer.submit(_worker.write_chunk, job, k, data)))
+            del data
+            while self.pending and (len(self.pending) > _WRITES_IN_FLIGHT or self.pending[0][1].done()):
+                yield self._next()
+        while self.pending:
+            yield self._next()
+
+    def _next(self) -> tuple[int, None]:
+        k, f = self.pending.pop(0)
+        f.result()
+        return k, None
 
     def drain(self) -> list[tuple[int, Any]]:
-        return []
+        """After Ctrl-C: finish the writes under way, report those that succeeded."""
+        out = []
+        for k, f in self.pending:
+            try:
+                f.result()
+            except Exception:  # noqa: BLE001 - a failed write is simply not marked done
+                continue
+            out.append((k, None))
+        self.pending.clear()
+        return out
+
+
+#: chunks computed and waiting for their write in the in-process executor (memory: one chunk each)
+_WRITES_IN_FLIGHT = 1
+
+#: grids with fewer points run in this process: starting worker processes (~1 s) costs more than it gains
+POOL_MIN_POINTS = 400_000
 
 
 class _Pool:
@@ -294,7 +364,7 @@ class _Pool:
 
         ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["qdthermo.sweeps._worker", "qdthermo.thermo.solver", "xarray", "zarr"])
+            ctx.set_forkserver_preload(["qdthermo.sweeps._worker", "qdthermo.thermo.solver", "zarr"])
         self.limit = 2 * n_workers
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_worker.init_pool_worker,
                                         initargs=(os.getpid(),))
@@ -449,6 +519,10 @@ def _executor(plan: Plan, scheduler: Any) -> Any:
         n = min(n_cores(), plan.n_chunks)
         if n <= 1:
             return _Serial()
+        _check_picklable(plan)  # also for small grids: the same function must work for any grid size
+        return _Serial() if plan.n_points < POOL_MIN_POINTS else _Pool(plan, n)
+    if scheduler == "processes":
+        n = max(1, min(n_cores(), plan.n_chunks))
         _check_picklable(plan)
         return _Pool(plan, n)
     from distributed import Client
@@ -456,7 +530,7 @@ def _executor(plan: Plan, scheduler: Any) -> Any:
     if (isinstance(scheduler, str) and scheduler) or isinstance(scheduler, Client):
         _check_picklable(plan)
         return _Dask(scheduler)
-    raise ValueError(f"scheduler must be None, 'serial', 'local', the address of a Dask scheduler "
+    raise ValueError(f"scheduler must be None, 'serial', 'local', 'processes', the address of a Dask scheduler "
                      f"('tcp://host:8786') or a distributed.Client, got {format_value(scheduler)}")
 
 

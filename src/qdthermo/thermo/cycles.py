@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo._unionfind import DisjointSet
 from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
 from qdthermo.thermo.forces import ForceBasis
@@ -74,7 +74,7 @@ def cycle_basis(system: System, basis: ForceBasis) -> CycleBasis:
     preferred = list(dict.fromkeys([ref] + [int(r) for r in basis.reference]))
     order = [c for r in preferred for c in range(C) if system.channel_lead[c] == r]
     order += [c for c in range(C) if c not in order]
-    forest = _disjoint_set(n)
+    forest = DisjointSet(n)
     tree: list[int] = []
     chords: list[int] = []
     for c in order:
@@ -200,10 +200,3 @@ def cycles(system: System, k: Rates, flux: Array, basis: ForceBasis, cb: CycleBa
         a.setflags(write=False)
     return Cycles(basis=cb, flux=chord_flux, affinity=affinity, force_map=M,
                   force_names=basis.force_names)
-
-
-def _disjoint_set(n: int) -> Any:
-    """``scipy.cluster.hierarchy.DisjointSet`` of ``range(n)`` (imported lazily: scipy.cluster is slow to load)."""
-    from scipy.cluster.hierarchy import DisjointSet
-
-    return DisjointSet(range(n))
