@@ -2,9 +2,10 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/sweep_throughput.py                 # 1000 x 1000, then 10^8 for 120 s
+    .venv/bin/python benchmarks/sweep_throughput.py                 # 2000 x 2000, then 10^8 for 120 s
     .venv/bin/python benchmarks/sweep_throughput.py --big-seconds 0 # 10^8 points to completion
     .venv/bin/python benchmarks/sweep_throughput.py --n 300 --no-big # quick look
+    .venv/bin/python benchmarks/sweep_throughput.py --n 31 --no-big  # start-up (one chunk, in process)
 
 Each sweep runs in a child process (``qd.sweep(qd.coupled_transport, F_E=..., F_N=...,
 store=...)``, every observable written), timed from process start to exit, so the
@@ -17,6 +18,14 @@ The 10^8-point sweep (10^4 x 10^4) writes ~30 GB; with ``--big-seconds T`` it is
 interrupted with Ctrl-C (SIGINT) after T seconds (resumable; memory does not
 depend on how far it got) and the store is removed.  Results go to
 ``benchmarks/results/sweep_throughput.json`` and ``.md``.
+
+Baselines timed in the same run, in this process, on the same points (the
+first chunks of the grid, BLAS on one thread, best of 3): ``compute_1core``
+is the sweep's own chunk computation without the store (solve and every
+observable), ``linalg_solve_1core`` a plain batched ``np.linalg.solve`` of
+one 4 x 4 system per point (the bare cost of a steady state).  The end-to-end
+rate is also given as a ratio to each (the machine is shared and noisy:
+absolute rates move with its load, ratios much less).
 """
 
 from __future__ import annotations
@@ -161,6 +170,40 @@ def run_sweep(n_E: int, n_N: int, store: Path, chunk: str, scheduler: str, limit
     }
 
 
+def baselines(n_E: int, n_N: int, chunk_points: int = 65536, n_chunks: int = 3) -> dict[str, float]:
+    """Points/s of the sweep's chunk computation (no store) and of a plain batched solve, one core."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    import qdthermo as qd
+    from qdthermo.sweeps import _worker
+    from qdthermo.sweeps.plan import make_plan
+
+    plan = make_plan(qd.coupled_transport, dict(F_E=np.linspace(-1.0, 0.5, n_E), F_N=np.linspace(-3.0, 3.0, n_N),
+                                                eps_L=1.0, J=12.0), chunk_points)
+    job = _worker.Job(plan, _worker.probe(plan), None, "baseline")
+    ks = range(min(n_chunks, plan.n_chunks))
+    points = sum(plan.chunk_range(k)[1] - plan.chunk_range(k)[0] for k in ks)
+    rng = np.random.default_rng(0)
+    a = rng.random((points, 4, 4)) + 4 * np.eye(4)
+    b = rng.random((points, 4, 1))
+
+    def best(f: Any) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        _worker.compute_chunk(job, 0)  # warm-up (lazy imports, compiled kernels)
+        t_compute = best(lambda: [_worker.compute_chunk(job, k) for k in ks])
+        t_solve = best(lambda: np.linalg.solve(a, b))
+    return {"points": points, "compute_1core_points_per_s": round(points / t_compute),
+            "linalg_solve_1core_points_per_s": round(points / t_solve)}
+
+
 def markdown(out: dict[str, Any]) -> str:
     """The results as a markdown table with notes."""
     m = out["machine"]
@@ -183,10 +226,20 @@ def markdown(out: dict[str, Any]) -> str:
         lines.append(f"| {label} | {r['points']:,} | {r['wall_s']} | {r['points_per_s']:,} | "
                      f"{r['steady_points_per_s'] or 0:,} | {r['peak_rss_sum_MiB']} | {r['peak_pss_sum_MiB']} | "
                      f"{r['sum_of_process_peaks_MiB']} | {r['store_MiB']} |")
+    for i, r in enumerate(out["throughput_runs"]):
+        bl = r.get("baselines")
+        if bl:
+            lines.append("")
+            lines.append(f"Run #{i + 1} baselines (same points, this process, one core): sweep chunk compute without "
+                         f"store {bl['compute_1core_points_per_s']:,} points/s, plain batched np.linalg.solve "
+                         f"{bl['linalg_solve_1core_points_per_s']:,} points/s; end to end / compute_1core = "
+                         f"{r['points_per_s'] / bl['compute_1core_points_per_s']:.2f}, end to end / linalg_solve = "
+                         f"{r['points_per_s'] / bl['linalg_solve_1core_points_per_s']:.2f}.")
     lines += [
         "",
         "* coupled_transport (F_E x F_N, eps_L = 1, J = 12), every observable written to Zarr "
-        "(Blosc-LZ4), default chunk_points (65 536) and scheduler (one worker process per core).",
+        "(Blosc-LZ4), default chunk_points (65 536) and scheduler (in process below 400 000 points, "
+        "else one worker process per core).",
         "* end to end: a fresh process, from its start to its exit (interpreter, imports, probe, store "
         "creation, worker start, all chunks, closing).  steady: rate between the first and the last "
         "update of the store's chunk_done record (without the ~1.5 s of start-up).",
@@ -200,7 +253,7 @@ def markdown(out: dict[str, Any]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=1000, help="grid side of the throughput run (n x n)")
+    ap.add_argument("--n", type=int, default=2000, help="grid side of the throughput run (n x n)")
     ap.add_argument("--repeat", type=int, default=3, help="repetitions of the throughput run (best and all kept)")
     ap.add_argument("--chunk-points", default="default")
     ap.add_argument("--scheduler", default="default", help="default (process pool), serial, local or an address")
@@ -230,7 +283,11 @@ def main() -> None:
     for i in range(args.repeat):
         store = base / f"tp{i}.zarr"
         shutil.rmtree(store, ignore_errors=True)
+        bl0 = baselines(args.n, args.n)
         r = run_sweep(args.n, args.n, store, args.chunk_points, args.scheduler, None)
+        bl1 = baselines(args.n, args.n)
+        r["baselines"] = {k: max(bl0[k], bl1[k]) for k in bl0}  # best of before and after the run
+        r["end_to_end_over_compute_1core"] = round(r["points_per_s"] / r["baselines"]["compute_1core_points_per_s"], 2)
         print(json.dumps(r), flush=True)
         runs.append(r)
         shutil.rmtree(store, ignore_errors=True)
