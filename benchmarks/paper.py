@@ -18,6 +18,10 @@ whole process tree (driver, figure workers, their fork server) is sampled
 every 0.1 s for the peak of its summed RSS and PSS (see
 ``benchmarks/sweep_throughput.py``).
 
+``cpu_s_tree`` sums the CPU time of every process of the run (see
+``TreeMemory``): on a busy machine the wall time mostly measures the other
+jobs, the CPU time much less.
+
 The machine is shared and noisy: every run is bracketed by a fixed NumPy
 reference workload (best of 5), and each wall time is also given as a ratio
 to it.  Per-step times come from the run's own ``report.md`` table.  Results go
@@ -104,7 +108,7 @@ def run_paper(out: Path, quick: bool, numba_cache: Path) -> dict[str, Any]:
         "max_rss_MiB": round(maxrss / 1024, 1) if maxrss > before else None,
         "peak_rss_sum_MiB": round(mem.peak_rss / 2**20, 1), "peak_pss_sum_MiB": round(mem.peak_pss / 2**20, 1),
         "process_peaks_MiB": sorted(round(v / 2**20, 1) for v in mem.hwm.values()),
-        "max_processes": mem.peak_procs,
+        "max_processes": mem.peak_procs, "cpu_s_tree": round(sum(mem.cpu.values()), 1),
         "steps_s": step_times(out / "report.md"),
     }
 

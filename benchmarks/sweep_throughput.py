@@ -77,7 +77,10 @@ class TreeMemory:
 
     Records the peak of the summed RSS and of the summed PSS over the tree,
     and each process's own peak RSS (``VmHWM``); the sum of those peaks is an
-    upper bound of the tree's peak that sampling cannot miss.
+    upper bound of the tree's peak that sampling cannot miss.  Also each
+    process's CPU time (user + system) at its last sample: their sum is the
+    tree's CPU time (a lower bound: up to 0.1 s per process is missed), which
+    depends much less than the wall time on what else runs on the machine.
     """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
@@ -86,6 +89,7 @@ class TreeMemory:
         self.peak_rss = self.peak_pss = 0
         self.peak_procs = 0
         self.hwm: dict[int, int] = {}
+        self.cpu: dict[int, float] = {}  # pid -> user + system CPU seconds at its last sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -104,6 +108,11 @@ class TreeMemory:
                         hwm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
                 except (psutil.NoSuchProcess, psutil.AccessDenied, OSError, StopIteration):
                     continue
+                try:
+                    t = p.cpu_times()
+                    self.cpu[p.pid] = max(self.cpu.get(p.pid, 0.0), t.user + t.system)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
                 rss += info.rss
                 pss += getattr(info, "pss", info.rss)
                 self.hwm[p.pid] = max(self.hwm.get(p.pid, 0), hwm)

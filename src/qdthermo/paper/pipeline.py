@@ -112,12 +112,16 @@ class Step:
     figures
         ``(stem, dataset key, plot)``: ``plot(dataset, cfg) -> Figure`` saved as ``stem.png`` and
         ``stem.<vector_format>``.
+    ahead
+        The step reads no earlier dataset (``compute(cfg, {})`` is its result): it may run in a
+        worker process from the start of the pipeline.
     """
 
     name: str
     compute: Callable[[PaperConfig, Datasets], tuple[dict[str, xr.Dataset], Diagnostics | None]]
     files: Mapping[str, str]
     figures: tuple[tuple[str, str, Callable[[xr.Dataset, PaperConfig], "Figure"]], ...] = ()
+    ahead: bool = False
 
 
 def _levels(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
@@ -173,10 +177,10 @@ STEPS: list[Step] = [
     Step("engine/refrigerator", _devices, {"devices": "devices.nc"}, (("devices", "devices", devices.plot),)),
     Step("conditions + random scan", _conditions, {"conditions": "conditions.nc", "random": "random_scan.nc"},
          (("conditions", "conditions", conditions.plot),)),
-    Step("exact ICC edges", _edges, {"edges": "icc_edges.nc"}, (("icc_edges", "edges", edges.plot),)),
+    Step("exact ICC edges", _edges, {"edges": "icc_edges.nc"}, (("icc_edges", "edges", edges.plot),), ahead=True),
     Step("fluctuations", _fluctuations, {"fluctuations": "fluctuations_icc.nc"},
          (("fluctuations_icc", "fluctuations", fluctuations.plot),)),
-    Step("design", _design, {"design": "design_icc.nc"}, (("design_icc", "design", design.plot),)),
+    Step("design", _design, {"design": "design_icc.nc"}, (("design_icc", "design", design.plot),), ahead=True),
 ]
 
 
@@ -187,7 +191,7 @@ def _run_step(step: Step, cfg: PaperConfig, data: dict[str, xr.Dataset], diags: 
     With ``figures``, each figure is drawn and saved by a worker process while
     the pipeline goes on (its entry is a future of the saved paths).
     """
-    new, diag = step.compute(cfg, data)
+    new, diag = step.compute(cfg, data) if figures is None else figures.computed(step, cfg, data)
     data.update(new)
     if diag is not None:
         diags[step.name] = diag
@@ -208,12 +212,12 @@ def render_figure(plot: Callable[[xr.Dataset, PaperConfig], Figure], ds: xr.Data
 
 
 class _Figures:
-    """Figures drawn in worker processes while the data steps run (Matplotlib is most of the paper's time).
+    """Worker processes: the :attr:`Step.ahead` steps and the figures run there while the other steps compute.
 
     The figure functions are pure functions of their dataset and the
     configuration, so a figure drawn in a worker is the one drawn in
-    process.  The workers fork from a server that has imported the plotting
-    modules once.
+    process; the same holds for the steps that read no earlier dataset.
+    The workers fork from a server that has imported the modules once.
     """
 
     def __init__(self, n_workers: int) -> None:
@@ -224,7 +228,20 @@ class _Figures:
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["qdthermo.paper.pipeline", "matplotlib.backends.backend_agg",
                                         "matplotlib.backends.backend_svg"])
-        self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx)
+        self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_one_blas_thread)
+        self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None]]] = {}
+
+    def start_ahead(self, steps: list[Step], cfg: PaperConfig) -> None:
+        """Start the steps that need no earlier dataset."""
+        for step in steps:
+            if step.ahead:
+                self.ahead[step.name] = self.pool.submit(step.compute, cfg, {})
+
+    def computed(self, step: Step, cfg: PaperConfig,
+                 data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+        """The step's result: from its worker if it was started ahead, else computed here."""
+        future = self.ahead.pop(step.name, None)
+        return step.compute(cfg, data) if future is None else future.result()
 
     def submit(self, plot: Callable[[xr.Dataset, PaperConfig], Figure], ds: xr.Dataset, cfg: PaperConfig,
                out: Path, stem: str) -> Future[list[Path]]:
@@ -234,13 +251,20 @@ class _Figures:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _one_blas_thread() -> None:
+    """Worker initializer: BLAS on one thread for good (as the driver during :func:`run`)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def _figure_workers() -> int:
-    """Worker processes drawing figures: one per core, at most 2 (0: draw in process)."""
+    """Worker processes for the steps run ahead and the figures: 3 on 2 cores or more (0: all in process)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    return min(cores, 2) if cores > 1 else 0
+    return 3 if cores > 1 else 0
 
 
 def _resolve(files: list[Path | Future[list[Path]]]) -> list[Path]:
@@ -313,6 +337,8 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
                                           disable=not progress, file=sys.stderr, leave=True) as bar, \
             threadpool_limits(limits=1, user_api="blas"):
         try:
+            if figures is not None:
+                figures.start_ahead(STEPS, cfg)
             for step in STEPS:
                 bar.set_postfix_str(step.name)
                 t0 = time.perf_counter()

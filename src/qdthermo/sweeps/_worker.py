@@ -257,7 +257,12 @@ def single_threaded_codecs() -> None:
 
 
 def init_pool_worker(driver: int) -> None:  # pragma: no cover - runs in pool workers
-    """Pool initializer: leave Ctrl-C to the driver, exit with the driver, tune malloc."""
+    """Pool initializer: leave Ctrl-C to the driver, exit with the driver, tune malloc, one compute thread.
+
+    The pool already runs one worker per core: a compiled kernel in a worker
+    runs on one thread (``NUMBA_NUM_THREADS``, read when Numba is first imported).
+    """
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_driver, args=(driver, os.getppid()), daemon=True).start()
     keep_freed_memory()

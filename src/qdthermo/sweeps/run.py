@@ -93,12 +93,15 @@ def sweep(
         (``ValueError`` naming what differs).  Without a store the result is
         assembled in memory.
     chunk_points
-        Points per chunk (default 65536; when resuming, the store's).  A
+        Points per chunk (default 65536, or 131072 where the compiled route
+        solves the chunks; when resuming, the store's).  A
         chunk is a block of the grid whose trailing dimensions are whole.
     scheduler
         ``None`` (default): one worker process per local core, except for
         grids of fewer than 400 000 points, which run in this process
-        (starting workers would cost more than they gain); ``"processes"``:
+        (starting workers would cost more than they gain), and for chunks
+        solved by the compiled route (it runs on every core itself);
+        ``"processes"``:
         one worker process per local core whatever the grid; ``"serial"``:
         in this process; ``"local"``: a new Dask ``LocalCluster``; any other
         string: the address of a running Dask scheduler
@@ -268,13 +271,40 @@ def _check_picklable(plan: Plan) -> None:
 LARGE_NETWORK_STATES = 256
 
 
+#: default points per chunk where a chunk is solved by the compiled route (it needs large batches)
+COMPILED_CHUNK_POINTS = 1 << 17
+
+
 def _default_chunk_points(plan: Plan) -> int | None:
-    """One point per chunk for large networks (the first point's device tells the size), else the default."""
+    """One point per chunk for large networks (the first point's device tells the size), else the default.
+
+    Where the steady-state route ``"auto"`` takes the compiled route for a
+    chunk of :data:`COMPILED_CHUNK_POINTS` points (Numba available, a small
+    network), chunks are that large, so that every chunk is solved there.
+    """
     try:
-        dots = plan.function(**plan.kwargs_for(0, 1)).dots
+        device = plan.function(**plan.kwargs_for(0, 1))
+        dots = device.dots
     except Exception:  # not a device, or bad parameters: the probe reports it with its own message
         return None
-    return 1 if 2 ** len(dots) > LARGE_NETWORK_STATES else None
+    if 2 ** len(dots) > LARGE_NETWORK_STATES:
+        return 1
+    return COMPILED_CHUNK_POINTS if _compiled_route(device, COMPILED_CHUNK_POINTS) else None
+
+
+def _compiled_route(device: Any, n_points: int) -> bool:
+    """Whether ``qd.solve`` (route ``"auto"``) solves ``n_points`` points of ``device`` by the compiled route.
+
+    That route runs its points on every core (Numba threads): the sweep then
+    computes in this process rather than in worker processes.
+    """
+    from qdthermo.kinetics.network import network
+    from qdthermo.kinetics.steady import choose_route
+
+    try:
+        return choose_route(network(device.finalized()), n_points) == "compiled"
+    except Exception:  # noqa: BLE001 - any doubt: the NumPy routes and the process pool
+        return False
 
 
 def _validate_axes(plan: Plan) -> None:
@@ -520,7 +550,10 @@ def _executor(plan: Plan, scheduler: Any) -> Any:
         if n <= 1:
             return _Serial()
         _check_picklable(plan)  # also for small grids: the same function must work for any grid size
-        return _Serial() if plan.n_points < POOL_MIN_POINTS else _Pool(plan, n)
+        if plan.n_points < POOL_MIN_POINTS or _compiled_route(plan.function(**plan.kwargs_for(0, 1)),
+                                                              plan.chunk_points):
+            return _Serial()  # the compiled route already runs on every core
+        return _Pool(plan, n)
     if scheduler == "processes":
         n = max(1, min(n_cores(), plan.n_chunks))
         _check_picklable(plan)
