@@ -78,15 +78,16 @@ class Schema:
 
 @dataclass(frozen=True)
 class Job:
-    """A plan, its schema and where the results go (``store=None``: back to the caller)."""
+    """A plan, its schema, where the results go (``store=None``: back to the caller) and the steady-state route."""
 
     plan: Plan
     schema: Schema
     store: str | None = None
     run_id: str = ""
+    method: str = "auto"
 
 
-def _solve(plan: Plan, start: int, stop: int) -> Any:
+def _solve(plan: Plan, start: int, stop: int, method: str = "auto") -> Any:
     """Solve the flat points ``start..stop-1``; their variables, labels and attributes as plain NumPy.
 
     The variables are those of :meth:`~qdthermo.thermo.result.SteadyState.to_xarray` (same names,
@@ -94,7 +95,7 @@ def _solve(plan: Plan, start: int, stop: int) -> Any:
     """
     from qdthermo.thermo.solver import solve
 
-    result = solve(preset_function(plan.preset)[1](**plan.kwargs_for(start, stop)))
+    result = solve(preset_function(plan.preset)[1](**plan.kwargs_for(start, stop)), method=method)
     scalar = result.shape == ()  # no swept parameter: one point
     variables, labels, attrs = result._export_parts(() if scalar else (_POINT,))
     if scalar:
@@ -120,7 +121,7 @@ def compute_chunk(job: Job, k: int) -> dict[str, NDArray[Any]]:
     """Results of chunk ``k``: one C-contiguous ``(*block, *field.shape)`` array per observable."""
     plan = job.plan
     start, stop = plan.chunk_range(k)
-    variables, _, _ = _solve(plan, start, stop)
+    variables, _, _ = _solve(plan, start, stop, job.method)
     block = tuple(s.stop - s.start for s in plan.chunk_slices(k))
     out: dict[str, NDArray[Any]] = {}
     for f in job.schema.fields:

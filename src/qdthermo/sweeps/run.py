@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
@@ -181,7 +182,10 @@ def write_sweep(
         schema = _worker.probe(plan)
         spec = {**plan.spec(), "observables": schema.spec()}
         fp = fingerprint(spec)
-        job = Job(plan, schema, None if path is None else str(path), uuid.uuid4().hex)
+        method = "compiled" if _use_compiled(plan) else "auto"
+        if method != "auto":  # the probe's single point took "auto": the chunks take the compiled route
+            schema = dataclasses.replace(schema, attrs={**schema.attrs, "steady_state_route": method})
+        job = Job(plan, schema, None if path is None else str(path), uuid.uuid4().hex, method)
         attrs = dataset_attrs(job, spec, fp)
 
         if path is None:
@@ -271,8 +275,11 @@ def _check_picklable(plan: Plan) -> None:
 LARGE_NETWORK_STATES = 256
 
 
-#: default points per chunk where a chunk is solved by the compiled route (it needs large batches)
+#: default points per chunk where the chunks are solved by the compiled route (it runs large batches best)
 COMPILED_CHUNK_POINTS = 1 << 17
+
+#: grids with at least this many points are solved by the compiled route where it is available
+COMPILED_MIN_POINTS = 400_000
 
 
 def _default_chunk_points(plan: Plan) -> int | None:
@@ -289,21 +296,31 @@ def _default_chunk_points(plan: Plan) -> int | None:
         return None
     if 2 ** len(dots) > LARGE_NETWORK_STATES:
         return 1
-    return COMPILED_CHUNK_POINTS if _compiled_route(device, COMPILED_CHUNK_POINTS) else None
+    return COMPILED_CHUNK_POINTS if _use_compiled(plan) else None
 
 
-def _compiled_route(device: Any, n_points: int) -> bool:
-    """Whether ``qd.solve`` (route ``"auto"``) solves ``n_points`` points of ``device`` by the compiled route.
+def _use_compiled(plan: Plan) -> bool:
+    """Whether the chunks are solved by the compiled route (``qd.solve(..., method="compiled")``).
 
-    That route runs its points on every core (Numba threads): the sweep then
-    computes in this process rather than in worker processes.
+    For grids of at least :data:`COMPILED_MIN_POINTS` points whose device the
+    route ``"auto"`` would give to the compiled route in a large batch (Numba
+    available, 2..256 states).  ``"auto"`` takes it only from 10^6 points per
+    call, where one call amortises the one-off cost (Numba's import, the
+    compiled code's load); a sweep pays it once for all its chunks.  The route
+    runs on every core (Numba threads): the sweep then computes in this
+    process, writing each chunk while the next is computed.
     """
+    from qdthermo.kinetics import steady
+
+    threshold = getattr(steady, "COMPILED_MIN_POINTS", None)
+    if threshold is None or plan.n_points < COMPILED_MIN_POINTS:
+        return False
     from qdthermo.kinetics.network import network
-    from qdthermo.kinetics.steady import choose_route
 
     try:
-        return choose_route(network(device.finalized()), n_points) == "compiled"
-    except Exception:  # noqa: BLE001 - any doubt: the NumPy routes and the process pool
+        device = plan.function(**plan.kwargs_for(0, 1))
+        return bool(steady.choose_route(network(device.finalized()), threshold) == "compiled")
+    except Exception:  # noqa: BLE001 - any doubt: the NumPy routes
         return False
 
 
@@ -550,9 +567,8 @@ def _executor(plan: Plan, scheduler: Any) -> Any:
         if n <= 1:
             return _Serial()
         _check_picklable(plan)  # also for small grids: the same function must work for any grid size
-        if plan.n_points < POOL_MIN_POINTS or _compiled_route(plan.function(**plan.kwargs_for(0, 1)),
-                                                              plan.chunk_points):
-            return _Serial()  # the compiled route already runs on every core
+        if plan.n_points < POOL_MIN_POINTS or _use_compiled(plan):
+            return _Serial()  # small, or the compiled route (it already runs on every core)
         return _Pool(plan, n)
     if scheduler == "processes":
         n = max(1, min(n_cores(), plan.n_chunks))
