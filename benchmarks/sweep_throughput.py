@@ -176,6 +176,8 @@ def run_sweep(n_E: int, n_N: int, store: Path, chunk: str, scheduler: str, limit
         "sum_of_process_peaks_MiB": round(sum(mem.hwm.values()) / 2**20, 1),
         "process_peaks_MiB": sorted(round(v / 2**20, 1) for v in mem.hwm.values()),
         "max_processes": mem.peak_procs, "store_MiB": round(disk / 2**20, 1),
+        "cpu_s_tree": round(sum(mem.cpu.values()), 1),
+        "points_per_cpu_s": round(points_done / max(sum(mem.cpu.values()), 1e-9)),
     }
 
 
@@ -222,9 +224,9 @@ def markdown(out: dict[str, Any]) -> str:
         f"Machine: {m['affinity']} cores, {m['memory_GiB']} GiB, Python {m['python']}; load average "
         f"{[round(x, 2) for x in m['load_average_at_start']]} at start, "
         f"{[round(x, 2) for x in out['load_average_at_end']]} at end (other jobs shared the machine).", "",
-        "| run | points | wall [s] | points/s end to end | points/s steady | peak RSS sum [MiB] "
-        "| peak PSS sum [MiB] | sum of per-process peaks [MiB] | store [MiB] |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | points | wall [s] | points/s end to end | points/s steady | first chunk [s] | CPU s (tree) "
+        "| peak RSS sum [MiB] | peak PSS sum [MiB] | sum of per-process peaks [MiB] | store [MiB] |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     named = [(f"{r['grid'][0]}x{r['grid'][1]} #{i + 1}", r) for i, r in enumerate(out["throughput_runs"])]
     if "big" in out:
@@ -233,7 +235,8 @@ def markdown(out: dict[str, Any]) -> str:
         named.append((f"10^4x10^4 ({what})", r))
     for label, r in named:
         lines.append(f"| {label} | {r['points']:,} | {r['wall_s']} | {r['points_per_s']:,} | "
-                     f"{r['steady_points_per_s'] or 0:,} | {r['peak_rss_sum_MiB']} | {r['peak_pss_sum_MiB']} | "
+                     f"{r['steady_points_per_s'] or 0:,} | {r.get('first_chunk_recorded_s')} | "
+                     f"{r.get('cpu_s_tree', '')} | {r['peak_rss_sum_MiB']} | {r['peak_pss_sum_MiB']} | "
                      f"{r['sum_of_process_peaks_MiB']} | {r['store_MiB']} |")
     for i, r in enumerate(out["throughput_runs"]):
         bl = r.get("baselines")
