@@ -56,6 +56,10 @@ class _Lazy:
         glb = self.py_func.__globals__
         if glb.get("prange") is prange:  # the kernel's module imported our prange: give it Numba's
             glb["prange"] = numba.prange
+        for name in self.py_func.__code__.co_names:  # a kernel calling kernels: compile the callees first
+            value = glb.get(name)
+            if isinstance(value, _Lazy) and value is not self:
+                glb[name] = value.compiled
         options = {"nogil": True, "fastmath": False, **self._options}
         try:
             return numba.njit(cache=True, **options)(self.py_func)  # type: ignore[no-any-return]

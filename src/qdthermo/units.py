@@ -84,6 +84,11 @@ def attrs(name: str, **extra: str) -> dict[str, str]:
         A key of :data:`QUANTITIES`.
     **extra
         Further attributes to add (for example ``description``).
+
+    Returns
+    -------
+    dict
+        ``{"units": ..., "long_name": ..., **extra}``.
     """
     units, long_name = QUANTITIES[name]
     out = {"units": units, "long_name": long_name}

@@ -10,6 +10,8 @@ from scipy.special import logsumexp
 import qdthermo as qd
 from tests.thermo.devices import random_three_terminal
 
+pytestmark = pytest.mark.usefixtures("steady_route")  # NumPy routes, then the compiled route (conftest)
+
 N = np.array([0, 1, 1, 2])  # particle number of the states 00, 10, 01, 11
 
 

@@ -11,6 +11,18 @@ PAPER = dict(eps_L=1.0, eps_R=0.5, U=0.7, J=0.0, T={"t": 2.0, "b": 1.0, "r": 1.5
              mu={"t": 0.3, "b": 0.0, "r": 0.1}, gamma={"t": 1.0, "b": 0.7, "r": 1.3})
 
 
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test on both counting-statistics engines (``engine="auto"`` picks the compiled one)."""
+    from qdthermo.kinetics import counting_compiled
+
+    if request.param == "compiled" and not counting_compiled.available():
+        pytest.skip("Numba is not available or disabled")
+    if request.param == "numpy":
+        monkeypatch.setattr(counting_compiled, "available", lambda: False)
+    return str(request.param)
+
+
 def random_paper_device(n: int, seed: int = 0, decades: float = 1.0) -> qd.Device:
     rng = np.random.default_rng(seed)
     return qd.three_terminal(

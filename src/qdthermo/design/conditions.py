@@ -85,6 +85,26 @@ def paper_device(F_E_scaled: ArrayLike = 0.0, F_N: ArrayLike = 0.0, *, x: ArrayL
 
     ``U_eff = (x - 1) eps_L`` is realised with ``U = max(U_eff, 0)``, ``J = max(-4 U_eff, 0)``
     (U_eff = U - J/4); every lead has coupling ``gamma``.  All arguments broadcast.
+
+    Parameters
+    ----------
+    F_E_scaled
+        Scaled energy force F~_E = eps_L F_E [1].
+    F_N
+        Particle force [1].
+    x
+        Scaled interaction [1].
+    eps_R, eps_L
+        Levels of dots R and L [energy].
+    T_ref, mu_ref
+        Temperature and chemical potential of the reference leads b and r [energy].
+    gamma
+        Tunnel coupling of every lead [rate].
+
+    Returns
+    -------
+    Device
+        The :func:`qdthermo.coupled_transport` device.
     """
     eL = np.asarray(eps_L, dtype=float)
     U_eff = (np.asarray(x, dtype=float) - 1.0) * eL
@@ -109,6 +129,22 @@ def cross_coefficient_closed_form(x: ArrayLike, eps_R: ArrayLike = 1.0, *, eps_L
     ``phi_12 = k^+_t(eps_L) P_00`` (dot R empty), ``phi_34 = k^+_t(x eps_L) P_01`` (dot R full),
     read from :func:`qdthermo.solve` of the device with both forces zero, and
     ``L_NE = eps_L (phi_12 + x phi_34) / 2``.  Batch-shaped like the broadcast inputs.
+
+    Parameters
+    ----------
+    x
+        Scaled interaction ``(eps_L + U_eff)/eps_L`` [1].
+    eps_R, eps_L
+        Levels of dots R and L [energy].
+    T_ref, mu_ref
+        Temperature and chemical potential of every lead at equilibrium [energy].
+    gamma
+        Tunnel coupling of every lead [rate].
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``L_NE`` [rate x energy], ``phi_12`` and ``phi_34`` [rate].
     """
     res = solve(paper_device(0.0, 0.0, x=x, eps_R=eps_R, eps_L=eps_L, T_ref=T_ref, mu_ref=mu_ref, gamma=gamma))
     s, P = res.system, res.populations
@@ -137,6 +173,20 @@ def onsager_sign_edge_closed_form(eps_R: ArrayLike = 1.0, *, eps_L: ArrayLike = 
     (f the Fermi function).  The left side increases monotonically on x < 0 and
     vanishes at x = 0, so the root is unique and negative; the bracket
     ``[lo, 0]`` starts at ``lo = 2 rhs - 1`` and is doubled until it holds the root.
+
+    Parameters
+    ----------
+    eps_R, eps_L
+        Levels of dots R and L [energy].
+    T_ref, mu_ref
+        Temperature and chemical potential of every lead at equilibrium [energy].
+    tol
+        Bisection tolerance in x.
+
+    Returns
+    -------
+    numpy.ndarray
+        x0 < 0, of the broadcast shape of the inputs.
     """
     eR, eL, T, mu = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (eps_R, eps_L, T_ref, mu_ref)))
     rhs = -np.exp((eR - mu) / T) * _fermi((eL - mu) / T)
@@ -354,8 +404,9 @@ def icc_edges(span: tuple[float, float] = (-4.0, 0.0), *, along: str = "x", flux
               **fixed: ArrayLike) -> IccEdges:
     """Edges along one parameter where ICC (or pseudo-ICC) of a flux exists in a force window, per quadrant.
 
-    What is computed, exactly
-    -------------------------
+    Notes
+    -----
+    What is computed, exactly:
     For each batch point, flux i in ``fluxes`` and quadrant (sign s = +1 for Q1,
     -1 for Q3) let ``m(p) = min s J_i`` over the closed window
     ``F~_E in s [0, fe_max], F_N in s [0, fn_max]`` (kind ``"icc"``) or over the face

@@ -168,7 +168,22 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> ThreadingHTTPServer:
-    """A bound, not yet serving, explorer server (``port=0``: a free port; ``server.server_address``)."""
+    """A bound, not yet serving, explorer server (``port=0``: a free port; ``server.server_address``).
+
+    Parameters
+    ----------
+    host
+        Address to listen on (127.0.0.1: this machine only).
+    port
+        TCP port; 0 picks a free one.
+    quiet
+        Do not log each request.
+
+    Returns
+    -------
+    http.server.ThreadingHTTPServer
+        Call ``serve_forever()`` on it (e.g. in a thread) and ``shutdown()`` to stop.
+    """
     handler = type("ExploreHandler", (Handler,), {"quiet": quiet})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
@@ -183,7 +198,17 @@ def url_of(server: ThreadingHTTPServer) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True) -> None:
-    """Serve until Ctrl-C, printing the URL (and opening a browser unless ``open_browser`` is False)."""
+    """Serve until Ctrl-C, printing the URL (and opening a browser unless ``open_browser`` is False).
+
+    Parameters
+    ----------
+    host
+        Address to listen on (127.0.0.1: this machine only; anything else is warned about).
+    port
+        TCP port (0: any free port).
+    open_browser
+        Open the page in the default browser.
+    """
     server = make_server(host, port)
     url = url_of(server)
     print(f"qdthermo explore: serving on {url} (Ctrl-C to stop)", flush=True)

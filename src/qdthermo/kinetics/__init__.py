@@ -15,13 +15,13 @@ This layer imports only :mod:`qdthermo.model` (and NumPy/SciPy); nothing
 here knows about thermodynamics, sweeps, plots or the command line.
 """
 
-from qdthermo.kinetics import counting, group_inverse
+from qdthermo.kinetics import compiled, counting, group_inverse  # compiled: registers the route
 from qdthermo.kinetics.generator import PauliGenerator, Stationary
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates, fermi
 from qdthermo.kinetics.steady import STEADY_STATE_ROUTES, Method, register_route
 
 __all__ = [
-    "Method", "Network", "PauliGenerator", "Rates", "STEADY_STATE_ROUTES", "Stationary", "counting", "fermi",
-    "group_inverse", "register_route",
+    "Method", "Network", "PauliGenerator", "Rates", "STEADY_STATE_ROUTES", "Stationary", "compiled", "counting",
+    "fermi", "group_inverse", "register_route",
 ]

@@ -43,6 +43,17 @@ def fermi(w: ArrayLike, mu: ArrayLike, T: ArrayLike) -> Array:
         Energy and chemical potential [energy unit].
     T
         Temperature k_B T [energy unit], > 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        The occupation in [0, 1], of the broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> float(qd.fermi(0.0, 0.0, 1.0))
+    0.5
     """
     return expit(-fermi_argument(w, mu, T))
 

@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo import _compiled
 from qdthermo._reduce import sum_last
 from qdthermo._special import logsumexp
 from qdthermo._unionfind import DisjointSet
@@ -71,7 +72,19 @@ STEADY_STATE_ROUTES: dict[str, Callable[[Network, Rates], "Array"]] = {}
 
 
 def register_route(name: str) -> Callable[[Callable[[Network, Rates], "Array"]], Callable[[Network, Rates], "Array"]]:
-    """Register a steady-state route under ``name`` (usable as ``qd.solve(..., method=name)``)."""
+    """Register a steady-state route under ``name`` (usable as ``qd.solve(..., method=name)``).
+
+    Parameters
+    ----------
+    name
+        The route's name, as passed to ``method=``.
+
+    Returns
+    -------
+    callable
+        A decorator that registers a function ``(network, rates) -> populations``
+        (``(*shape, n_states)``, each row summing to 1) and returns it unchanged.
+    """
     def deco(func: Callable[[Network, Rates], Array]) -> Callable[[Network, Rates], Array]:
         STEADY_STATE_ROUTES[name] = func
         return func
@@ -446,16 +459,28 @@ _DENSE_MAX_BYTES = 1 << 30
 _DENSE_MAX_STATES = 256
 
 
+#: from this many points, ``"auto"`` takes the compiled route where Numba is available (kinetics/compiled.py)
+COMPILED_MIN_POINTS = 1_000_000
+
+
 def choose_route(net: Network, n_points: int = 1) -> str:
     """The route ``"auto"`` picks for ``n_points`` points.
 
-    The matrix tree when its closed form is small (the paper's device), the
+    The compiled route (``"compiled"``: GTH elimination in machine code, and in
+    ``qd.solve`` every observable in the same pass) for batches of at least
+    :data:`COMPILED_MIN_POINTS` points of up to 256 states where Numba is
+    available: there its one-off cost (compiling, or loading the on-disk cache)
+    is small against the time it saves (benchmarks/kernels.py).  Otherwise
+    the matrix tree when its closed form is small (the paper's device), the
     dense batched GTH elimination while its ``(points, n, n)`` work array
     fits in 1 GiB and ``n <= 256`` (8 dots), the sparse route otherwise: the
     ``O(n^3)`` elimination of one point of 9 dots already takes ~0.2 s
     against ~10 ms sparse (benchmarks/large_networks.py).
     """
     n = net.n_states
+    if n_points >= COMPILED_MIN_POINTS and 1 < n <= _DENSE_MAX_STATES and "compiled" in STEADY_STATE_ROUTES \
+            and _compiled.available():
+        return "compiled"
     if n > _DENSE_MAX_STATES or 8.0 * n * n * n_points > _DENSE_MAX_BYTES:
         return "sparse"
     try:

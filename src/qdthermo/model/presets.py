@@ -148,7 +148,7 @@ def three_terminal(
 
     Dot L (spin down) is coupled to leads ``t`` and ``b``; dot R (spin up) to
     lead ``r``.  States ``"00", "10", "01", "11"`` (occupations of L, R) are
-    the paper's |1>..|4> with energies 0, eps_L, eps_R, eps_L + eps_R + U_eff,
+    the paper's ``|1>..|4>`` with energies 0, eps_L, eps_R, eps_L + eps_R + U_eff,
     U_eff = U - J/4.
 
     Parameters
@@ -377,7 +377,7 @@ def sanchez_buttiker(
     * lead t: Gamma (1 + a)/2 when R is empty (00->10), Gamma (1 - a)/2 when R is full (01->11);
     * lead b: Gamma (1 - a)/2 when R is empty, Gamma (1 + a)/2 when R is full;
 
-    with ``a = asymmetry`` in [-1, 1].  For |a| = 1 (perfect energy filter)
+    with ``a = asymmetry`` in [-1, 1].  For ``|a| = 1`` (perfect energy filter)
     every electron carries exactly one quantum: J_N^t = a J_E^r / U
     (tight coupling).  Dots are spinless (no exchange term).
 
@@ -395,6 +395,11 @@ def sanchez_buttiker(
         Conductor and hot-lead couplings [rate unit], >= 0.
     asymmetry
         Energy-filter asymmetry a in [-1, 1].
+
+    Returns
+    -------
+    Device
+        Dots ``L``, ``R``; leads ``t``, ``b`` (on L) and ``r`` (on R).
     """
     as_real_array("eps_L (level of the conductor dot L)", eps_L)  # validate under the preset's own names
     as_real_array("eps_R (level of the gate dot R)", eps_R)

@@ -40,43 +40,43 @@ __all__ = ["PaperConfig", "QUICK", "interaction", "load_toml", "parse_set"]
 class PaperConfig:
     """All parameters of the paper reproduction (defaults = the full run).
 
-    Physical parameters (energy unit, rate unit; k_B = 1)
-    ------------------------------------------------------
-    eps_L, eps_R : level energies of dots L and R (eps_L > 0).
-    gamma : tunnel coupling of every lead (the paper: all equal).
-    T_b, mu_b : temperature and chemical potential of the reference leads b and r
-        (T_r = T_b, so the non-parallel force F_R vanishes).
-    x_values : the scaled interaction x = (eps_L + U_eff)/eps_L of the figures.
+    **Physical parameters** (energy unit, rate unit; k_B = 1)::
 
-    Force windows (dimensionless F~_E = eps_L F_E, F_N; F~_E < eps_L/T_b)
-    ----------------------------------------------------------------------
-    fe_max, fn_max, n_plane : first-quadrant window and grid of FIG. 5 / devices.
-    quad_fe, quad_fn, n_quad : half-widths and grid of FIG. 3 (all four quadrants).
-    line_fe_max, line_fn_max, n_line : the two cuts of FIG. 4.
-    cond_x_min, cond_x_max, n_cond_x, cond_eps_R, n_cond_grid : the x scan of
-        the ICC-condition figure: fraction of the FIG. 5 window (both forces
-        > 0, ``(n_cond_grid - 1)**2`` points) showing ICC, for each eps_R of
-        ``cond_eps_R``.
-    thr_eps_R_min, thr_eps_R_max, n_thr_eps_R, n_cond_line : the (x, eps_R)
-        map of where pseudo-ICC occurs on the two FIG. 4 cuts
-        (``n_cond_line - 1`` points per cut, forces > 0).
-    suff_x_max : sufficiency check: every scanned x <= suff_x_max (< 0) must
-        show ICC for at least one eps_R of ``cond_eps_R``.
-    n_edge_scan, n_edge_grid, n_edge_eps_R, edge_tol, edge_small : the exact
-        ICC edges (:func:`qdthermo.design.conditions.icc_edges`): x points of the
-        scan on [cond_x_min, 0], window points per axis, eps_R points of the
-        edge curves (on [thr_eps_R_min, thr_eps_R_max], plus ``cond_eps_R`` and
-        ``eps_R``), bisection tolerance in x, and the fraction of the window of
-        the second, smaller window (to show which edges move with the window).
-    n_random, seed : random-parameter scan (necessity of x < 0, non-overlap,
-        Carnot bounds): ``n_random`` points with x > 0 and as many with x < 0.
+        eps_L, eps_R : level energies of dots L and R (eps_L > 0).
+        gamma : tunnel coupling of every lead (the paper: all equal).
+        T_b, mu_b : temperature and chemical potential of the reference leads b and r
+            (T_r = T_b, so the non-parallel force F_R vanishes).
+        x_values : the scaled interaction x = (eps_L + U_eff)/eps_L of the figures.
 
-    Numerics
-    --------
-    force_tol, flux_tol : relative tolerances of "zero" in the regime
-        classification (:meth:`qdthermo.SteadyState.classify`).
-    tol_sigma, tol_agree, tol_conservation : thresholds of the claim checks.
-    dpi, vector_format : figure output.
+    **Force windows** (dimensionless F~_E = eps_L F_E, F_N; F~_E < eps_L/T_b)::
+
+        fe_max, fn_max, n_plane : first-quadrant window and grid of FIG. 5 / devices.
+        quad_fe, quad_fn, n_quad : half-widths and grid of FIG. 3 (all four quadrants).
+        line_fe_max, line_fn_max, n_line : the two cuts of FIG. 4.
+        cond_x_min, cond_x_max, n_cond_x, cond_eps_R, n_cond_grid : the x scan of
+            the ICC-condition figure: fraction of the FIG. 5 window (both forces
+            > 0, ``(n_cond_grid - 1)**2`` points) showing ICC, for each eps_R of
+            ``cond_eps_R``.
+        thr_eps_R_min, thr_eps_R_max, n_thr_eps_R, n_cond_line : the (x, eps_R)
+            map of where pseudo-ICC occurs on the two FIG. 4 cuts
+            (``n_cond_line - 1`` points per cut, forces > 0).
+        suff_x_max : sufficiency check: every scanned x <= suff_x_max (< 0) must
+            show ICC for at least one eps_R of ``cond_eps_R``.
+        n_edge_scan, n_edge_grid, n_edge_eps_R, edge_tol, edge_small : the exact
+            ICC edges (:func:`qdthermo.design.conditions.icc_edges`): x points of the
+            scan on [cond_x_min, 0], window points per axis, eps_R points of the
+            edge curves (on [thr_eps_R_min, thr_eps_R_max], plus ``cond_eps_R`` and
+            ``eps_R``), bisection tolerance in x, and the fraction of the window of
+            the second, smaller window (to show which edges move with the window).
+        n_random, seed : random-parameter scan (necessity of x < 0, non-overlap,
+            Carnot bounds): ``n_random`` points with x > 0 and as many with x < 0.
+
+    **Numerics**::
+
+        force_tol, flux_tol : relative tolerances of "zero" in the regime
+            classification (:meth:`qdthermo.SteadyState.classify`).
+        tol_sigma, tol_agree, tol_conservation : thresholds of the claim checks.
+        dpi, vector_format : figure output.
     """
 
     # physics

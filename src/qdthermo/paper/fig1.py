@@ -3,7 +3,7 @@
 The levels are the device's own many-body energies
 (``three_terminal(...).finalized().energies``) and the transitions its own
 channels (``system.channel_labels``, ``system.channel_energy``): for each
-x of the configuration one diagram; for x < 0 the levels |3> and |4> swap
+x of the configuration one diagram; for x < 0 the levels ``|3>`` and ``|4>`` swap
 (E_4 < E_3, PHYSICS.md section 1).
 """
 

@@ -5,7 +5,7 @@ inverse coupled current (ICC, PHYSICS.md section 8).  For every x of the
 configuration the first-quadrant window [0, fe_max] x [0, fn_max] is solved
 and classified with :attr:`qdthermo.SteadyState.regime`.  Expected
 (PHYSICS.md section 10, claim 6): ICC regions only for x < 0, separated by
-the line x F~_E + F_N = 0 (the affinity A_2 of the cycle through |3>-|4>
+the line x F~_E + F_N = 0 (the affinity A_2 of the cycle through ``|3>-|4>``
 changes sign there), never overlapping.
 """
 

@@ -265,7 +265,18 @@ def remove_partial_files(path: Path) -> int:
 
 
 def sweep_status(store: str | os.PathLike[str]) -> dict[str, Any]:
-    """Progress of a sweep store: ``{"chunks_done", "n_chunks", "complete", "fingerprint"}``."""
+    """Progress of a sweep store: ``{"chunks_done", "n_chunks", "complete", "fingerprint"}``.
+
+    Parameters
+    ----------
+    store
+        Path of the Zarr store written by :func:`qdthermo.sweep`.
+
+    Returns
+    -------
+    dict
+        ``chunks_done`` and ``n_chunks`` (int), ``complete`` (bool), ``fingerprint`` (str).
+    """
     path = Path(store)
     _, fp = read_spec(path)
     done = read_done(path)
@@ -278,6 +289,16 @@ def open_sweep(store: str | os.PathLike[str]) -> Any:
 
     Values of chunks not yet finished read as NaN (0 for the integer
     regimes); :func:`sweep_status` tells whether the store is complete.
+
+    Parameters
+    ----------
+    store
+        Path of the Zarr store written by :func:`qdthermo.sweep`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Every observable with its dimensions, coordinates, ``units`` and ``long_name``.
     """
     import xarray as xr
 

@@ -163,11 +163,20 @@ def evolve_coherent(device: Device, times: ArrayLike, initial: Any = None, *,
 
     Parameters
     ----------
+    device
+        A device with interdot tunnelling (e.g. :func:`qdthermo.serial_double_dot`).
     times
         ``(n_times,)`` times [1/rate unit], >= 0.
     initial
         ``(n, n)`` or ``(*shape, n, n)`` initial density matrix (occupation basis),
         a state label such as ``"00"`` (that pure state), or None (the empty state).
+    approach
+        ``"global"`` or ``"local"`` Lindblad equation (docs/coherent.md).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``rho(t)``, complex, of shape ``(*shape, n_times, n, n)``.
     """
     _check_approach(device, approach)
     system = device.finalized()

@@ -24,19 +24,19 @@ Flindt, Novotny, Braggio and Jauho), batch-first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from qdthermo.kinetics import counting
+from qdthermo.kinetics import counting, counting_compiled
 from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
+from qdthermo.thermo import entropy as _entropy
 from qdthermo.thermo.registry import OBSERVABLES, observable, unregister
 from qdthermo.thermo.result import SteadyState
 from qdthermo.thermo.solver import solve
@@ -60,6 +60,33 @@ def _ratio(num: Array, den: Array) -> Array:
     """``num / den``, NaN where ``den`` is 0 (an undefined Fano factor or TUR ratio)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den == 0, np.nan, num / den)  # type: ignore[no-any-return]
+
+
+class _LazyMap(Mapping[str, Array]):
+    """Read-only mapping whose values are computed on first access and kept (read-only arrays)."""
+
+    def __init__(self, keys: tuple[str, ...], compute: Callable[[str], Array]) -> None:
+        self._keys = keys
+        self._compute = compute
+        self._values: dict[str, Array] = {}
+
+    def __getitem__(self, key: str) -> Array:
+        if key not in self._keys:
+            raise KeyError(key)
+        if key not in self._values:
+            value = np.asarray(self._compute(key))
+            value.setflags(write=False)
+            self._values[key] = value
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self._keys)})"
 
 
 def counted_quantities(result: SteadyState) -> tuple[str, ...]:
@@ -89,15 +116,27 @@ class Fluctuations:
         Highest cumulant order computed for every counted quantity.
     counting
         The counted quantities.
+    engine
+        ``"auto"``, ``"compiled"`` or ``"numpy"`` (see :func:`fluctuations`); :attr:`route` says
+        which engine computes the cumulants.
     """
 
     result: SteadyState
     order: int
     counting: tuple[str, ...]
+    engine: str = "auto"
 
     # ------------------------------------------------------------ increments
     def increments(self, name: str) -> Array:
         """``(*shape, n_jumps)`` amount of ``name`` transferred by each directed jump (lead -> system)."""
+        coef, base = self._factors(name)
+        if base is None:
+            return coef
+        return coef * np.concatenate([base, base], axis=-1)  # type: ignore[no-any-return]
+
+    def _factors(self, name: str) -> tuple[Array, Array | None]:
+        """The increments of ``name`` as ``coef * [base, base]``: ``coef`` ``(n_jumps,)`` and a per-channel
+        ``base`` ``(*shape, n_channels)`` (None: 1), so that the compiled route never builds them per jump."""
         res = self.result
         net, s = res.generator.network, res.system
         known = counted_quantities(res)
@@ -105,7 +144,7 @@ class Fluctuations:
             raise ValueError(f"unknown counted quantity {name!r}; allowed: {list(known)}")
         sign = net.jump_sign
         if name == "entropy":
-            return sign * np.concatenate([res.rates.log_ratio, res.rates.log_ratio], axis=-1)  # type: ignore[no-any-return]
+            return sign, res.rates.log_ratio
         if name in res.force_basis.flux_names:
             k = res.force_basis.flux_names.index(name)
             lead = res.lead_names[int(res.force_basis.lead[k])]
@@ -113,11 +152,10 @@ class Fluctuations:
         kind, lead = name.split("_", 1)
         on = (net.jump_lead == res.lead_names.index(lead)) * sign
         if kind == "N":
-            return on.astype(float)  # type: ignore[no-any-return]
-        w = np.concatenate([s.channel_energy, s.channel_energy], axis=-1)
+            return on.astype(float), None
         if kind == "Q":
-            w = w - np.concatenate([s.channel_chemical_potential] * 2, axis=-1)
-        return on * w  # type: ignore[no-any-return]
+            return on, s.channel_energy - s.channel_chemical_potential
+        return on, s.channel_energy
 
     def _jumps(self) -> tuple[int, Any, Any, Array, Array]:
         res = self.result
@@ -138,14 +176,61 @@ class Fluctuations:
         M = np.stack([np.einsum("...j,...jq->...q", g, a**k) for k in range(1, C.shape[-1] + 1)], axis=-1)
         return self.result._masked(np.where(np.abs(C) <= ROUND_OFF * M, 0.0, C), 2)
 
+    @property
+    def route(self) -> str:
+        """The engine of :attr:`order` cumulants: ``"compiled"``, ``"numpy"`` or ``"sparse"`` (large networks)."""
+        n = self.result.generator.network.n_states
+        if n > SPARSE_MIN_STATES:
+            return "sparse"
+        if self.engine != "numpy" and self.order <= 2 and counting_compiled.available():
+            return "compiled"
+        return "numpy"
+
     @cached_property
     def _cumulants(self) -> Array:
         """``(*shape, n_counted, order)`` for the counted quantities (one engine call)."""
+        route = self.route
+        if route == "compiled":
+            return self._compiled_cumulants()
         n, src, dst, rate, P = self._jumps()
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in self.counting)), axis=-1)
-        if n > SPARSE_MIN_STATES:
+        if route == "sparse":
             return self._clean(self._sparse_cumulants(d), d)
         return self._clean(counting.scaled_cumulants(n, src, dst, rate, d, P, self.order), d)
+
+    def _compiled_cumulants(self) -> Array:
+        """``C_1``, ``C_2`` by the compiled kernel from the factored increments (same cleaning and masking)."""
+        n, src, dst, rate, P = self._jumps()
+        res = self.result
+        factors = [self._factors(q) for q in self.counting]
+        bases: list[Array] = []
+        base_of = []
+        for _, base in factors:
+            found = next((i for i, b in enumerate(bases) if b is base), None) if base is not None else -1
+            if found is None:
+                bases.append(base)  # type: ignore[arg-type]
+                found = len(bases) - 1
+            base_of.append(found)
+        coef = np.stack([np.broadcast_to(c, (len(src),)) for c, _ in factors])
+        column = np.arange(len(src)) % res.generator.network.n_channels
+        C, sigma = counting_compiled.second_order_factored(
+            n, src, dst, rate, P, coef, base_of, bases, column, order=self.order,
+            valid=None if res._all_valid else res.valid, round_off=ROUND_OFF,
+            log_ratio=res.rates.log_ratio if self.order > 1 else None, negligible=_entropy._NEGLIGIBLE)
+        C.setflags(write=False)
+        if sigma is not None:
+            sigma.setflags(write=False)
+            self.__dict__["_entropy_production"] = sigma
+        return C
+
+    @cached_property
+    def _entropy_production(self) -> Array:
+        """``result.entropy_production`` (the compiled route computes it with the cumulants)."""
+        if self.route == "compiled" and self.order > 1:
+            self._cumulants  # noqa: B018  (computes it)
+            if "_entropy_production" in self.__dict__:
+                return self.__dict__["_entropy_production"]  # type: ignore[no-any-return]
+        return self.result.entropy_production
 
     def _sparse_cumulants(self, d: Array) -> Array:
         """``C_1`` and ``C_2`` of large networks by sparse group-inverse solves, point by point.
@@ -202,18 +287,22 @@ class Fluctuations:
 
     @cached_property
     def fano(self) -> Mapping[str, Array]:
-        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]; NaN where ``C_1`` is 0."""
+        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]; NaN where ``C_1`` is 0.
+
+        Each ratio is computed on first access (a read-only mapping).
+        """
         self._need(2)
-        return MappingProxyType({q: _ratio(self.cumulant(2, q), np.abs(self.cumulant(1, q)))
-                                 for q in self.counting})
+        return _LazyMap(self.counting, lambda q: _ratio(self.cumulant(2, q), np.abs(self.cumulant(1, q))))
 
     @cached_property
     def tur(self) -> Mapping[str, Array]:
-        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current but ``entropy`` (>= 2); NaN where C_1 = 0."""
+        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current but ``entropy`` (>= 2); NaN where C_1 = 0.
+
+        Each ratio is computed on first access (a read-only mapping).
+        """
         self._need(2)
-        sigma = self.result.entropy_production
-        return MappingProxyType({q: _ratio(sigma * self.cumulant(2, q), self.cumulant(1, q) ** 2)
-                                 for q in self.counting if q != "entropy"})
+        return _LazyMap(tuple(q for q in self.counting if q != "entropy"),
+                        lambda q: _ratio(self._entropy_production * self.cumulant(2, q), self.cumulant(1, q) ** 2))
 
     def _need(self, k: int) -> None:
         if self.order < k:
@@ -268,8 +357,12 @@ class Fluctuations:
         return ds
 
 
+#: the engines of :func:`fluctuations` (``engine=``)
+ENGINES = ("auto", "compiled", "numpy")
+
+
 def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str] = "all",
-                 method: Method | str = Method.AUTO) -> Fluctuations:
+                 method: Method | str = Method.AUTO, engine: str = "auto") -> Fluctuations:
     """Counting statistics of ``device`` at every parameter point (see the module docstring).
 
     Parameters
@@ -283,6 +376,14 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         names, ``"entropy"``).
     method
         Steady-state route (as for :func:`qdthermo.solve`).
+    engine
+        Counting-statistics engine: ``"auto"`` (default: the compiled per-point kernel of
+        :mod:`qdthermo.kinetics.counting_compiled` for ``order <= 2`` on dense-size networks
+        when Numba is available, else NumPy), ``"compiled"`` (the same; it falls back to NumPy
+        where it does not apply: ``order > 2``, no Numba or ``QDTHERMO_NO_NUMBA=1``) or
+        ``"numpy"`` (the reference engine, :func:`qdthermo.kinetics.counting.scaled_cumulants`).
+        Networks of more than :data:`SPARSE_MIN_STATES` states use sparse solves whatever
+        the engine.  :attr:`Fluctuations.route` tells which one ran.
 
     Returns
     -------
@@ -291,8 +392,11 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     Raises
     ------
     ValueError
-        For ``order < 1`` or an unknown counted quantity (the message lists the allowed ones).
+        For ``order < 1``, an unknown ``engine`` or an unknown counted quantity (the message lists
+        the allowed ones).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be an integer >= 1 (allowed range 1 <= order), got {order!r}")
     result = solve(device, method=method)
@@ -302,7 +406,7 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     unknown = [q for q in names if q not in known]
     if unknown or not names:
         raise ValueError(f"counting: unknown counted quantity {unknown or names!r}; allowed: 'all' or {list(known)}")
-    return Fluctuations(result, int(order), tuple(names))
+    return Fluctuations(result, int(order), tuple(names), engine)
 
 
 _OBSERVABLE_NAMES = ("noise", "fano", "tur")

@@ -68,7 +68,20 @@ class CycleBasis:
 
 
 def cycle_basis(system: System, basis: ForceBasis) -> CycleBasis:
-    """Fundamental cycles of ``system`` with the reference leads of ``basis`` preferred in the tree."""
+    """Fundamental cycles of ``system`` with the reference leads of ``basis`` preferred in the tree.
+
+    Parameters
+    ----------
+    system
+        A finalized system (:meth:`qdthermo.Device.finalized`).
+    basis
+        Its force basis (:func:`force_basis`).
+
+    Returns
+    -------
+    CycleBasis
+        The spanning tree, the fundamental cycles and the cycle -> force map.
+    """
     n, C = system.n_states, system.n_channels
     ref = system.lead_names.index(system.reference_lead)
     preferred = list(dict.fromkeys([ref] + [int(r) for r in basis.reference]))

@@ -39,7 +39,18 @@ Array = NDArray[np.float64]
 
 
 def system_entropy(P: Array) -> Array:
-    """Shannon entropy ``-sum_i P_i ln P_i`` [k_B] over the last axis (0 ln 0 = 0)."""
+    """Shannon entropy ``-sum_i P_i ln P_i`` [k_B] over the last axis (0 ln 0 = 0).
+
+    Parameters
+    ----------
+    P
+        Populations, probabilities on the last axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The entropy [k_B], shape ``P.shape[:-1]``.
+    """
     return -xlogy(P, P).sum(axis=-1)
 
 
@@ -50,6 +61,18 @@ def entropy_rate(W: Array, P: Array) -> Array:
     carry one extra axis before the state axis (time), in which case ``W``
     must have that axis inserted already.  ``+inf`` where probability flows
     into an empty state; never NaN.
+
+    Parameters
+    ----------
+    W
+        Rate matrix [rate], ``(*shape, n, n)``.
+    P
+        Populations, ``(*shape, [n_times,] n)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        dS/dt [k_B x rate], shape ``P.shape[:-1]``.
     """
     dP = np.einsum("...ij,...j->...i", W, P)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -59,7 +82,20 @@ def entropy_rate(W: Array, P: Array) -> Array:
 
 
 def entropy_flow(heat_current: Array, lead_temperature: Array) -> Array:
-    """Entropy flow ``sum_nu J_Q^nu / T_nu`` [k_B x rate] from per-lead arrays ``(..., n_leads)``."""
+    """Entropy flow ``sum_nu J_Q^nu / T_nu`` [k_B x rate] from per-lead arrays ``(..., n_leads)``.
+
+    Parameters
+    ----------
+    heat_current
+        Heat currents per lead [energy x rate], positive into the system, ``(..., n_leads)``.
+    lead_temperature
+        Lead temperatures k_B T [energy], ``(..., n_leads)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The entropy flow [k_B x rate], shape ``(...)``.
+    """
     return sum_last(heat_current / lead_temperature)
 
 
@@ -90,5 +126,20 @@ def schnakenberg_terms(system: System, k: Rates, P: Array) -> Array:
 
 
 def entropy_production(system: System, k: Rates, P: Array) -> Array:
-    """Schnakenberg entropy production rate ``Sigma_dot >= 0`` [k_B x rate], shape ``P.shape[:-1]``."""
+    """Schnakenberg entropy production rate ``Sigma_dot >= 0`` [k_B x rate], shape ``P.shape[:-1]``.
+
+    Parameters
+    ----------
+    system
+        A finalized system.
+    k
+        Its transition rates [rate].
+    P
+        Populations ``(*shape, n_states)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sigma_dot [k_B x rate], shape ``P.shape[:-1]``.
+    """
     return sum_last(schnakenberg_terms(system, k, P))

@@ -75,6 +75,16 @@ def force_basis(device: System | Device) -> ForceBasis:
 
     A :class:`~qdthermo.model.device.Device` is accepted too (it has the same
     ``lead_names``, ``lead_dots``, ``dot_names``, ``reference_lead`` and ``aliases``).
+
+    Parameters
+    ----------
+    device
+        A finalized system or a device description.
+
+    Returns
+    -------
+    ForceBasis
+        The force and flux names with their leads and reference leads.
     """
     leads = device.lead_names
     ref = leads.index(device.reference_lead)  # type: ignore[arg-type]
@@ -116,6 +126,20 @@ def macroscopic_forces(basis: ForceBasis, T: Array, mu: Array) -> Array:
     """Forces ``(..., n_forces)`` from lead temperatures and chemical potentials ``(..., n_leads)``.
 
     Energy forces in 1/energy, particle forces dimensionless.
+
+    Parameters
+    ----------
+    basis
+        The force basis (:func:`force_basis`).
+    T
+        Lead temperatures k_B T [energy], ``(..., n_leads)``.
+    mu
+        Lead chemical potentials [energy], ``(..., n_leads)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The forces, ``(..., n_forces)``.
     """
     invT = 1.0 / T
     beta_mu = mu * invT

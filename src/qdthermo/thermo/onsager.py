@@ -172,6 +172,13 @@ def _response_matrix(result: SteadyState) -> Array:
 def response(device: Device, *, method: Method | str = Method.AUTO) -> Response:
     """``dJ_i/dF_j`` at every (non-equilibrium) point of ``device``, exact (see the module docstring).
 
+    Parameters
+    ----------
+    device
+        The device description (scalar or array parameters).
+    method
+        Steady-state route, as for :func:`qdthermo.solve`.
+
     Returns
     -------
     Response
@@ -191,6 +198,16 @@ def device_at_forces(device: Device, forces: Mapping[str, ArrayLike]) -> Device:
         The device.
     forces
         Force name (``F_E``, ``F_N``, ...) -> value (energy forces [1/energy], particle forces [1]).
+
+    Returns
+    -------
+    Device
+        The same device with its leads' ``T`` and ``mu`` set to give those forces.
+
+    Raises
+    ------
+    ValueError
+        An unknown force name, or forces that would give a lead ``1/T <= 0``.
     """
     basis = force_basis(device)
     unknown = [f for f in forces if f not in basis.force_names]
@@ -221,6 +238,28 @@ def linear_response(device: Device, *, method: Method | str = Method.AUTO) -> Li
     """The Onsager matrix at the equilibrium reached by switching every force of ``device`` off.
 
     The reference lead's ``T`` and ``mu`` are kept (see the module docstring).
+
+    Parameters
+    ----------
+    device
+        The device description (scalar or array parameters); its forces are ignored.
+    method
+        Steady-state route, as for :func:`qdthermo.solve`.
+
+    Returns
+    -------
+    LinearResponse
+        ``onsager`` of shape ``(*shape, k, k)`` [flux unit / force unit], labelled by the
+        flux and force names, with ``reciprocity_error`` and ``min_eigenvalue``.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> lr = qd.linear_response(qd.coupled_transport(F_E=0.5, F_N=0.25, J=12.0))
+    >>> lr.fluxes
+    ('J_E', 'J_R', 'J_N')
+    >>> bool(lr.min_eigenvalue >= 0)
+    True
     """
     basis = force_basis(device)
     eq = device_at_forces(device, {name: 0.0 for name in basis.force_names})

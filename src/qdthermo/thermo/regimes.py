@@ -88,6 +88,11 @@ def classify(
         Its conjugate force and the other force of the parallel pair.
     J_zero, F_i_zero, F_j_zero
         Boolean masks saying where each counts as zero (see :class:`Tolerance`).
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 codes of :class:`Regime`, of the broadcast shape of the inputs.
     """
     J, Fi, Fj = np.broadcast_arrays(np.asarray(J_i), np.asarray(F_i), np.asarray(F_j))
     jz, iz, jz_f = np.broadcast_arrays(np.asarray(J_zero), np.asarray(F_i_zero), np.asarray(F_j_zero))

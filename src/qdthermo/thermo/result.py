@@ -31,7 +31,7 @@ Public contract (names are stable):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -86,6 +86,9 @@ class SteadyState(Transport):
         ``(*shape)`` bool: the point has a unique steady state.
     route
         The steady-state route that computed the populations.
+    precomputed
+        Arrays a fused kernel computed with the populations (:mod:`qdthermo.thermo.fused`),
+        by cached-property name; they are served as they are, the rest is computed on first access.
     """
 
     device: Device
@@ -94,6 +97,11 @@ class SteadyState(Transport):
     populations: Array
     valid: NDArray[np.bool_]
     route: str = "linear"
+    precomputed: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.precomputed:  # seed the cached properties (a fused kernel computed them in one pass)
+            self.__dict__.update(self.precomputed)
 
     @property
     def rates(self) -> Rates:

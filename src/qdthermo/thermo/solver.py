@@ -14,6 +14,7 @@ from qdthermo.kinetics.steady import NOT_UNIQUE, Method
 from qdthermo.model.device import Device
 from qdthermo.thermo import observables as _observables  # noqa: F401  (registers the built-in observables)
 from qdthermo.thermo.coherent import CoherentState, solve_coherent
+from qdthermo.thermo.fused import solve_fused
 from qdthermo.thermo.result import SteadyState
 
 __all__ = ["solve", "InvalidPointsWarning"]
@@ -33,7 +34,7 @@ def _parameters_at(device: Device, flat: int) -> str:
     return ", ".join(parts)
 
 
-def report_invalid(device: Device, stationary: Stationary) -> None:
+def report_invalid(device: Device, stationary: Stationary | SteadyState) -> None:
     """Raise (scalar device) or warn once (batch) about points without a unique steady state."""
     bad = ~np.asarray(stationary.valid)
     if not np.any(bad):
@@ -65,10 +66,13 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
     device
         The device description (scalar or array parameters).
     method
-        ``"auto"`` (default: the closed-form matrix-tree route for the paper's
+        ``"auto"`` (default: the compiled route for batches of 10^6 points and
+        more where Numba is available, else the closed-form matrix-tree route for the paper's
         4-state device, the dense batched GTH elimination (``"linear"``) up to
         256 states, the sparse route beyond; see ``kinetics.steady.choose_route``), ``"matrix_tree"``,
-        ``"linear"``, ``"sparse"``, ``"sparse_direct"``, ``"sparse_iterative"``,
+        ``"linear"``, ``"compiled"`` (the steady state and every built-in observable in one
+        compiled pass, :mod:`qdthermo.thermo.fused`; ``"linear"`` without Numba),
+        ``"sparse"``, ``"sparse_direct"``, ``"sparse_iterative"``,
         or any route registered with :func:`qdthermo.kinetics.steady.register_route`.
     approach
         ``"pauli"`` (the rate equation: devices without interdot tunnelling),
@@ -98,6 +102,10 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
         raise ValueError("approach='pauli' cannot describe interdot tunnelling (qd.Tunnel): the rate equation "
                          "drops the coherences; use approach='global' or 'local' (docs/coherent.md)")
     system = device.finalized()
+    fused = solve_fused(device, system, method)  # a route with a fused kernel: every observable in one pass
+    if fused is not None:
+        report_invalid(device, fused)
+        return fused
     generator = PauliGenerator(network(system), rates(system))
     stationary = generator.steady_state(method=method)
     report_invalid(device, stationary)

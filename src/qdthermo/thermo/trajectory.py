@@ -198,6 +198,16 @@ def evolve_lindblad(device: Device, times: ArrayLike, *, initial: Any = None) ->
         None, a state label, populations (a diagonal density matrix), or a
         density matrix ``(n, n)`` / ``(*shape, n, n)`` (Hermitian, trace 1,
         positive semidefinite).
+
+    Returns
+    -------
+    LindbladTrajectory
+        ``times`` and ``density_matrix`` of shape ``(*shape, n_times, n, n)``.
+
+    Raises
+    ------
+    ValueError
+        More than 4 dots (16 states), negative times or an invalid initial state.
     """
     system = device.finalized()
     n = system.n_states

@@ -1,0 +1,376 @@
+r"""Compiled second-order counting statistics: ``C_1`` and ``C_2`` point by point (Numba).
+
+The same quantities, conventions and numerics as the order-2 path of
+:func:`qdthermo.kinetics.counting.scaled_cumulants` (the NumPy reference route):
+
+.. math::
+
+    C_1 = 1^T W^{(1)} P0, \qquad
+    C_2 = 1^T W^{(2)} P0 - 2\, 1^T W^{(1)} W^D W^{(1)} P0 ,
+
+``C_k = d^k lambda / d(i chi)^k`` at 0, no factor 2; ``W^D`` the group inverse, applied by
+Gaussian elimination of ``W`` without pivoting with subtraction-free pivots (GTH), then
+``x_{n-1} = 0``, back substitution and the projection ``x <- x - P0 (1^T x)``
+(:mod:`qdthermo.kinetics.group_inverse`).  One kernel call does every point, in parallel
+chunks of up to 256 points: it builds the small generators of the chunk, factorises them once,
+and for every counted quantity forms ``W^(1) P0``, applies ``W^D`` and contracts.  The scratch
+(the chunk's ``n x n`` factors and a few ``n``-vectors, stored batch-last so that the inner
+loops run over the chunk's points and vectorise) is allocated once per chunk, never per
+point, and nothing of shape ``(points, jumps, quantities)`` is ever built.  With the
+channel structure (jumps ``c`` and ``c + n_channels`` are the two directions of channel
+``c``) the kernel also returns the Schnakenberg entropy production, for the TUR ratios.
+
+Factored increments
+-------------------
+Counted quantities of a device are a per-jump constant times one of a few per-point
+arrays (the particle number of a lead: ``sign_j [lead_j = lead]``; its energy: the same
+times the channel energy; the entropy: ``sign_j`` times ``ln(k^+/k^-)``).  The kernel takes
+
+* ``coef`` ``(q, n_jumps)``: the constant factor of each quantity and jump;
+* ``base_of`` ``(q,)``: which per-point array multiplies it (-1: none, the factor is 1);
+* ``bases`` ``(n_bases, points, n_columns)`` and ``column`` ``(n_jumps,)``: the per-point
+  arrays and the column each jump reads (e.g. its channel),
+
+so that ``d[p, j, a] = coef[a, j] * bases[base_of[a], p, column[j]]``.
+
+Round-off cleaning and failures
+-------------------------------
+``C_k`` is set to exactly 0 where ``|C_k| <= round_off * M_k`` with the absolute moment
+``M_k = sum_j rate_j P0[src_j] |d_j|^k`` (as ``Fluctuations`` does on the NumPy route;
+``M_2`` is the Schottky term ``1^T W^(2) P0``), and
+to NaN at points marked not ``valid``.  Points whose elimination meets a pivot that is not
+positive (the last state is transient or the chain has several closed classes) are
+recomputed by the NumPy engine, which pivots.
+
+Use :func:`available` before calling: without Numba (or with ``QDTHERMO_NO_NUMBA=1``) use
+:func:`qdthermo.kinetics.counting.scaled_cumulants`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from qdthermo import _compiled
+from qdthermo._compiled import kernel, prange
+from qdthermo.kinetics import counting
+
+__all__ = ["available", "MAX_STATES", "second_order", "second_order_factored"]
+
+Array = NDArray[np.float64]
+
+#: largest network (states) for the compiled route: dense ``n x n`` scratch per thread
+MAX_STATES = 256
+
+
+def available() -> bool:
+    """True if the compiled route can run (Numba importable and not disabled)."""
+    return _compiled.available()
+
+
+def _chunk_size(n: int) -> int:
+    """Points per chunk: the ``(n, n, chunk)`` factors stay in cache."""
+    return int(max(8, min(256, (1 << 15) // (n * n))))
+
+
+@kernel(parallel=True, error_model="numpy")
+def _second_order_kernel(n, src, dst, rate, P0, valid, coef, base_of, bases, column, order, round_off,
+                         log_ratio, negligible, chunk, out, sigma, fallback):  # pragma: no cover - compiled
+    """Fill ``out`` ``(points, q, order)``, ``sigma`` ``(points)`` (if ``log_ratio`` has columns) and
+    ``fallback`` (points for the NumPy engine), chunk by chunk in parallel."""
+    n_points, n_jumps = rate.shape
+    for c in prange((n_points + chunk - 1) // chunk):
+        start = c * chunk
+        m = min(chunk, n_points - start)
+        r = np.empty((n_jumps, m))  # batch-last scratch: every inner loop runs over the chunk's points
+        p = np.empty((n, m))
+        A = np.empty((n, n, m))
+        piv = np.empty((n, m))
+        ok = np.empty(m, dtype=np.bool_)
+        work = np.empty((5, max(n, 3), m))  # log P; kd, W^(1) P0, W^D W^(1) P0, sums
+        for b in range(m):
+            ok[b] = valid[start + b]
+            for j in range(n_jumps):
+                r[j, b] = rate[start + b, j]
+            for s in range(n):
+                p[s, b] = P0[start + b, s]
+        if log_ratio.shape[1]:
+            _schnakenberg(src, r, p, log_ratio, negligible, start, ok, sigma, work[0])
+        if order > 1:
+            _factor(src, dst, r, A, piv, ok, fallback, start, work[0, 0])
+        for a in range(coef.shape[0]):
+            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, start, A, piv, order, round_off,
+                      work, out[start:start + m, a])
+        for b in range(m):
+            if not valid[start + b]:
+                out[start + b] = np.nan
+
+
+@kernel(inline="always", error_model="numpy")
+def _schnakenberg(src, r, p, log_ratio, negligible, start, valid, sigma, log_p):  # pragma: no cover - compiled
+    """Schnakenberg entropy production ``sum_c (a - b) ln(a / b)``, ``a = k^+ P_i``, ``b = k^- P_j``, of a chunk.
+
+    Jumps ``c`` and ``c + n_channels`` are the two directions of channel ``c``; the terms are evaluated as in
+    :func:`qdthermo.thermo.entropy.schnakenberg_terms` (same operations, order and zero rules).
+    """
+    nc = log_ratio.shape[1]
+    m = r.shape[1]
+    for s in range(p.shape[0]):
+        for b in range(m):
+            log_p[s, b] = np.log(p[s, b])
+    for b in range(m):
+        kmax = r[0, b] + r[nc, b]
+        for c in range(1, nc):
+            kmax = max(kmax, r[c, b] + r[c + nc, b])
+        total = 0.0
+        for c in range(nc):
+            i, f = src[c], src[c + nc]
+            fw = r[c, b] * p[i, b]
+            bw = r[c + nc, b] * p[f, b]
+            if max(fw, bw) < negligible * kmax or fw == bw:
+                t = 0.0
+            else:
+                lr = log_p[i, b] - log_p[f, b]
+                lr += log_ratio[start + b, c]
+                t = (fw - bw) * lr
+                t = np.inf if np.isnan(t) else max(t, 0.0)
+            total = t if c == 0 else total + t
+        sigma[start + b] = total if valid[b] else np.nan
+
+
+@kernel(inline="always", error_model="numpy")
+def _factor(src, dst, r, A, piv, ok, fallback, start, s):  # pragma: no cover - compiled
+    """GTH elimination of a chunk of generators into ``A`` (multipliers / U) and ``piv``.
+
+    Points with a pivot that is not positive and finite are flagged in ``fallback`` (NumPy engine).
+    """
+    n, m = A.shape[0], A.shape[2]
+    A[:, :, :] = 0.0
+    for j in range(src.shape[0]):
+        if dst[j] != src[j]:
+            for b in range(m):
+                A[dst[j], src[j], b] += r[j, b]
+    for k in range(n - 1):
+        s[:m] = 0.0
+        for i in range(k + 1, n):
+            for b in range(m):
+                s[b] += A[i, k, b]  # minus the pivot, subtraction-free
+        for b in range(m):
+            if not (s[b] > 0.0 and s[b] < np.inf):
+                fallback[start + b] = ok[b]
+                ok[b] = False
+                s[b] = 1.0
+            piv[k, b] = s[b]
+        for i in range(k + 1, n):
+            for b in range(m):
+                A[i, k, b] = A[i, k, b] / piv[k, b]
+            for j in range(k + 1, n):
+                if j != i:  # the diagonal is never read
+                    for b in range(m):
+                        A[i, j, b] += A[i, k, b] * A[k, j, b]
+
+
+@kernel(inline="always", error_model="numpy")
+def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, round_off, work,
+              res):  # pragma: no cover - compiled
+    """``C_1`` (and ``C_2``) of one quantity on a chunk, cleaned of round-off, into ``res`` ``(m, order)``."""
+    n, m = p.shape
+    kd, v, x, acc = work[1], work[2], work[3], work[4]
+    kd[:, :] = 0.0
+    v[:, :] = 0.0
+    acc[:, :] = 0.0  # acc[0]: schottky (= M_2), acc[1]: M_1
+    for j in range(src.shape[0]):
+        if coef[j] == 0.0:  # adds exactly nothing
+            continue
+        i, f, col = src[j], dst[j], column[j]
+        for b in range(m):
+            dj = coef[j] if base < 0 else coef[j] * bases[base, start + b, col]
+            rd = r[j, b] * dj
+            kd[i, b] += rd  # sum over the jumps leaving each state of rate d
+            g = rd * p[i, b]
+            v[f, b] += g  # W^(1) P0
+            acc[0, b] += g * dj  # 1^T W^(2) P0
+            acc[1, b] += r[j, b] * p[i, b] * abs(dj)
+    for b in range(m):
+        c1 = 0.0
+        for s in range(n):
+            c1 += kd[s, b] * p[s, b]
+        res[b, 0] = 0.0 if abs(c1) <= round_off * acc[1, b] else c1
+    if order > 1:
+        _drazin(A, piv, p, v, x, acc[2])
+        for b in range(m):
+            cross = 0.0
+            for s in range(n):
+                cross += kd[s, b] * x[s, b]
+            c2 = acc[0, b] - 2.0 * cross
+            res[b, 1] = 0.0 if abs(c2) <= round_off * acc[0, b] else c2
+
+
+@kernel(inline="always", error_model="numpy")
+def _drazin(A, piv, p, y, x, t):  # pragma: no cover - compiled
+    """``x = W^D y`` for a chunk, from the GTH factors (``y`` is overwritten, ``t`` is scratch)."""
+    n, m = p.shape
+    t[:m] = 0.0
+    for s in range(n):
+        for b in range(m):
+            t[b] += y[s, b]
+    for s in range(n):
+        for b in range(m):
+            y[s, b] -= p[s, b] * t[b]  # Q y, in the range of W
+    for k in range(n - 1):
+        for i in range(k + 1, n):
+            for b in range(m):
+                y[i, b] += A[i, k, b] * y[k, b]
+    x[n - 1, :] = 0.0
+    for k in range(n - 2, -1, -1):
+        for b in range(m):
+            t[b] = y[k, b]
+        for j in range(k + 1, n - 1):
+            for b in range(m):
+                t[b] -= A[k, j, b] * x[j, b]
+        for b in range(m):
+            x[k, b] = t[b] / -piv[k, b]
+    t[:m] = 0.0
+    for s in range(n):
+        for b in range(m):
+            t[b] += x[s, b]
+    for s in range(n):
+        for b in range(m):
+            x[s, b] -= p[s, b] * t[b]
+
+
+def _readonly(a: NDArray[np.generic]) -> NDArray[np.generic]:
+    """A read-only view: one compiled signature whether the caller's arrays are writable or not."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _flat(a: ArrayLike, shape: tuple[int, ...], tail: tuple[int, ...]) -> Array:
+    """``a`` broadcast to ``shape + tail`` and flattened to ``(points, *tail)``, C-contiguous float64."""
+    b = np.broadcast_to(np.asarray(a, dtype=float), shape + tail)
+    return np.ascontiguousarray(b.reshape((-1,) + tail))
+
+
+def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, P0: ArrayLike,
+                          coef: ArrayLike, base_of: ArrayLike, bases: Sequence[ArrayLike], column: ArrayLike, *,
+                          order: int = 2, valid: ArrayLike | None = None, round_off: float = 0.0,
+                          log_ratio: ArrayLike | None = None, negligible: float = 0.0) -> tuple[Array, Array | None]:
+    """Cleaned ``C_1`` (and ``C_2``) of ``q`` factored quantities, and the entropy production if asked.
+
+    Parameters
+    ----------
+    n : int
+        Number of states (at most :data:`MAX_STATES`).
+    src, dst : array_like of int, shape (n_jumps,)
+        Initial and final state of each jump.
+    rate : array_like, shape (*shape, n_jumps)
+        Jump rates [1/time], finite and >= 0 (not checked here: validated upstream).
+    P0 : array_like, shape (*shape, n)
+        Steady states (finite; placeholders at invalid points).
+    coef : array_like, shape (q, n_jumps)
+        Constant factor of each quantity's increments.
+    base_of : array_like of int, shape (q,)
+        Index into ``bases`` of each quantity's per-point factor, -1 for none.
+    bases : list of array_like, each of shape (*shape, n_columns)
+        Per-point factors (broadcast against the batch).
+    column : array_like of int, shape (n_jumps,)
+        The column of ``bases`` that each jump reads.
+    order : {1, 2}
+        Highest cumulant.
+    valid : array_like of bool, shape (*shape), optional
+        Points to compute; the others are NaN.
+    round_off : float
+        ``C_k`` with ``|C_k| <= round_off M_k`` are set to 0 (module docstring).
+    log_ratio : array_like, shape (*shape, n_channels), optional
+        ``ln(k^+/k^-)`` of each channel, when jumps ``c`` and ``c + n_channels`` are the two directions of
+        channel ``c``: the Schnakenberg entropy production is computed too.
+    negligible : float
+        One-way fluxes below this times the point's largest ``k^+ + k^-`` give no entropy term.
+
+    Returns
+    -------
+    C : ndarray, shape (*shape, q, order)
+        [quantity^k / time].
+    sigma : ndarray, shape (*shape), or None
+        Entropy production [k_B / time] (None without ``log_ratio``); NaN at invalid points.
+    """
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2 on the compiled route, got {order!r}")
+    if not 1 <= n <= MAX_STATES:
+        raise ValueError(f"n must be between 1 and {MAX_STATES} on the compiled route, got {n!r}")
+    src_ = np.ascontiguousarray(src, dtype=np.int64)
+    dst_ = np.ascontiguousarray(dst, dtype=np.int64)
+    J = src_.shape[0]
+    coef_ = np.ascontiguousarray(coef, dtype=float).reshape(-1, J)
+    base_of_ = np.ascontiguousarray(base_of, dtype=np.int64)
+    extra = [] if log_ratio is None else [np.shape(log_ratio)[:-1]]
+    shape = np.broadcast_shapes(np.shape(rate)[:-1], np.shape(P0)[:-1], *extra,
+                                *(np.shape(b)[:-1] for b in bases), np.shape(valid) if valid is not None else ())
+    rate_f = _flat(rate, shape, (J,))
+    P0_f = _flat(P0, shape, (n,))
+    n_cols = max([np.shape(b)[-1] for b in bases], default=1)
+    bases_f = np.empty((len(bases), rate_f.shape[0], n_cols)) if bases else np.zeros((0, rate_f.shape[0], 1))
+    for i, b in enumerate(bases):
+        bases_f[i] = _flat(b, shape, (n_cols,))
+    column_ = np.ascontiguousarray(column, dtype=np.int64)
+    valid_f = np.ones(rate_f.shape[0], dtype=bool) if valid is None else \
+        np.ascontiguousarray(np.broadcast_to(valid, shape)).reshape(-1)
+    q = coef_.shape[0]
+    out = np.empty((rate_f.shape[0], q, order))
+    fallback = np.zeros(rate_f.shape[0], dtype=bool)
+    lr = np.zeros((rate_f.shape[0], 0)) if log_ratio is None else _flat(log_ratio, shape, (J // 2,))
+    sigma = np.empty(rate_f.shape[0] if log_ratio is not None else 0)
+    ro = _readonly
+    _second_order_kernel(n, ro(src_), ro(dst_), ro(rate_f), ro(P0_f), ro(valid_f), ro(coef_), ro(base_of_),
+                         ro(bases_f), ro(column_), order, float(round_off), ro(lr), float(negligible),
+                         _chunk_size(n), out, sigma, fallback)
+    if np.any(fallback):
+        idx = np.flatnonzero(fallback)
+        d = _increments(coef_, base_of_, bases_f[:, idx], column_)
+        C = counting.scaled_cumulants(n, src_, dst_, rate_f[idx], d, P0_f[idx], order)
+        g = rate_f[idx] * P0_f[idx][:, src_]
+        M = np.stack([np.einsum("pj,pjq->pq", g, np.abs(d) ** k) for k in range(1, order + 1)], axis=-1)
+        out[idx] = np.where(np.abs(C) <= round_off * M, 0.0, C)
+    return out.reshape(shape + (q, order)), (None if log_ratio is None else sigma.reshape(shape))
+
+
+def _increments(coef: Array, base_of: NDArray[np.int64], bases: Array, column: NDArray[np.int64]) -> Array:
+    """The increments ``(points, n_jumps, q)`` of a (small) set of points from their factors."""
+    m = bases.shape[1]
+    d = np.empty((m, coef.shape[1], coef.shape[0]))
+    for a in range(coef.shape[0]):
+        base = 1.0 if base_of[a] < 0 else bases[base_of[a]][:, column]
+        d[..., a] = coef[a] * base
+    return d
+
+
+def second_order(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, increments: ArrayLike, P0: ArrayLike,
+                 order: int = 2, *, round_off: float = 0.0) -> Array:
+    """Compiled ``C_1``, ``C_2``: the arguments and result of :func:`~qdthermo.kinetics.counting.scaled_cumulants`.
+
+    Parameters
+    ----------
+    n, src, dst, rate
+        The jump network (see :func:`qdthermo.kinetics.counting.generator`).
+    increments : array_like, shape (*shape, n_jumps, n_counted)
+    P0 : array_like, shape (*shape, n)
+    order : {1, 2}
+    round_off : float
+        Cumulants with ``|C_k| <= round_off M_k`` are set to 0 (0: no cleaning but of exact zeros).
+
+    Returns
+    -------
+    ndarray, shape (*shape, n_counted, order)
+        [quantity^k / time]; NaN at points whose steady state is not unique.
+    """
+    net = counting._Network(n, src, dst, rate)
+    d = net.increments("increments", increments, counted_axis=True)
+    p = net.populations(P0)
+    shape = net.batch_shape(increments=d.shape[:-2], P0=p.shape[:-1])
+    q = d.shape[-1]
+    bases = list(np.moveaxis(np.broadcast_to(d, shape + d.shape[-2:]), -1, 0))
+    return second_order_factored(n, net.src, net.dst, net.rate, p, np.ones((q, net.n_jumps)), np.arange(q),
+                                 bases, np.arange(net.n_jumps), order=order, round_off=round_off)[0]

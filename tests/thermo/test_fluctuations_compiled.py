@@ -1,0 +1,79 @@
+"""The compiled second-order route of qd.fluctuations against the NumPy engine, and its selection."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import qdthermo as qd
+from qdthermo.kinetics import counting_compiled
+
+from .test_fluctuations import random_paper_device
+
+needs_numba = pytest.mark.skipif(not counting_compiled.available(), reason="Numba is not available or disabled")
+
+
+def assert_same(compiled: np.ndarray, reference: np.ndarray) -> None:
+    """Same NaN and exact-zero (round-off cleaned) pattern, equal to 1e-12 relative elsewhere."""
+    assert np.array_equal(np.isnan(compiled), np.isnan(reference))
+    assert np.array_equal(compiled == 0, reference == 0)
+    np.testing.assert_allclose(compiled, reference, rtol=1e-12, atol=0)
+
+
+@needs_numba
+@pytest.mark.parametrize(("seed", "decades"), [(0, 1.0), (1, 2.5)])
+def test_device_statistics_equal_the_numpy_engine(seed: int, decades: float) -> None:
+    device = random_paper_device(5000, seed=seed, decades=decades)
+    compiled = qd.fluctuations(device, order=2)
+    numpy = qd.fluctuations(device, order=2, engine="numpy")
+    assert compiled.route == "compiled" and numpy.route == "numpy"
+    for name in compiled.counting:
+        for k in (1, 2):
+            assert_same(compiled.cumulant(k, name), numpy.cumulant(k, name))
+        assert_same(compiled.fano[name], numpy.fano[name])
+        if name != "entropy":
+            assert_same(compiled.tur[name], numpy.tur[name])
+    np.testing.assert_allclose(compiled._entropy_production, numpy.result.entropy_production, rtol=1e-12)
+    # one lead on the right dot: N_r is round-off, cleaned to exactly 0 (mostly), TUR undefined there
+    assert np.mean(compiled.cumulant(1, "N_r") == 0) > 0.9
+    assert np.all(np.isnan(compiled.tur["N_r"][compiled.cumulant(1, "N_r") == 0]))
+
+
+@needs_numba
+def test_invalid_points_are_nan_on_the_compiled_route() -> None:
+    gamma_t = np.array([1.0, 0.0, 2.0])  # the middle point: lead t decoupled, state graph disconnected
+    device = qd.three_terminal(eps_L=0.3, eps_R=-0.2, U=1.0, J=0.5, T={"t": 2.0, "b": 1.0, "r": 1.5},
+                               mu={"t": 0.3, "b": 0.0, "r": 0.1}, gamma={"t": gamma_t, "b": 0.0, "r": 1.0})
+    with pytest.warns(qd.InvalidPointsWarning):
+        result = qd.solve(device)
+    assert not result.valid[1]
+    with pytest.warns(qd.InvalidPointsWarning):
+        fl = qd.fluctuations(device, order=2, counting=["N_t", "E_t", "J_N"])
+        ref = qd.fluctuations(device, order=2, counting=["N_t", "E_t", "J_N"], engine="numpy")
+    for name in fl.counting:
+        assert_same(fl.cumulant(2, name), ref.cumulant(2, name))
+        assert np.isnan(fl.cumulant(1, name)[1]) and np.isnan(fl.tur[name][1])
+
+
+def test_engine_selection_and_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    device = random_paper_device(4, seed=3)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        qd.fluctuations(device, engine="fortran")
+    assert qd.fluctuations(device, order=3, engine="compiled").route == "numpy"  # order > 2: NumPy
+    assert qd.fluctuations(device, engine="numpy").route == "numpy"
+    monkeypatch.setattr(counting_compiled, "available", lambda: False)
+    assert qd.fluctuations(device, engine="compiled").route == "numpy"
+
+
+def test_no_numba_environment_variable_falls_back_to_numpy() -> None:
+    code = ("import qdthermo as qd, numpy as np; from qdthermo.kinetics import counting_compiled as c; "
+            "fl = qd.fluctuations(qd.single_dot(eps=0.0, T={'L': 1.0, 'R': 1.0}, mu={'L': 60.0, 'R': -60.0}, "
+            "gamma={'L': 1.0, 'R': 1.0}), order=2, counting=['N_L']); "
+            "assert not c.available() and fl.route == 'numpy'; print(float(fl.fano['N_L']))")
+    env = {**os.environ, "QDTHERMO_NO_NUMBA": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert float(out.stdout) == pytest.approx(0.5, rel=1e-12)  # symmetric single level: Fano 1/2
