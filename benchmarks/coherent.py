@@ -9,6 +9,11 @@
 * ``QuTiP``       - ``qutip.steadystate`` of the same Liouvillian, one point at a time, timed on
   ``--qutip-points`` points and extrapolated; its steady states are compared with ours.
 
+Larger networks (``--chain-dots``, default 4 5 6; ``--chain-points`` random points each): a chain of
+dots with one lead each, nearest-neighbour Coulomb and tunnelling, solved by the sparse route
+(``method="auto"`` picks it from 16 states): ``end to end`` as above against ``plain``, a dense
+``np.linalg.solve`` of the same (prebuilt, bordered) equal-N block Liouvillians.
+
 Each time is the best of ``--repeat`` runs.  Results go to ``benchmarks/results/coherent.json``.
 
 Run::
@@ -45,6 +50,47 @@ def random_device(n: int, seed: int = 0) -> qd.Device:
     )
 
 
+def chain_device(n_dots: int, m: int, seed: int = 0) -> qd.Device:
+    """A chain of ``n_dots`` spinless dots at ``m`` random points (one lead per dot, Coulomb and tunnelling)."""
+    from qdthermo.model.arrays import dot_array
+
+    rng = np.random.default_rng(seed)
+    base = dot_array(n_dots, 0.0, 1.0, T=1.0)
+    dots = tuple(qd.Dot(d.name, rng.uniform(-1.5, 1.5, m), d.species) for d in base.dots)
+    leads = tuple(qd.Lead(lead.name, lead.dot, rng.uniform(0.3, 2, m), rng.uniform(-1, 1, m), rng.uniform(0.05, 1, m))
+                  for lead in base.leads)
+    inter = tuple(qd.Interaction(i.dots, coulomb=rng.uniform(0, 1.5, m)) for i in base.interactions)
+    tunnels = tuple(qd.Tunnel(i.dots, amplitude=rng.uniform(-1, 1, m)) for i in base.interactions)
+    return qd.Device(dots=dots, leads=leads, interactions=inter, tunnels=tunnels)
+
+
+def chain_rows(dots: list[int], m: int, repeat: int, agreement: dict[str, float]) -> list[dict[str, Any]]:
+    """Sparse route on chains of ``dots`` dots against a dense solve of the same block Liouvillians."""
+    rows = []
+    for n_dots in dots:
+        device = chain_device(n_dots, m)
+        for approach in ("global", "local"):
+            def end_to_end(approach: str = approach, device: qd.Device = device) -> Any:
+                res = qd.solve(device, approach=approach)
+                return res.density_matrix, res.heat_current, res.entropy_production, res.second_law_violated
+
+            t_e2e, value = best_of(end_to_end, repeat)
+            gen = coherent_generator(device, approach)
+            M = gen.block_generator.copy()
+            M[..., 0, :] = gen.block_trace
+            rhs = np.zeros(M.shape[:-1] + (1,), dtype=complex)
+            rhs[..., 0, 0] = 1.0
+            t_plain, x = best_of(lambda M=M, rhs=rhs: np.linalg.solve(M, rhs), repeat)
+            ours = gen.to_block(gen.from_occupation(value[0]))
+            key = f"chain {n_dots} dots, {approach}: max |rho - rho_plain|"
+            agreement[key] = float(np.max(np.abs(ours - x[..., 0])))
+            rows.append({"approach": approach, "network": f"chain of {n_dots} dots", "states": 2**n_dots,
+                         "block_size": gen.block_size, "points": m, "route": "sparse",
+                         "end_to_end_seconds": t_e2e, "plain_solve_seconds": t_plain,
+                         "end_to_end_over_plain": t_e2e / t_plain, "end_to_end_seconds_per_point": t_e2e / m})
+    return rows
+
+
 def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     best, value = np.inf, None
     for _ in range(repeat):
@@ -69,6 +115,8 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=10**5)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--qutip-points", type=int, default=200)
+    parser.add_argument("--chain-dots", type=int, nargs="*", default=[4, 5, 6])
+    parser.add_argument("--chain-points", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "coherent.json")
     args = parser.parse_args()
     n = args.points
@@ -114,15 +162,18 @@ def main() -> None:
                         "speedup_vs_qutip": t_q * n / k / t_e2e})
         rows.append(row)
         del gen, value
+    larger = chain_rows(args.chain_dots, args.chain_points, args.repeat, agreement)
     record = {
         "benchmark": "serial double dot: steady density matrix + per-lead currents + entropy production",
         "command": f"python benchmarks/coherent.py --points {n} --repeat {args.repeat} "
-                   f"--qutip-points {args.qutip_points}",
+                   f"--qutip-points {args.qutip_points} --chain-dots {' '.join(map(str, args.chain_dots))} "
+                   f"--chain-points {args.chain_points}",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "numpy": np.__version__, "qdthermo": qd.__version__,
                     "load_average_1min": os.getloadavg()[0]},
         "results": rows,
+        "larger_networks": larger,
         "agreement": agreement,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

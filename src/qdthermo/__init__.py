@@ -48,11 +48,13 @@ from qdthermo.thermo import (
     solve,
 )
 from qdthermo.thermo.coherent import CoherentState, evolve_coherent
+from qdthermo.thermo.coherent_counting import CoherentFluctuations
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "CoherentState", "coupled_transport", "Device", "device_at_forces", "Dot", "dot_array",
+    "__version__", "CoherentFluctuations", "CoherentState", "coupled_transport", "Device", "device_at_forces",
+    "Dot", "dot_array",
     "evolve", "evolve_coherent", "evolve_lindblad", "fermi", "Fluctuations", "fluctuations", "Interaction",
     "InvalidPointsWarning", "Lead", "LindbladTrajectory", "linear_response", "LinearResponse", "Method",
     "observable", "optimize", "pareto", "Regime", "response", "Response", "sanchez_buttiker",

@@ -20,6 +20,10 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
         pytest.skip("Numba is not available or disabled")
     if request.param == "numpy":
         monkeypatch.setattr(counting_compiled, "available", lambda: False)
+    else:  # "auto" takes the compiled engine from this many points (small batches never compile)
+        from qdthermo.kinetics import steady
+
+        monkeypatch.setattr(steady, "COMPILED_MIN_POINTS", 1)
     return str(request.param)
 
 

@@ -28,7 +28,7 @@ def assert_same(compiled: np.ndarray, reference: np.ndarray) -> None:
 @pytest.mark.parametrize(("seed", "decades"), [(0, 1.0), (1, 2.5)])
 def test_device_statistics_equal_the_numpy_engine(seed: int, decades: float) -> None:
     device = random_paper_device(5000, seed=seed, decades=decades)
-    compiled = qd.fluctuations(device, order=2)
+    compiled = qd.fluctuations(device, order=2, engine="compiled")
     numpy = qd.fluctuations(device, order=2, engine="numpy")
     assert compiled.route == "compiled" and numpy.route == "numpy"
     for name in compiled.counting:
@@ -52,7 +52,7 @@ def test_invalid_points_are_nan_on_the_compiled_route() -> None:
         result = qd.solve(device)
     assert not result.valid[1]
     with pytest.warns(qd.InvalidPointsWarning):
-        fl = qd.fluctuations(device, order=2, counting=["N_t", "E_t", "J_N"])
+        fl = qd.fluctuations(device, order=2, counting=["N_t", "E_t", "J_N"], engine="compiled")
         ref = qd.fluctuations(device, order=2, counting=["N_t", "E_t", "J_N"], engine="numpy")
     for name in fl.counting:
         assert_same(fl.cumulant(2, name), ref.cumulant(2, name))
@@ -65,6 +65,12 @@ def test_engine_selection_and_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None
         qd.fluctuations(device, engine="fortran")
     assert qd.fluctuations(device, order=3, engine="compiled").route == "numpy"  # order > 2: NumPy
     assert qd.fluctuations(device, engine="numpy").route == "numpy"
+    from qdthermo.kinetics import steady
+
+    monkeypatch.setattr(steady, "COMPILED_MIN_POINTS", 10**6)  # auto: small batches never compile
+    assert qd.fluctuations(device).route == "numpy"
+    monkeypatch.setattr(steady, "COMPILED_MIN_POINTS", 4)
+    assert qd.fluctuations(device).route == "compiled"
     monkeypatch.setattr(counting_compiled, "available", lambda: False)
     assert qd.fluctuations(device, engine="compiled").route == "numpy"
 

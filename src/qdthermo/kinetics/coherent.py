@@ -22,7 +22,9 @@ attached to dot ``d``:
 
 Row-major vectorisation: ``vec(rho)[a n + c] = rho_ac``; superoperators are
 ``(*shape, n^2, n^2)``.  The steady state is the null vector with unit trace
-(a batched linear solve with one row replaced by the trace condition);
+(a batched linear solve with one row replaced by the trace condition, in real
+Hermitian coordinates, up to 8 states; one sparse LU per point on the equal-N
+block from 16 states, :mod:`qdthermo.kinetics.coherent_block`);
 currents are ``J_X^nu = Tr[X D_nu(rho)]`` (positive from the lead into the
 system).  Everything is built in a *working basis* (the eigenbasis for
 ``"global"``, the occupation basis for ``"local"``) and returned in the
@@ -37,24 +39,49 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from qdthermo._special import expit
+from qdthermo.kinetics.coherent_block import BlockIndex, block_index, dense_block, steady_state_sparse
+from qdthermo.kinetics.counting import trace_cumulants
 from qdthermo.kinetics.evolve import propagate
 from qdthermo.kinetics.hamiltonian import annihilators, hamiltonian, number_operator
 from qdthermo.kinetics.rates import fermi_argument
 from qdthermo.model.system import System
 
-__all__ = ["APPROACHES", "CoherentGenerator", "coherent_generator", "DEGENERACY_TOLERANCE"]
+__all__ = ["APPROACHES", "COHERENT_METHODS", "CoherentGenerator", "coherent_generator", "choose_coherent_route",
+           "DEGENERACY_TOLERANCE", "SPARSE_MIN_STATES"]
 
 Array = NDArray[np.float64]
 CArray = NDArray[np.complex128]
 
 #: the density-matrix approaches
-APPROACHES = ("global", "local")
+APPROACHES = ("global", "local", "unified")
 
 #: points per chunk of the steady-state assembly and solve (arrays of a chunk stay in cache)
 STEADY_CHUNK = 2048
+
+#: networks with at least this many states solve the steady state by the sparse route (``method="auto"``);
+#: the dense route's maps cost O(n^6) to build (2 s for 8 states, minutes for 16)
+SPARSE_MIN_STATES = 16
+
+#: the steady-state routes of the density-matrix approaches
+COHERENT_METHODS = ("auto", "dense", "sparse")
+
+
+def choose_coherent_route(n_states: int, method: str = "auto") -> str:
+    """``"dense"`` or ``"sparse"`` for ``method`` (one of :data:`COHERENT_METHODS`) and the network size."""
+    if method not in COHERENT_METHODS:
+        raise ValueError(f"method must be one of {list(COHERENT_METHODS)} for the density-matrix approaches, "
+                         f"got {method!r}")
+    if method == "auto":
+        return "sparse" if n_states >= SPARSE_MIN_STATES else "dense"
+    return method
+
+
+#: eigen-transitions with an amplitude ``|A_p|`` below this are not coupled to the lead (unified clustering)
+ACTIVE_AMPLITUDE = 1e-12
 
 #: Bohr frequencies closer than this (relative to 1 + max |E|) are one frequency (secular grouping)
 DEGENERACY_TOLERANCE = 1e-8
@@ -123,22 +150,11 @@ class _SparseMap:
 
 
 @dataclass(frozen=True, eq=False)
-class _Structure:
-    """Index structure of the jumps, the same at every point: the pairs ``(a, b)`` with ``N_a = N_b + 1``.
+class _Maps:
+    """The fixed maps from the per-point values to the dense Liouvillians (built once per number of dots)."""
 
-    Every ``c_d^+`` in any particle-number-conserving basis lives on these pairs, so the jump
-    superoperator ``L rho L^+`` of a lead only touches the ``P^2`` entries
-    ``[(a_p, a_q), (b_p, b_q)]`` (in-jumps) and ``[(b_p, b_q), (a_p, a_q)]`` (out-jumps).
-    """
-
-    n: int
-    a: NDArray[np.intp]
-    b: NDArray[np.intp]
-    flat_in: NDArray[np.intp]
-    flat_out: NDArray[np.intp]
-    #: pair products of in- and out-jumps ``(2 P^2)`` -> ``K = sum L^+ L`` ``(n^2)``
-    to_k: _SparseMap
-    #: ``[jumps in (P^2), jumps out (P^2), H_eff (n^2)]`` -> Liouvillian ``(n^4)``, ``H_eff = H - i K / 2``
+    #: ``[jumps in (P^2), jumps out (P^2), H_eff (n^2), conj(H_eff) (n^2)]`` -> Liouvillian ``(n^4)``,
+    #: ``H_eff = H - i K / 2``
     to_liouvillian: _SparseMap
     #: ``[jumps (2 P^2), H (n^2), K (n^2)]`` (all real) -> the real Liouvillian ``T L T^-1`` ``(n^4)`` acting on
     #: ``u = T vec(rho) = [rho_aa, Re rho_ac (a < c), Im rho_ac (a < c)]`` (Hermitian rho <-> n^2 real numbers)
@@ -152,6 +168,55 @@ class _Structure:
     from_real_block: NDArray[np.complex128]
 
 
+@dataclass(frozen=True, eq=False)
+class _Structure:
+    """Index structure of the jumps, the same at every point: the pairs ``(a, b)`` with ``N_a = N_b + 1``.
+
+    Every ``c_d^+`` in any particle-number-conserving basis lives on these pairs, so the jump
+    superoperator ``L rho L^+`` of a lead only touches the ``P^2`` entries
+    ``[(a_p, a_q), (b_p, b_q)]`` (in-jumps) and ``[(b_p, b_q), (a_p, a_q)]`` (out-jumps).
+    The dense maps (:class:`_Maps`) cost ``O(n^6)`` to build and are made on first use only
+    (the dense route: up to :data:`SPARSE_MIN_STATES` states).
+    """
+
+    n_dots: int
+    n: int
+    a: NDArray[np.intp]
+    b: NDArray[np.intp]
+    flat_in: NDArray[np.intp]
+    flat_out: NDArray[np.intp]
+    #: ``(n^2, 2 P^2)`` sparse: pair products of in- and out-jumps -> ``K = sum L^+ L``
+    to_k: sp.csr_matrix
+
+    @cached_property
+    def maps(self) -> _Maps:
+        """The dense maps (built on first use)."""
+        return _dense_maps(self)
+
+    @property
+    def to_liouvillian(self) -> _SparseMap:
+        return self.maps.to_liouvillian
+
+    @property
+    def to_real_block(self) -> _SparseMap:
+        return self.maps.to_real_block
+
+    @property
+    def from_real_block(self) -> NDArray[np.complex128]:
+        return self.maps.from_real_block
+
+    @cached_property
+    def block_index(self) -> NDArray[np.intp]:
+        """Flat indices ``a n + c`` of the entries ``rho_ac`` with ``N_a = N_c`` (the equal-N block)."""
+        N = np.array([bin(s).count("1") for s in range(self.n)])
+        return np.flatnonzero((N[:, None] == N[None, :]).ravel()).astype(np.intp)
+
+    def apply_k(self, flat: Array) -> Array:
+        """``(..., n^2)`` K from ``(..., 2 P^2)`` pair products."""
+        m = flat.reshape(-1, flat.shape[-1])
+        return np.asarray(self.to_k @ m.T).T.reshape(flat.shape[:-1] + (self.n * self.n,))
+
+
 @lru_cache(maxsize=16)
 def _structure(n_dots: int) -> _Structure:
     n = 2**n_dots
@@ -162,13 +227,21 @@ def _structure(n_dots: int) -> _Structure:
     P2 = P * P
     flat_in = ((a[:, None] * n + a[None, :]) * n2 + b[:, None] * n + b[None, :]).ravel()
     flat_out = ((b[:, None] * n + b[None, :]) * n2 + a[:, None] * n + a[None, :]).ravel()
-    k_entries: list[tuple[int, int, complex]] = []
-    for p in range(P):
-        for q in range(P):
-            if a[p] == a[q]:  # in-jumps |a><b|: L^+ L = |b_p><b_q|
-                k_entries.append((p * P + q, b[p] * n + b[q], 1.0))
-            if b[p] == b[q]:  # out-jumps |b><a|: L^+ L = |a_p><a_q|
-                k_entries.append((P2 + p * P + q, a[p] * n + a[q], 1.0))
+    p, q = (x.ravel() for x in np.meshgrid(np.arange(P), np.arange(P), indexing="ij"))
+    m_in, m_out = a[p] == a[q], b[p] == b[q]  # in-jumps |a><b|: L^+ L = |b_p><b_q|; out-jumps: |a_p><a_q|
+    rows = np.concatenate([b[p[m_in]] * n + b[q[m_in]], a[p[m_out]] * n + a[q[m_out]]])
+    cols = np.concatenate([(p * P + q)[m_in], P2 + (p * P + q)[m_out]])
+    to_k = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n2, 2 * P2))
+    return _Structure(n_dots, n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp),
+                      flat_out.astype(np.intp), to_k)
+
+
+def _dense_maps(st: _Structure) -> _Maps:
+    n, a, flat_in, flat_out = st.n, st.a, st.flat_in, st.flat_out
+    N = np.array([bin(s).count("1") for s in range(n)])
+    n2 = n * n
+    P = len(a)
+    P2 = P * P
     l_entries: list[tuple[int, int, complex]] = [(k, int(t), 1.0) for k, t in enumerate(flat_in)]
     l_entries += [(P2 + k, int(t), 1.0) for k, t in enumerate(flat_out)]
     for x in range(n):  # -i (H_eff rho - rho H_eff^+): [(x, c), (z, c)] -i H_xz ; [(c, x), (c, z)] +i conj(H)_xz
@@ -229,9 +302,8 @@ def _structure(n_dots: int) -> _Structure:
             assert col not in pos, "the equal-N block does not decouple"
     from_block = np.ascontiguousarray(T_inv[:, block])
     from_block.setflags(write=False)
-    return _Structure(n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp), flat_out.astype(np.intp),
-                      _SparseMap.build(k_entries, n2), to_l, _SparseMap.build(real_entries, n2 * n2), T_inv,
-                      _SparseMap.build(block_entries, kb * kb), from_block)
+    return _Maps(to_l, _SparseMap.build(real_entries, n2 * n2), T_inv, _SparseMap.build(block_entries, kb * kb),
+                 from_block)
 
 
 def _hermitian_coordinates(n: int) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
@@ -295,6 +367,14 @@ class CoherentGenerator:
     anticommutator: Array
     number: Array
     structure: _Structure
+    #: ``(n_leads, *shape, P)`` the energy each pair's rates were evaluated at, per lead (the Bohr frequency
+    #: for ``"global"``, the bare transition energy for ``"local"``, the cluster frequency for ``"unified"``)
+    transition_energy: Array | None = None
+    #: ``(*shape, n, n)`` the Hamiltonian the energy currents are measured with (None: :attr:`hamiltonian`);
+    #: the modified Hamiltonian ``H~`` of the ``"unified"`` equation
+    energy_operator: Array | None = None
+    #: ``(*shape)`` False where the ``"unified"`` clusters admit no modified Hamiltonian (None: all True)
+    consistent: NDArray[np.bool_] | None = None
 
     @cached_property
     def sectors(self) -> tuple[NDArray[np.intp], ...]:
@@ -359,16 +439,15 @@ class CoherentGenerator:
 
     @cached_property
     def rate_scale(self) -> Array:
-        """``(n_leads, *shape)`` the largest rate of each lead's dissipator (a scale for round-off)."""
-        return np.maximum(np.abs(self.jump_in).max(axis=(-2, -1)), np.abs(self.jump_out).max(axis=(-2, -1)))
+        """``(n_leads, *shape)`` the largest rate of each lead's dissipator (a scale for round-off).
+
+        The diagonal ``J_pp = gamma_p A_p^2`` bounds every product, ``|J_pq| = sqrt(J_pp J_qq)``.
+        """
+        diag_in = np.diagonal(self.jump_in, axis1=-2, axis2=-1)
+        diag_out = np.diagonal(self.jump_out, axis1=-2, axis2=-1)
+        return np.maximum(diag_in.max(axis=-1), diag_out.max(axis=-1))  # type: ignore[no-any-return]
 
     # --------------------------------------------------------- steady state
-    def _trace_row(self) -> Array:
-        n = self.n_states
-        row = np.zeros(n * n)
-        row[:: n + 1] = 1.0
-        return row
-
     @cached_property
     def liouvillian(self) -> CArray:
         """``(*shape, n^2, n^2)`` complex Lindblad superoperator in the working basis (row-major vec)."""
@@ -379,12 +458,35 @@ class CoherentGenerator:
         source = np.concatenate([jumps, Heff, Heff.conj()], axis=-1)
         return self.structure.to_liouvillian.apply(source, complex).reshape(self.shape + (n2, n2))
 
-    def _bordered(self, L: CArray | None = None) -> CArray:
-        M = (self.liouvillian if L is None else L).copy()
-        M[..., 0, :] = self._trace_row()
-        return M
+    def steady_state(self, chunk: int = STEADY_CHUNK, method: str = "auto") -> tuple[CArray, NDArray[np.bool_]]:
+        """``(rho, valid)``: working-basis steady state ``(*shape, n, n)`` (trace 1) and a validity mask.
 
-    def steady_state(self, chunk: int = STEADY_CHUNK) -> tuple[CArray, NDArray[np.bool_]]:
+        ``method``: ``"dense"`` (:meth:`steady_state_dense`), ``"sparse"`` (:meth:`steady_state_sparse`)
+        or ``"auto"`` (:func:`choose_coherent_route`: dense below :data:`SPARSE_MIN_STATES` states).
+        """
+        route = choose_coherent_route(self.n_states, method)
+        if route == "sparse":
+            return self.steady_state_sparse()
+        return self.steady_state_dense(chunk)
+
+    def steady_state_sparse(self) -> tuple[CArray, NDArray[np.bool_]]:
+        """``(rho, valid)`` by one sparse LU of the complex equal-N block per point (:mod:`.coherent_block`).
+
+        For larger networks (a chain of 4 to 6 dots: 70 to 924 block entries of 256 to 4096); the
+        dense maps of :meth:`steady_state_dense` are never built.
+        """
+        n = self.n_states
+        m = int(np.prod(self.shape, dtype=int))
+        jin, jout = self._summed_jumps()
+        x, valid, _ = steady_state_sparse(self._block, self.effective_hamiltonian.reshape(m, n, n),
+                                          jin.reshape(m, -1), jout.reshape(m, -1))
+        vec = np.zeros((m, n * n), dtype=complex)
+        vec[:, self._block.flat] = x
+        rho = vec.reshape(m, n, n)
+        rho = 0.5 * (rho + np.conj(np.swapaxes(rho, -1, -2)))
+        return rho.reshape(self.shape + (n, n)), valid.reshape(self.shape)  # type: ignore[return-value]
+
+    def steady_state_dense(self, chunk: int = STEADY_CHUNK) -> tuple[CArray, NDArray[np.bool_]]:
         """``(rho, valid)``: working-basis steady state ``(*shape, n, n)`` (trace 1) and a validity mask.
 
         Solved in the real Hermitian coordinates ``u = T vec(rho)`` (the Liouvillian preserves
@@ -445,8 +547,8 @@ class CoherentGenerator:
     def currents(self, rho: CArray) -> tuple[Array, Array]:
         """``(J_N, J_E)``, each ``(n_leads, *shape)``: particle and energy currents into the system."""
         pairs = self._rho_pairs(rho)
-        return (self.lead_expectations(rho, self.number, pairs),
-                self.lead_expectations(rho, self.hamiltonian, pairs))
+        energy = self.hamiltonian if self.energy_operator is None else self.energy_operator
+        return (self.lead_expectations(rho, self.number, pairs), self.lead_expectations(rho, energy, pairs))
 
     # ----------------------------------------------------------- statistics
     def noise(self, rho: CArray, lead: int) -> tuple[Array, Array]:
@@ -454,23 +556,60 @@ class CoherentGenerator:
 
         From the tilted Liouvillian ``L(s) = L + (e^s - 1) J_in + (e^-s - 1) J_out``:
         ``mean = Tr[J1 rho]``, ``variance = Tr[J2 rho] - 2 Tr[J1 L^D J1 rho]`` with
-        ``J1 = J_in - J_out``, ``J2 = J_in + J_out`` and ``L^D`` the Drazin inverse
-        (a bordered solve with trace 0).
+        ``J1 = J_in - J_out``, ``J2 = J_in + J_out`` and ``L^D`` the Drazin inverse, by
+        :func:`qdthermo.kinetics.counting.trace_cumulants` on the real equal-N block
+        (``rho`` a steady state: no coherences between particle-number sectors).
         """
-        n = self.n_states
-        vec = rho.reshape(rho.shape[:-2] + (n * n,))
-        J1 = self.jumps_in[lead] - self.jumps_out[lead]
-        J2 = self.jumps_in[lead] + self.jumps_out[lead]
-        tr = self._trace_row()
-        j1 = np.einsum("...ij,...j->...i", J1, vec)
-        mean = np.real(j1 @ tr)
-        # L y = -(J1 - mean) rho, Tr y = 0  ->  y = -L^D J1 rho
-        rhs = -(j1 - mean[..., None] * vec)
-        rhs[..., 0] = 0.0
-        y = np.linalg.solve(self._bordered(), rhs[..., None])[..., 0]
-        var = np.real(np.einsum("...ij,...j->...i", J2, vec) @ tr) + 2 * np.real(
-            np.einsum("...ij,...j->...i", J1, y) @ tr)
-        return mean, var
+        n_leads = self.jump_in.shape[0]
+        on = (np.arange(n_leads) == lead).astype(float).reshape((n_leads,) + (1,) * (self.jump_in.ndim - 1))
+        C = trace_cumulants(self.block_generator, self.to_block(rho), self.block_trace,
+                            lambda m: self.block_jumps(on, (-1.0) ** m * on)[..., None, :, :], 2)
+        return np.real(C[..., 0, 0]), np.real(C[..., 0, 1])
+
+    # ------------------------------------------- equal-N block (counting statistics)
+    @property
+    def _block(self) -> BlockIndex:
+        return block_index(self.structure.n_dots)
+
+    @property
+    def block_size(self) -> int:
+        """Number ``k`` of entries ``rho_ac`` with ``N_a = N_c`` (6 for the serial double dot)."""
+        return self._block.size
+
+    @cached_property
+    def effective_hamiltonian(self) -> CArray:
+        """``(*shape, n, n)`` ``H_eff = H - i K / 2`` in the working basis, ``K = sum_nu K_nu``."""
+        return self.hamiltonian - 0.5j * self.anticommutator.sum(axis=0)  # type: ignore[no-any-return]
+
+    def _summed_jumps(self) -> tuple[Array, Array]:
+        P2 = len(self.structure.a) ** 2
+        return self.real_source[..., :P2], self.real_source[..., P2:2 * P2]
+
+    @cached_property
+    def block_generator(self) -> CArray:
+        """``(*shape, k, k)`` the complex Liouvillian on the equal-N block (see :mod:`.coherent_block`)."""
+        return dense_block(self._block, self.effective_hamiltonian, *self._summed_jumps())
+
+    @property
+    def block_trace(self) -> Array:
+        """``(k,)`` the trace functional on the block (1 on the entries ``rho_aa``)."""
+        return self._block.trace
+
+    def to_block(self, rho: CArray) -> CArray:
+        """``(..., k)`` the equal-N block entries of working-basis density matrices ``(..., n, n)``."""
+        return rho.reshape(rho.shape[:-2] + (self.n_states**2,))[..., self._block.flat]
+
+    def block_jumps(self, weight_in: NDArray[Any], weight_out: NDArray[Any]) -> CArray:
+        """``(*shape, k, k)`` the weighted jump superoperator ``sum_nu sum_pq w_pq J_pq`` on the block.
+
+        ``weight_in``, ``weight_out``: ``(n_leads, *shape, P, P)`` (broadcasting; complex allowed, e.g.
+        ``exp(i chi d) - 1`` for a tilted Liouvillian) multiply the in- and out-jump values
+        :attr:`jump_in`, :attr:`jump_out` of each lead.
+        """
+        P2 = len(self.structure.a) ** 2
+        win = np.sum(self.jump_in * weight_in, axis=0).reshape(self.shape + (P2,))
+        wout = np.sum(self.jump_out * weight_out, axis=0).reshape(self.shape + (P2,))
+        return dense_block(self._block, None, win, wout)
 
     # ------------------------------------------------------------ evolution
     def evolve(self, times: Array, rho0: CArray) -> CArray:
@@ -510,55 +649,136 @@ def _sector_eigh(H: Array, particles: NDArray[np.int64]) -> tuple[Array, Array]:
     return E, V
 
 
-def coherent_generator(device: Any, approach: str, system: System | None = None) -> CoherentGenerator:
-    """Build the Liouvillian of ``device`` in ``approach`` (``"global"`` or ``"local"``), all points at once."""
+def _clusters(w: Array, active: NDArray[np.bool_], width: Array) -> tuple[Array, NDArray[np.bool_]]:
+    """Single-linkage clusters of the active Bohr frequencies of one lead, per point.
+
+    Returns the cluster frequency (the mean of the cluster's frequencies; ``w`` itself for inactive
+    pairs) ``(*shape, P)`` and the mask ``(*shape, P, P)`` of active pairs in the same cluster.
+    """
+    key = np.where(active, w, np.inf)
+    order = np.argsort(key, axis=-1)
+    ws = np.take_along_axis(key, order, axis=-1)
+    with np.errstate(invalid="ignore"):
+        gap = np.diff(ws, axis=-1) > width[..., None]
+    ids = np.concatenate([np.zeros(ws.shape[:-1] + (1,), dtype=int), np.cumsum(gap, axis=-1)], axis=-1)
+    cid = np.empty_like(ids)
+    np.put_along_axis(cid, order, ids, axis=-1)
+    same = (cid[..., :, None] == cid[..., None, :]) & active[..., :, None] & active[..., None, :]
+    count = same.sum(axis=-1)
+    mean = np.einsum("...pq,...q->...p", same, np.where(active, w, 0.0)) / np.maximum(count, 1)
+    return np.where(active, mean, w), same
+
+
+def _modified_levels(E: Array, st: _Structure, freqs: Array, active: list[NDArray[np.bool_]],
+                     tol: Array) -> tuple[Array, NDArray[np.bool_]]:
+    """Levels ``E~`` with ``E~_a - E~_b = w_cluster`` on every active pair of every lead (least squares).
+
+    The gauge is fixed by ``sum E~ = sum E``.  Returns ``E~`` ``(*shape, n)`` and the points where every
+    constraint holds to ``tol`` (a consistent modified Hamiltonian exists).
+    """
+    n = E.shape[-1]
+    D = np.zeros((len(st.a), n))
+    D[np.arange(len(st.a)), st.a] = 1.0
+    D[np.arange(len(st.a)), st.b] = -1.0
+    weight = sum(act.astype(float) for act in active)
+    G = np.einsum("pi,...p,pj->...ij", D, weight, D) + 1.0
+    rhs = np.einsum("pi,l...p->...i", D, np.stack(active) * freqs) + np.sum(E, axis=-1, keepdims=True)
+    Et = np.linalg.solve(G, rhs[..., None])[..., 0]
+    miss = np.abs(Et[..., st.a] - Et[..., st.b] - freqs) * np.stack(active)
+    return Et, np.all(miss.max(axis=-1) <= 10 * tol, axis=0)
+
+
+def _amplitudes(device: Any, system: System, st: _Structure, V: Array, local: bool) -> list[Array]:
+    """``A_p = <a_p| V^T c_d^+ V |b_p>`` of each lead's dot on the structural pairs, ``(*shape, P)`` per lead."""
+    a, b = st.a, st.b
+    c = annihilators(st.n_dots)
+    dot_index = {name: k for k, name in enumerate(system.dot_names)}
+    out = []
+    for lead in device.leads:
+        cdag = c[dot_index[lead.dot]].T
+        if local:
+            out.append(np.broadcast_to(cdag[a, b], V.shape[:-2] + a.shape))
+            continue
+        i_nz, j_nz = np.nonzero(cdag)  # c^+ has few nonzeros (i, j)
+        out.append(np.einsum("k,...kp,...kp->...p", cdag[i_nz, j_nz], V[..., i_nz[:, None], a[None, :]],
+                             V[..., j_nz[:, None], b[None, :]]))
+    return out
+
+
+def _frequencies(device: Any, shape: tuple[int, ...], w: Array, tol: Array, amplitudes: list[Array],
+                 unified: bool, cluster_width: Any) -> tuple[Array, list[NDArray[np.bool_]]]:
+    """``(n_leads, *shape, P)`` the frequency each pair's rates are evaluated at, and the grouping masks.
+
+    Secular grouping (equal Bohr frequencies within ``tol``) or, for ``"unified"``, the clusters of
+    :func:`_clusters` with their mean frequencies.
+    """
+    if not unified:
+        same_w = np.abs(w[..., :, None] - w[..., None, :]) < tol[..., None, None]
+        return np.broadcast_to(w, (len(device.leads),) + w.shape), [same_w] * len(device.leads)
+    if cluster_width is None:
+        cluster_width = np.max([_lead_gamma(lead, w, shape).max(axis=-1) for lead in device.leads], axis=0)
+    width = np.broadcast_to(np.asarray(cluster_width, dtype=float), shape)
+    if np.any(~np.isfinite(width)) or np.any(width < 0):
+        raise ValueError(f"cluster_width must be finite and >= 0, got {cluster_width!r}")
+    clusters = [_clusters(w, np.abs(A) > ACTIVE_AMPLITUDE, np.maximum(width, tol)) for A in amplitudes]
+    return np.stack([f for f, _ in clusters]), [m for _, m in clusters]
+
+
+def _jump_products(device: Any, system: System, amplitudes: list[Array], freqs: Array,
+                   masks: list[NDArray[np.bool_]]) -> tuple[Array, Array]:
+    """``(n_leads, *shape, P, P)`` in- and out-jump products ``sqrt(g_p g_q) A_p A_q`` on grouped pairs."""
+    jin, jout = [], []
+    for ell, lead in enumerate(device.leads):
+        A, wl = amplitudes[ell], freqs[ell]
+        T = system.lead_temperature[..., ell, None]
+        mu = system.lead_chemical_potential[..., ell, None]
+        gamma = _lead_gamma(lead, wl, system.shape)
+        x = fermi_argument(wl, mu, T)
+        X_in = A * np.sqrt(gamma * expit(-x))  # electron enters: rate Gamma f(w)
+        X_out = A * np.sqrt(gamma * expit(x))  # electron leaves (a -> b): rate Gamma (1 - f(w))
+        jin.append(X_in[..., :, None] * X_in[..., None, :] * masks[ell])
+        jout.append(X_out[..., :, None] * X_out[..., None, :] * masks[ell])
+    return np.stack(jin), np.stack(jout)
+
+
+def coherent_generator(device: Any, approach: str, system: System | None = None,
+                       cluster_width: Any = None) -> CoherentGenerator:
+    """Build the Liouvillian of ``device`` in ``approach`` (one of :data:`APPROACHES`), all points at once.
+
+    ``cluster_width`` (``"unified"`` only): Bohr frequencies of a lead's operator closer than this
+    (single linkage) form one cluster [energy]; default (None): the largest coupling ``Gamma`` of
+    the point.
+    """
     if approach not in APPROACHES:
         raise ValueError(f"unknown density-matrix approach {approach!r}; allowed: {list(APPROACHES)}")
     system = device.finalized() if system is None else system
-    shape = system.shape
-    n_dots = len(system.dot_names)
-    n = system.n_states
-    st = _structure(n_dots)
-    a, b = st.a, st.b
+    shape, n = system.shape, system.n_states
+    st = _structure(len(system.dot_names))
     H = hamiltonian(device, system)
-    c = annihilators(n_dots)
-    if approach == "global":
+    if approach in ("global", "unified"):
         E, V = _sector_eigh(H, system.particle_number)
         Hw = np.zeros_like(H)
         Hw[..., np.arange(n), np.arange(n)] = E
     else:
-        E = np.asarray(system.energies)
-        V = np.broadcast_to(np.eye(n), H.shape)
-        Hw = H
+        E, V, Hw = np.asarray(system.energies), np.broadcast_to(np.eye(n), H.shape), H
     tol = DEGENERACY_TOLERANCE * (1.0 + np.max(np.abs(E), axis=-1))
-    w = E[..., a] - E[..., b]  # (*shape, P) energy of the electron entering on pair p: b -> a
-    same_w = np.abs(w[..., :, None] - w[..., None, :]) < tol[..., None, None]
-    dot_index = {name: k for k, name in enumerate(system.dot_names)}
-    jin, jout = [], []
-    for ell, lead in enumerate(device.leads):
-        cdag = c[dot_index[lead.dot]].T
-        if approach == "global":  # A_p = <a_p| V^T c^+ V |b_p>, c^+ has few nonzeros (i, j)
-            i_nz, j_nz = np.nonzero(cdag)
-            A = np.einsum("k,...kp,...kp->...p", cdag[i_nz, j_nz], V[..., i_nz[:, None], a[None, :]],
-                          V[..., j_nz[:, None], b[None, :]])
-        else:
-            A = cdag[a, b]
-        T = system.lead_temperature[..., ell, None]
-        mu = system.lead_chemical_potential[..., ell, None]
-        gamma = _lead_gamma(lead, w, shape)
-        x = fermi_argument(w, mu, T)
-        X_in = A * np.sqrt(gamma * expit(-x))  # electron enters: rate Gamma f(w)
-        X_out = A * np.sqrt(gamma * expit(x))  # electron leaves (a -> b): rate Gamma (1 - f(w))
-        jin.append(X_in[..., :, None] * X_in[..., None, :] * same_w)
-        jout.append(X_out[..., :, None] * X_out[..., None, :] * same_w)
-    jump_in, jump_out = np.stack(jin), np.stack(jout)
-    P2 = len(a) ** 2
+    w = E[..., st.a] - E[..., st.b]  # (*shape, P) energy of the electron entering on pair p: b -> a
+    amplitudes = _amplitudes(device, system, st, V, approach == "local")
+    freqs, masks = _frequencies(device, shape, w, tol, amplitudes, approach == "unified", cluster_width)
+    jump_in, jump_out = _jump_products(device, system, amplitudes, freqs, masks)
+    P2 = len(st.a) ** 2
     flat = np.concatenate([jump_in.reshape(jump_in.shape[:-2] + (P2,)),
                            jump_out.reshape(jump_out.shape[:-2] + (P2,))], axis=-1)
-    Ks = st.to_k.apply(flat).reshape(jump_in.shape[:-2] + (n, n))
-    n2 = n * n
-    real_source = np.concatenate([flat.sum(axis=0), Hw.reshape(shape + (n2,)), Ks.sum(axis=0).reshape(shape + (n2,))],
-                                 axis=-1)
+    Ks = st.apply_k(flat).reshape(jump_in.shape[:-2] + (n, n))
+    modified: dict[str, Any] = {}
+    if approach == "unified":
+        Et, ok = _modified_levels(E, st, freqs, [np.abs(A) > ACTIVE_AMPLITUDE for A in amplitudes], tol)
+        Ht = np.zeros_like(H)
+        Ht[..., np.arange(n), np.arange(n)] = Et
+        modified = {"energy_operator": Ht, "consistent": ok}
+    real_source = np.concatenate([flat.sum(axis=0), Hw.reshape(shape + (n * n,)),
+                                  Ks.sum(axis=0).reshape(shape + (n * n,))], axis=-1)
     return CoherentGenerator(approach=approach, shape=shape, n_states=n, basis=np.asarray(V), hamiltonian=Hw,
                              real_source=real_source, jump_in=jump_in, jump_out=jump_out,
-                             anticommutator=Ks, number=number_operator(n_dots), structure=st)
+                             anticommutator=Ks, number=number_operator(st.n_dots), structure=st,
+                             transition_energy=np.asarray(freqs), **modified)

@@ -129,11 +129,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from qdthermo.kinetics.group_inverse import DrazinSolver, safe_solve
+from qdthermo.kinetics.group_inverse import DrazinSolver, TraceDrazin, safe_solve
 
 __all__ = [
     "generator", "tilted_generator", "scaled_cumulants", "covariance", "covariance_matrix",
-    "joint_cumulant", "cgf", "noise_spectrum",
+    "joint_cumulant", "cgf", "noise_spectrum", "recursion", "trace_cumulants", "trace_covariance_matrix",
+    "trace_noise_spectrum", "dominant_eigenvalue",
 ]
 
 Array = NDArray[np.float64]
@@ -400,21 +401,145 @@ def scaled_cumulants(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, in
         x = solver.apply(O_dst @ g)  # W^D W^(1) P0 = -rho_1
         C[..., 1] = schottky - 2 * np.einsum("...sq,...sq->...q", KD[1], x)
         return C
-    rho: list[Array] = [pb]
-    for kk in range(1, K):
+    return recursion(np.broadcast_to(pb, shape + (n, q)), K, jump, total, solver.apply)
+
+
+def recursion(p0: NDArray[Any], order: int, jump: Any, total: Any, drazin: Any) -> NDArray[Any]:
+    r"""The Flindt-Novotny-Braggio-Jauho recursion for any generator with a trace functional.
+
+    Generic in the representation: a Markov generator (``total`` sums over states) or a Lindblad
+    superoperator (``total`` is the trace), in any coordinates.
+
+    Parameters
+    ----------
+    p0 : array, shape (*shape, n, q)
+        The steady state, one column per counted quantity (``rho_0``).
+    order : int
+        Highest cumulant order ``K >= 1``.
+    jump : callable
+        ``jump(m, x)`` = ``W^(m) x`` for ``x`` of shape (*shape, n, q) (column ``a`` tilted by quantity ``a``).
+    total : callable
+        ``total(m, x)`` = ``t^T W^(m) x``, shape (*shape, q).
+    drazin : callable
+        ``drazin(b)`` = ``W^D b`` for ``b`` of shape (*shape, n, q).
+
+    Returns
+    -------
+    array, shape (*shape, q, order)
+        ``C_k = sum_m binom(k, m) t^T W^(m) rho_{k-m}``,
+        ``rho_k = -W^D sum_m binom(k, m) (W^(m) - C_m) rho_{k-m}`` (module docstring).
+    """
+    C1 = total(1, p0)
+    C = np.empty(C1.shape + (order,), dtype=C1.dtype)
+    C[..., 0] = C1
+    rho: list[NDArray[Any]] = [p0]
+    for kk in range(1, order):
         # rho_kk = -W^D sum_m binom(kk, m) (W^(m) - C_m) rho_{kk-m}   (the m = kk term C_kk P0 is
         # annihilated by W^D)
-        acc = np.zeros(shape + (n, q))
+        acc = np.zeros(p0.shape, dtype=C.dtype)
         for m in range(1, kk + 1):
             binom = comb(kk, m)
             x = rho[kk - m]
-            acc += binom * jump(m, x)
+            acc = acc + binom * jump(m, x)
             if m < kk:
-                acc -= binom * C[..., None, :, m - 1] * x
-        rho.append(-solver.apply(acc))
-        # C_{kk+1} = sum_m binom(kk+1, m) 1^T W^(m) rho_{kk+1-m}
+                acc = acc - binom * C[..., None, :, m - 1] * x
+        rho.append(-drazin(acc))
+        # C_{kk+1} = sum_m binom(kk+1, m) t^T W^(m) rho_{kk+1-m}
         C[..., kk] = sum(comb(kk + 1, m) * total(m, rho[kk + 1 - m]) for m in range(1, kk + 2))
     return C
+
+
+def trace_cumulants(L: NDArray[Any], P0: NDArray[Any], trace: NDArray[Any], jumps: Any,
+                    order: int) -> NDArray[Any]:
+    """Scaled cumulants of a generator with a trace functional (e.g. a Lindblad superoperator).
+
+    Parameters
+    ----------
+    L : array, shape (*shape, n, n)
+        The generator (``t^T L = 0``), real or complex.
+    P0 : array, shape (*shape, n)
+        Its steady state, ``t^T P0 = 1``.
+    trace : array, shape (n,)
+        The trace functional ``t``.
+    jumps : callable
+        ``jumps(m)`` = ``W^(m)`` of every counted quantity, shape (*shape, q, n, n): the jump
+        superoperators weighted by the ``m``-th power of the transferred amount.
+    order : int
+
+    Returns
+    -------
+    array, shape (*shape, q, order)
+        NaN where the steady state is not unique.
+    """
+    K = _check_order(order)
+    cache: dict[int, NDArray[Any]] = {}
+
+    def W(m: int) -> NDArray[Any]:
+        if m not in cache:
+            cache[m] = jumps(m)
+        return cache[m]
+
+    def jump(m: int, x: NDArray[Any]) -> NDArray[Any]:
+        return np.einsum("...aij,...ja->...ia", W(m), x)
+
+    def total(m: int, x: NDArray[Any]) -> NDArray[Any]:
+        return np.einsum("i,...ia->...a", trace, jump(m, x))
+
+    q = jumps(1).shape[-3]
+    p0 = np.broadcast_to(P0[..., :, None], P0.shape + (q,))
+    solver = TraceDrazin(L, P0, trace) if K > 1 else None
+    C = recursion(p0, K, jump, total, solver.apply if solver is not None else None)
+    if solver is not None:
+        C = np.where(solver.singular[..., None, None], np.nan, C)
+    return C
+
+
+def trace_covariance_matrix(L: NDArray[Any], P0: NDArray[Any], trace: NDArray[Any], W1: NDArray[Any],
+                            W2: NDArray[Any]) -> NDArray[Any]:
+    """``(*shape, q, q)`` zero-frequency covariances for a generator with a trace functional.
+
+    ``W1`` (*shape, q, n, n): jump superoperators weighted by each quantity's transfer; ``W2``
+    (*shape, q, q, n, n): weighted by the products of the transfers of two quantities.
+    ``C_ab = t^T W^(ab) P0 - t^T W^(a) L^D W^(b) P0 - t^T W^(b) L^D W^(a) P0``.
+    """
+    solver = TraceDrazin(L, P0, trace)
+    v = np.einsum("...aij,...j->...ia", W1, P0)
+    x = solver.apply(v)
+    schottky = np.einsum("i,...abij,...j->...ab", trace, W2, P0)
+    cross = np.einsum("i,...aij,...jb->...ab", trace, W1, x)
+    out = schottky - cross - np.swapaxes(cross, -1, -2)
+    return np.where(solver.singular[..., None, None], np.nan, out)  # type: ignore[no-any-return]
+
+
+def trace_noise_spectrum(L: NDArray[Any], P0: NDArray[Any], trace: NDArray[Any], Wa: NDArray[Any],
+                         Wb: NDArray[Any], Wab: NDArray[Any], omega: NDArray[Any]) -> NDArray[Any]:
+    """Symmetrised noise ``S_ab(omega)`` (module docstring) for a generator with a trace functional.
+
+    ``Wa``, ``Wb``, ``Wab`` (*shape, n, n): jump superoperators weighted by ``d_a``, ``d_b`` and
+    ``d_a d_b``; ``omega`` any shape.  Result shape ``(*shape, *omega.shape)``.
+    """
+    shape = L.shape[:-2]
+    expand = (slice(None),) * len(shape) + (None,) * omega.ndim
+    n = L.shape[-1]
+    scale = np.max(np.abs(np.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
+    scale = np.where(scale > 0, scale, 1.0)
+    M = L - scale[..., None, None] * P0[..., :, None] * trace
+    v = np.stack([np.einsum("...ij,...j->...i", Wb, P0), np.einsum("...ij,...j->...i", Wa, P0)], axis=-1)
+    C1 = np.einsum("i,...ic->...c", trace, v)
+    qv = v - P0[..., :, None] * C1[..., None, :]
+    Mw = M[expand] + 1j * np.eye(n) * omega[..., None, None]
+    y = safe_solve(Mw, np.broadcast_to(qv[expand], Mw.shape[:-2] + (n, 2)))
+    cross = (np.einsum("i,...ij,...j->...", trace, Wa[expand], y[..., 0])
+             + np.einsum("i,...ij,...j->...", trace, Wb[expand], y[..., 1]))
+    schottky = np.einsum("i,...ij,...j->...", trace, Wab, P0)
+    return np.real(schottky[expand] - cross)  # type: ignore[no-any-return]
+
+
+def dominant_eigenvalue(L: NDArray[Any]) -> ComplexArray:
+    """``(*shape)`` eigenvalue with the largest real part of (tilted) generators ``(*shape, n, n)``."""
+    ev = np.linalg.eigvals(L)
+    idx = np.argmax(ev.real, axis=-1)
+    return np.take_along_axis(ev, idx[..., None], axis=-1)[..., 0].astype(complex)  # type: ignore[no-any-return]
 
 
 def joint_cumulant(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, increments: Sequence[ArrayLike],

@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["DrazinSolver", "drazin", "drazin_apply", "stationary_dense", "safe_solve"]
+__all__ = ["DrazinSolver", "TraceDrazin", "drazin", "drazin_apply", "stationary_dense", "safe_solve"]
 
 Array = NDArray[np.float64]
 
@@ -299,6 +299,47 @@ class DrazinSolver:
     def matrix(self) -> Array:
         """The full group inverse ``W^D``, shape (*shape, n, n)."""
         return self.apply(np.broadcast_to(np.eye(self.n), self.shape + (self.n, self.n)))
+
+
+class TraceDrazin:
+    """Group inverse of generators conserving a general trace functional (rank-one route).
+
+    For a batch of generators ``L`` (real or complex, e.g. Lindblad superoperators in some
+    coordinates) with ``t^T L = 0`` for a fixed row ``t`` (the trace; ``t = 1`` for a Markov
+    generator) and a unique steady state ``P0`` (``L P0 = 0``, ``t^T P0 = 1``), the same proof as
+    in the module docstring with ``1^T`` replaced by ``t^T`` gives
+    ``L^D b = (L - s P0 t^T)^{-1} b + P0 (t^T b) / s``; ``t^T L^D b = 0``.
+
+    Parameters
+    ----------
+    L : array, shape (*shape, n, n)
+    P0 : array, shape (*shape, n)
+    trace : array, shape (n,)
+
+    Attributes
+    ----------
+    singular : array of bool, shape (*shape)
+        Points whose ``L - s P0 t^T`` is singular (NaN results).
+    """
+
+    def __init__(self, L: NDArray[Any], P0: NDArray[Any], trace: NDArray[Any]) -> None:
+        n = L.shape[-1]
+        shape = np.broadcast_shapes(L.shape[:-2], P0.shape[:-1])
+        self.P0 = np.broadcast_to(P0, shape + (n,))
+        self.trace = np.asarray(trace)
+        with np.errstate(all="ignore"):
+            scale = np.max(np.abs(np.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
+        self.scale = np.broadcast_to(np.where((scale > 0) & np.isfinite(scale), scale, 1.0), shape)
+        M = L - self.scale[..., None, None] * self.P0[..., :, None] * self.trace
+        M = np.where(np.isfinite(M), M, 0.0)
+        self.inverse = safe_solve(M, np.broadcast_to(np.eye(n, dtype=M.dtype), M.shape))
+        self.singular = np.isnan(self.inverse[..., 0, 0]) | ~np.all(np.isfinite(self.P0), axis=-1)
+
+    def apply(self, b: NDArray[Any]) -> NDArray[Any]:
+        """``L^D b`` for ``b`` of shape (*shape, n, m); ``t^T x = 0`` for every column."""
+        tb = np.einsum("i,...im->...m", self.trace, b)
+        x = self.inverse @ b + self.P0[..., :, None] * (tb / self.scale[..., None])[..., None, :]
+        return x - self.P0[..., :, None] * np.einsum("i,...im->...m", self.trace, x)[..., None, :]
 
 
 def drazin_apply(W: ArrayLike, P0: ArrayLike, b: ArrayLike, *, method: str = "elimination") -> Array:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from qdthermo.kinetics.coherent import APPROACHES, CoherentGenerator, coherent_generator
+from qdthermo.kinetics.coherent import APPROACHES, CoherentGenerator, choose_coherent_route, coherent_generator
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
 from qdthermo.thermo.transport import _ro, per_lead
@@ -51,7 +51,7 @@ class CoherentState:
     valid
         ``(*shape)`` False where the steady state is not unique (NaN there).
     approach
-        ``"global"`` or ``"local"``.
+        ``"global"``, ``"local"`` or ``"unified"``.
     working_density_matrix
         The same state in the generator's working basis (eigenbasis for ``"global"``), or None.
     """
@@ -141,16 +141,29 @@ class CoherentState:
 
 def _check_approach(device: Device, approach: str) -> None:
     if approach not in APPROACHES:
-        raise ValueError(f"unknown approach {approach!r}; allowed: ['pauli', 'global', 'local']")
+        raise ValueError(f"unknown approach {approach!r}; allowed: ['pauli', 'global', 'local', 'unified']")
 
 
-def solve_coherent(device: Device, approach: str) -> CoherentState:
-    """Steady density matrix of ``device`` in ``approach`` (``"global"`` or ``"local"``), all points at once."""
+def solve_coherent(device: Device, approach: str, method: str = "auto",
+                   cluster_width: ArrayLike | None = None) -> CoherentState:
+    """Steady density matrix of ``device`` in ``approach`` (``"global"``, ``"local"`` or ``"unified"``).
+
+    ``method``: ``"auto"`` (dense batched below :data:`~qdthermo.kinetics.coherent.SPARSE_MIN_STATES`
+    states, else sparse), ``"dense"`` or ``"sparse"``.  ``cluster_width`` [energy]: the clustering
+    scale of the ``"unified"`` equation (default: the largest ``Gamma`` of each point); points whose
+    clusters admit no modified Hamiltonian are NaN, ``valid`` False.
+    """
     _check_approach(device, approach)
+    choose_coherent_route(2, method)  # validate before the work
     system = device.finalized()
-    gen = coherent_generator(device, approach, system)
-    rho, valid = gen.steady_state()
+    gen = coherent_generator(device, approach, system, cluster_width=cluster_width)
+    rho, valid = gen.steady_state(method=method)
+    if gen.consistent is not None:
+        valid = valid & gen.consistent
+        rho = np.where(np.asarray(valid)[..., None, None], rho, np.nan)
     if device.shape == () and not bool(valid):
+        if gen.consistent is not None and not bool(gen.consistent):
+            raise ValueError("the unified clusters admit no modified Hamiltonian at this point; change cluster_width")
         raise ValueError(f"the {approach} Liouvillian has no unique steady state")
     occupation = gen.to_occupation(rho, block_diagonal=True)  # a steady state has no inter-sector coherences
     return CoherentState(device=device, system=system, generator=gen, density_matrix=_ro(occupation),

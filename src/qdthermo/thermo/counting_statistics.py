@@ -19,30 +19,34 @@ the mean current, ``C_2`` the zero-frequency noise **without a factor 2**.  Fano
 ``C_2 / |C_1|``; TUR ratio ``Sigma_dot C_2 / C_1^2 >= 2`` (Barato-Seifert).
 
 The numerical engine is :mod:`qdthermo.kinetics.counting` (group-inverse recursion of
-Flindt, Novotny, Braggio and Jauho), batch-first.
+Flindt, Novotny, Braggio and Jauho), batch-first.  ``qd.fluctuations(device,
+approach="global" | "local")`` counts on the tilted Liouvillian of that master equation
+instead (:class:`~qdthermo.thermo.coherent_counting.CoherentFluctuations`, the same API:
+:class:`~qdthermo.thermo.counting_api.CountingAPI`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from qdthermo.kinetics import counting, counting_compiled
+from qdthermo.kinetics import steady as _steady
 from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
 from qdthermo.thermo import entropy as _entropy
+from qdthermo.thermo.coherent import CoherentState
+from qdthermo.thermo.coherent_counting import CoherentFluctuations, coherent_counted_quantities
+from qdthermo.thermo.counting_api import ROUND_OFF, CountingAPI
 from qdthermo.thermo.registry import OBSERVABLES, observable, unregister
 from qdthermo.thermo.result import SteadyState
 from qdthermo.thermo.solver import solve
-
-if TYPE_CHECKING:
-    import xarray as xr
 
 __all__ = ["Fluctuations", "fluctuations", "counted_quantities", "register_observables", "unregister_observables"]
 
@@ -52,43 +56,6 @@ Array = NDArray[np.float64]
 #: networks with more states than this use sparse group-inverse solves (cumulants up to order 2)
 SPARSE_MIN_STATES = 256
 
-#: a cumulant below this times its absolute-moment scale is round-off, set to 0 (see ``Fluctuations._clean``)
-ROUND_OFF = 1e-13
-
-
-def _ratio(num: Array, den: Array) -> Array:
-    """``num / den``, NaN where ``den`` is 0 (an undefined Fano factor or TUR ratio)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den == 0, np.nan, num / den)  # type: ignore[no-any-return]
-
-
-class _LazyMap(Mapping[str, Array]):
-    """Read-only mapping whose values are computed on first access and kept (read-only arrays)."""
-
-    def __init__(self, keys: tuple[str, ...], compute: Callable[[str], Array]) -> None:
-        self._keys = keys
-        self._compute = compute
-        self._values: dict[str, Array] = {}
-
-    def __getitem__(self, key: str) -> Array:
-        if key not in self._keys:
-            raise KeyError(key)
-        if key not in self._values:
-            value = np.asarray(self._compute(key))
-            value.setflags(write=False)
-            self._values[key] = value
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({list(self._keys)})"
-
-
 def counted_quantities(result: SteadyState) -> tuple[str, ...]:
     """Names of every quantity that can be counted for this result (see the module docstring)."""
     leads = result.lead_names
@@ -96,16 +63,8 @@ def counted_quantities(result: SteadyState) -> tuple[str, ...]:
             *result.force_basis.flux_names, "entropy")
 
 
-def _units(name: str) -> str:
-    if name == "entropy":
-        return "k_B"
-    if name.startswith("N_"):
-        return "1"
-    return "energy"
-
-
 @dataclass(frozen=True, eq=False)
-class Fluctuations:
+class Fluctuations(CountingAPI):
     """Counting statistics of a solved device (read-only; see the module docstring).
 
     Attributes
@@ -182,7 +141,9 @@ class Fluctuations:
         n = self.result.generator.network.n_states
         if n > SPARSE_MIN_STATES:
             return "sparse"
-        if self.engine != "numpy" and self.order <= 2 and counting_compiled.available():
+        large = int(np.prod(self.result.shape)) >= _steady.COMPILED_MIN_POINTS
+        if (self.engine == "compiled" or (self.engine == "auto" and large)) and self.order <= 2 \
+                and counting_compiled.available():
             return "compiled"
         return "numpy"
 
@@ -285,84 +246,37 @@ class Fluctuations:
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in names)), axis=-1)
         return self.result._masked(counting.covariance_matrix(n, src, dst, rate, d, P), 2)
 
-    @cached_property
-    def fano(self) -> Mapping[str, Array]:
-        """Fano factor ``C_2 / |C_1|`` of every counted quantity [quantity]; NaN where ``C_1`` is 0.
+    # ----------------------------------------------------------------- hooks
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Batch shape."""
+        return self.result.shape
 
-        Each ratio is computed on first access (a read-only mapping).
-        """
-        self._need(2)
-        return _LazyMap(self.counting, lambda q: _ratio(self.cumulant(2, q), np.abs(self.cumulant(1, q))))
+    def _masked(self, x: Array, trailing: int = 0) -> Array:
+        return self.result._masked(x, trailing)
 
-    @cached_property
-    def tur(self) -> Mapping[str, Array]:
-        """TUR ratio ``Sigma_dot C_2 / C_1^2`` of every counted current but ``entropy`` (>= 2); NaN where C_1 = 0.
+    def _sigma(self) -> Array:
+        return self._entropy_production
 
-        Each ratio is computed on first access (a read-only mapping).
-        """
-        self._need(2)
-        return _LazyMap(tuple(q for q in self.counting if q != "entropy"),
-                        lambda q: _ratio(self._entropy_production * self.cumulant(2, q), self.cumulant(1, q) ** 2))
+    def _known(self) -> tuple[str, ...]:
+        return counted_quantities(self.result)
 
-    def _need(self, k: int) -> None:
-        if self.order < k:
-            raise ValueError(f"this needs cumulants of order {k}; computed up to order={self.order}")
-
-    # ------------------------------------------------------ spectra and CGF
-    def noise_spectrum(self, name: str, omega: ArrayLike, other: str | None = None) -> Array:
-        """Symmetrised finite-frequency noise ``S(omega)`` of ``name`` (and ``other``) [unit^2 x rate].
-
-        ``S(0) = C_2`` (no factor 2); ``S(omega -> inf)`` is the Schottky term.  Result shape
-        ``(*shape, *omega.shape)``; ``omega`` in the rate unit (angular frequency).
-        """
+    def _spectrum(self, a: str, b: str, omega: NDArray[np.float64]) -> Array:
         n, src, dst, rate, P = self._jumps()
-        S = counting.noise_spectrum(n, src, dst, rate, self.increments(name),
-                                    self.increments(other if other is not None else name), P, omega)
-        return self.result._masked(S, np.ndim(omega))
+        return counting.noise_spectrum(n, src, dst, rate, self.increments(a), self.increments(b), P, omega)
 
-    def cgf(self, chi: Mapping[str, ArrayLike]) -> NDArray[np.complex128]:
-        """Scaled cumulant generating function ``lambda(chi)`` [rate] for counting fields by name.
-
-        ``chi`` maps counted names to fields (batch-broadcastable, complex allowed; ``chi = -1j * s``
-        gives the real exponential tilt ``exp(s d)``).
-        """
-        if not chi:
-            raise ValueError("chi must name at least one counted quantity")
-        names = list(chi)
+    def _cgf(self, names: list[str], fields: NDArray[Any]) -> NDArray[np.complex128]:
         n, src, dst, rate, P = self._jumps()
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in names)), axis=-1)
-        fields = np.stack(np.broadcast_arrays(*(np.asarray(chi[q]) for q in names)), axis=-1)
         return counting.cgf(n, src, dst, rate, d, fields)  # type: ignore[no-any-return]
-
-    # ----------------------------------------------------------------- export
-    def to_xarray(self, dims: Sequence[str] | None = None) -> "xr.Dataset":
-        """Cumulants ``C_1 .. C_order``, Fano factors and TUR ratios as a labelled dataset."""
-        import xarray as xr
-
-        shape = self.result.shape
-        dims = tuple(dims) if dims is not None else tuple(f"dim_{k}" for k in range(len(shape)))
-        data: dict[str, Any] = {}
-        for k in range(1, self.order + 1):
-            data[f"C{k}"] = (dims + ("counted",), self._cumulants[..., k - 1], {
-                "units": f"quantity^{k}*rate", "long_name": f"scaled cumulant C_{k} = d^{k} lambda/d(i chi)^{k}"})
-        coords = {"counted": ("counted", list(self.counting), {"long_name": "counted quantity (lead -> system)"}),
-                  "counted_units": ("counted", [_units(q) for q in self.counting])}
-        ds = xr.Dataset(data, coords=coords, attrs={"convention": "C_k = d^k lambda/d(i chi)^k, no factor 2"})
-        if self.order >= 2:
-            ds["fano"] = (dims + ("counted",), np.stack([self.fano[q] for q in self.counting], axis=-1),
-                          {"units": "quantity", "long_name": "Fano factor C2/|C1|"})
-            tur = [self.tur.get(q, np.full(shape, np.nan)) for q in self.counting]
-            ds["tur"] = (dims + ("counted",), np.stack(tur, axis=-1),
-                         {"units": "k_B", "long_name": "TUR ratio Sigma_dot C2/C1^2 (>= 2)"})
-        return ds
-
 
 #: the engines of :func:`fluctuations` (``engine=``)
 ENGINES = ("auto", "compiled", "numpy")
 
 
 def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str] = "all",
-                 method: Method | str = Method.AUTO, engine: str = "auto") -> Fluctuations:
+                 method: Method | str = Method.AUTO, engine: str = "auto",
+                 approach: str | None = None) -> Fluctuations | CoherentFluctuations:
     """Counting statistics of ``device`` at every parameter point (see the module docstring).
 
     Parameters
@@ -379,15 +293,22 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     engine
         Counting-statistics engine: ``"auto"`` (default: the compiled per-point kernel of
         :mod:`qdthermo.kinetics.counting_compiled` for ``order <= 2`` on dense-size networks
-        when Numba is available, else NumPy), ``"compiled"`` (the same; it falls back to NumPy
+        when Numba is available and the batch has at least
+        :data:`~qdthermo.kinetics.steady.COMPILED_MIN_POINTS` points, so that small calls never
+        compile; else NumPy), ``"compiled"`` (the same; it falls back to NumPy
         where it does not apply: ``order > 2``, no Numba or ``QDTHERMO_NO_NUMBA=1``) or
         ``"numpy"`` (the reference engine, :func:`qdthermo.kinetics.counting.scaled_cumulants`).
         Networks of more than :data:`SPARSE_MIN_STATES` states use sparse solves whatever
         the engine.  :attr:`Fluctuations.route` tells which one ran.
+    approach
+        ``None`` or ``"pauli"`` (the rate equation), ``"global"``, ``"local"`` or ``"unified"`` (the tilted
+        Liouvillian of that Lindblad equation: a
+        :class:`~qdthermo.thermo.coherent_counting.CoherentFluctuations` with the same API;
+        docs/coherent.md; ``engine`` applies to the rate equation only).
 
     Returns
     -------
-    Fluctuations
+    Fluctuations or CoherentFluctuations
 
     Raises
     ------
@@ -399,13 +320,16 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be an integer >= 1 (allowed range 1 <= order), got {order!r}")
-    result = solve(device, method=method)
-    known = counted_quantities(result)
+    result = solve(device, method=method, approach=approach)
+    known = (coherent_counted_quantities(result) if isinstance(result, CoherentState)
+             else counted_quantities(result))
     names = known if isinstance(counting, str) and counting == "all" else tuple(
         [counting] if isinstance(counting, str) else counting)
     unknown = [q for q in names if q not in known]
     if unknown or not names:
         raise ValueError(f"counting: unknown counted quantity {unknown or names!r}; allowed: 'all' or {list(known)}")
+    if isinstance(result, CoherentState):
+        return CoherentFluctuations(result, int(order), tuple(names))
     return Fluctuations(result, int(order), tuple(names), engine)
 
 

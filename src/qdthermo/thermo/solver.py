@@ -74,9 +74,11 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
         compiled pass, :mod:`qdthermo.thermo.fused`; ``"linear"`` without Numba),
         ``"sparse"``, ``"sparse_direct"``, ``"sparse_iterative"``,
         or any route registered with :func:`qdthermo.kinetics.steady.register_route`.
+        For the density-matrix approaches: ``"auto"`` (dense batched below 16 states, the sparse
+        route from 16), ``"dense"`` or ``"sparse"`` (docs/coherent.md).
     approach
         ``"pauli"`` (the rate equation: devices without interdot tunnelling),
-        ``"global"`` or ``"local"`` (Lindblad master equations for the density
+        ``"global"``, ``"local"`` or ``"unified"`` (Lindblad master equations for the density
         matrix, returning a :class:`~qdthermo.thermo.coherent.CoherentState`;
         docs/coherent.md).  None: ``"pauli"`` (devices with tunnels must choose).
 
@@ -97,7 +99,7 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
         raise ValueError("this device has interdot tunnelling (qd.Tunnel): choose a density-matrix approach, "
                          "qd.solve(device, approach='global') or approach='local' (docs/coherent.md)")
     if approach is not None and approach != "pauli":
-        return solve_coherent(device, approach)
+        return solve_coherent(device, approach, method=method.value if isinstance(method, Method) else str(method))
     if device.tunnels:
         raise ValueError("approach='pauli' cannot describe interdot tunnelling (qd.Tunnel): the rate equation "
                          "drops the coherences; use approach='global' or 'local' (docs/coherent.md)")
