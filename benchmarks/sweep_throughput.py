@@ -2,9 +2,10 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/sweep_throughput.py                 # 1000 x 1000, then 10^8 for 120 s
+    .venv/bin/python benchmarks/sweep_throughput.py                 # 2000 x 2000, then 10^8 for 120 s
     .venv/bin/python benchmarks/sweep_throughput.py --big-seconds 0 # 10^8 points to completion
     .venv/bin/python benchmarks/sweep_throughput.py --n 300 --no-big # quick look
+    .venv/bin/python benchmarks/sweep_throughput.py --n 31 --no-big  # start-up (one chunk, in process)
 
 Each sweep runs in a child process (``qd.sweep(qd.coupled_transport, F_E=..., F_N=...,
 store=...)``, every observable written), timed from process start to exit, so the
@@ -17,6 +18,14 @@ The 10^8-point sweep (10^4 x 10^4) writes ~30 GB; with ``--big-seconds T`` it is
 interrupted with Ctrl-C (SIGINT) after T seconds (resumable; memory does not
 depend on how far it got) and the store is removed.  Results go to
 ``benchmarks/results/sweep_throughput.json`` and ``.md``.
+
+Baselines timed in the same run, in this process, on the same points (the
+first chunks of the grid, BLAS on one thread, best of 3): ``compute_1core``
+is the sweep's own chunk computation without the store (solve and every
+observable), ``linalg_solve_1core`` a plain batched ``np.linalg.solve`` of
+one 4 x 4 system per point (the bare cost of a steady state).  The end-to-end
+rate is also given as a ratio to each (the machine is shared and noisy:
+absolute rates move with its load, ratios much less).
 """
 
 from __future__ import annotations
@@ -68,7 +77,10 @@ class TreeMemory:
 
     Records the peak of the summed RSS and of the summed PSS over the tree,
     and each process's own peak RSS (``VmHWM``); the sum of those peaks is an
-    upper bound of the tree's peak that sampling cannot miss.
+    upper bound of the tree's peak that sampling cannot miss.  Also each
+    process's CPU time (user + system) at its last sample: their sum is the
+    tree's CPU time (a lower bound: up to 0.1 s per process is missed), which
+    depends much less than the wall time on what else runs on the machine.
     """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
@@ -77,6 +89,7 @@ class TreeMemory:
         self.peak_rss = self.peak_pss = 0
         self.peak_procs = 0
         self.hwm: dict[int, int] = {}
+        self.cpu: dict[int, float] = {}  # pid -> user + system CPU seconds at its last sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -95,6 +108,11 @@ class TreeMemory:
                         hwm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
                 except (psutil.NoSuchProcess, psutil.AccessDenied, OSError, StopIteration):
                     continue
+                try:
+                    t = p.cpu_times()
+                    self.cpu[p.pid] = max(self.cpu.get(p.pid, 0.0), t.user + t.system)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
                 rss += info.rss
                 pss += getattr(info, "pss", info.rss)
                 self.hwm[p.pid] = max(self.hwm.get(p.pid, 0), hwm)
@@ -158,7 +176,43 @@ def run_sweep(n_E: int, n_N: int, store: Path, chunk: str, scheduler: str, limit
         "sum_of_process_peaks_MiB": round(sum(mem.hwm.values()) / 2**20, 1),
         "process_peaks_MiB": sorted(round(v / 2**20, 1) for v in mem.hwm.values()),
         "max_processes": mem.peak_procs, "store_MiB": round(disk / 2**20, 1),
+        "cpu_s_tree": round(sum(mem.cpu.values()), 1),
+        "points_per_cpu_s": round(points_done / max(sum(mem.cpu.values()), 1e-9)),
     }
+
+
+def baselines(n_E: int, n_N: int, chunk_points: int = 65536, n_chunks: int = 3) -> dict[str, float]:
+    """Points/s of the sweep's chunk computation (no store) and of a plain batched solve, one core."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    import qdthermo as qd
+    from qdthermo.sweeps import _worker
+    from qdthermo.sweeps.plan import make_plan
+
+    plan = make_plan(qd.coupled_transport, dict(F_E=np.linspace(-1.0, 0.5, n_E), F_N=np.linspace(-3.0, 3.0, n_N),
+                                                eps_L=1.0, J=12.0), chunk_points)
+    job = _worker.Job(plan, _worker.probe(plan), None, "baseline")
+    ks = range(min(n_chunks, plan.n_chunks))
+    points = sum(plan.chunk_range(k)[1] - plan.chunk_range(k)[0] for k in ks)
+    rng = np.random.default_rng(0)
+    a = rng.random((points, 4, 4)) + 4 * np.eye(4)
+    b = rng.random((points, 4, 1))
+
+    def best(f: Any) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        _worker.compute_chunk(job, 0)  # warm-up (lazy imports, compiled kernels)
+        t_compute = best(lambda: [_worker.compute_chunk(job, k) for k in ks])
+        t_solve = best(lambda: np.linalg.solve(a, b))
+    return {"points": points, "compute_1core_points_per_s": round(points / t_compute),
+            "linalg_solve_1core_points_per_s": round(points / t_solve)}
 
 
 def markdown(out: dict[str, Any]) -> str:
@@ -170,9 +224,9 @@ def markdown(out: dict[str, Any]) -> str:
         f"Machine: {m['affinity']} cores, {m['memory_GiB']} GiB, Python {m['python']}; load average "
         f"{[round(x, 2) for x in m['load_average_at_start']]} at start, "
         f"{[round(x, 2) for x in out['load_average_at_end']]} at end (other jobs shared the machine).", "",
-        "| run | points | wall [s] | points/s end to end | points/s steady | peak RSS sum [MiB] "
-        "| peak PSS sum [MiB] | sum of per-process peaks [MiB] | store [MiB] |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | points | wall [s] | points/s end to end | points/s steady | first chunk [s] | CPU s (tree) "
+        "| peak RSS sum [MiB] | peak PSS sum [MiB] | sum of per-process peaks [MiB] | store [MiB] |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     named = [(f"{r['grid'][0]}x{r['grid'][1]} #{i + 1}", r) for i, r in enumerate(out["throughput_runs"])]
     if "big" in out:
@@ -181,12 +235,23 @@ def markdown(out: dict[str, Any]) -> str:
         named.append((f"10^4x10^4 ({what})", r))
     for label, r in named:
         lines.append(f"| {label} | {r['points']:,} | {r['wall_s']} | {r['points_per_s']:,} | "
-                     f"{r['steady_points_per_s'] or 0:,} | {r['peak_rss_sum_MiB']} | {r['peak_pss_sum_MiB']} | "
+                     f"{r['steady_points_per_s'] or 0:,} | {r.get('first_chunk_recorded_s')} | "
+                     f"{r.get('cpu_s_tree', '')} | {r['peak_rss_sum_MiB']} | {r['peak_pss_sum_MiB']} | "
                      f"{r['sum_of_process_peaks_MiB']} | {r['store_MiB']} |")
+    for i, r in enumerate(out["throughput_runs"]):
+        bl = r.get("baselines")
+        if bl:
+            lines.append("")
+            lines.append(f"Run #{i + 1} baselines (same points, this process, one core): sweep chunk compute without "
+                         f"store {bl['compute_1core_points_per_s']:,} points/s, plain batched np.linalg.solve "
+                         f"{bl['linalg_solve_1core_points_per_s']:,} points/s; end to end / compute_1core = "
+                         f"{r['points_per_s'] / bl['compute_1core_points_per_s']:.2f}, end to end / linalg_solve = "
+                         f"{r['points_per_s'] / bl['linalg_solve_1core_points_per_s']:.2f}.")
     lines += [
         "",
         "* coupled_transport (F_E x F_N, eps_L = 1, J = 12), every observable written to Zarr "
-        "(Blosc-LZ4), default chunk_points (65 536) and scheduler (one worker process per core).",
+        "(Blosc-LZ4), default chunk_points (65 536) and scheduler (in process below 400 000 points, "
+        "else one worker process per core).",
         "* end to end: a fresh process, from its start to its exit (interpreter, imports, probe, store "
         "creation, worker start, all chunks, closing).  steady: rate between the first and the last "
         "update of the store's chunk_done record (without the ~1.5 s of start-up).",
@@ -200,7 +265,7 @@ def markdown(out: dict[str, Any]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=1000, help="grid side of the throughput run (n x n)")
+    ap.add_argument("--n", type=int, default=2000, help="grid side of the throughput run (n x n)")
     ap.add_argument("--repeat", type=int, default=3, help="repetitions of the throughput run (best and all kept)")
     ap.add_argument("--chunk-points", default="default")
     ap.add_argument("--scheduler", default="default", help="default (process pool), serial, local or an address")
@@ -230,7 +295,11 @@ def main() -> None:
     for i in range(args.repeat):
         store = base / f"tp{i}.zarr"
         shutil.rmtree(store, ignore_errors=True)
+        bl0 = baselines(args.n, args.n)
         r = run_sweep(args.n, args.n, store, args.chunk_points, args.scheduler, None)
+        bl1 = baselines(args.n, args.n)
+        r["baselines"] = {k: max(bl0[k], bl1[k]) for k in bl0}  # best of before and after the run
+        r["end_to_end_over_compute_1core"] = round(r["points_per_s"] / r["baselines"]["compute_1core_points_per_s"], 2)
         print(json.dumps(r), flush=True)
         runs.append(r)
         shutil.rmtree(store, ignore_errors=True)

@@ -43,7 +43,6 @@ import math
 import platform
 import sys
 from collections.abc import Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -476,6 +475,8 @@ _INFO_PACKAGES = ("numpy", "scipy", "xarray", "zarr", "dask", "matplotlib", "cli
 
 
 def _version(dist: str) -> str:
+    from importlib import metadata
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

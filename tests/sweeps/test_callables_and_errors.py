@@ -42,7 +42,7 @@ def test_any_device_function_sweeps_with_its_own_dims() -> None:
 
 def test_device_function_on_the_process_pool_equals_serial() -> None:
     kw = dict(a=np.linspace(0.5, 1.5, 9), b=[0.0, 1.0, 2.0], chunk_points=3, progress=False)
-    pool = qd.sweep(my_device, **kw)
+    pool = qd.sweep(my_device, scheduler="processes", **kw)
     serial = qd.sweep(my_device, scheduler="serial", **kw)
     np.testing.assert_array_equal(pool.populations.values, serial.populations.values)
 
@@ -80,7 +80,7 @@ def test_script_without_main_guard_gets_one_clear_line(tmp_path: Path) -> None:
         import numpy as np
         import qdthermo as qd
         qd.sweep(qd.coupled_transport, F_E=np.linspace(-1, 0.5, 40), F_N=np.linspace(-1, 1, 30),
-                 chunk_points=100, progress=False)
+                 chunk_points=100, scheduler="processes", progress=False)
     """))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
                           env={"PYTHONPATH": str(SRC), "PATH": ""}, cwd=tmp_path)

@@ -81,6 +81,7 @@ _SCRIPT = textwrap.dedent("""
 
     if __name__ == "__main__":
         qd.sweep(qd.coupled_transport, store=sys.argv[1], chunk_points=100, progress=False,
+                 scheduler=None if sys.argv[2] == "default" else sys.argv[2],
                  F_E=np.linspace(-1.0, 0.5, 60), F_N=np.linspace(-2.0, 2.0, 100), eps_L=1.0, J=12.0)
 """)
 
@@ -103,14 +104,20 @@ def _some_chunk_done(path: Path) -> bool:
         return False
 
 
+@pytest.mark.parametrize("scheduler", ["processes", "default"])
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_killed_run_resumes_bit_identical(tmp_path: Path, kill_reference: Path, sig: signal.Signals) -> None:
-    """A run on the process pool, killed (SIGKILL to the driver only, or Ctrl-C to the group), then resumed."""
+def test_killed_run_resumes_bit_identical(tmp_path: Path, kill_reference: Path, sig: signal.Signals,
+                                          scheduler: str) -> None:
+    """A run killed (SIGKILL to the driver only, or Ctrl-C to the group), then resumed.
+
+    On the process pool, and in process (the default for this small grid: each chunk is written by a
+    background thread while the next is computed).
+    """
     script = tmp_path / "run.py"
     script.write_text(_SCRIPT)
     path = tmp_path / "s.zarr"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, str(script), str(path)], env=env, start_new_session=True,
+    proc = subprocess.Popen([sys.executable, str(script), str(path), scheduler], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -134,7 +141,8 @@ def test_killed_run_resumes_bit_identical(tmp_path: Path, kill_reference: Path, 
     done = read_done(path)
     assert 0 < done.sum() < done.size  # interrupted part-way
 
-    ds = qd.sweep(qd.coupled_transport, store=path, progress=False, **_KILL_PARAMS)  # resumed on the pool
+    ds = qd.sweep(qd.coupled_transport, store=path, progress=False,  # resumed as it ran
+                  scheduler=None if scheduler == "default" else scheduler, **_KILL_PARAMS)
     assert tree_bytes(path) == tree_bytes(kill_reference)
     assert_same_results(ds.load(), open_sweep(kill_reference).load())
 

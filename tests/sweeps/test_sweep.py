@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -164,3 +166,20 @@ def test_bad_combination_of_swept_values_fails_in_its_chunk() -> None:
     # each axis is fine against the others' first values; F_E = 0.6 with T_ref = 2 is not (1/T_ref - F_E < 0)
     with pytest.raises(ValueError, match=r"F_E = 0\.6 implies a non-positive temperature.*F_E < 1/T_ref = 0\.5"):
         qd.sweep(qd.coupled_transport, F_E=[0.3, 0.6], T_ref=[1.0, 2.0], F_N=0.0, chunk_points=1, progress=False)
+
+
+def test_large_grids_take_the_compiled_route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Grids from COMPILED_MIN_POINTS points are solved by the compiled route, in process; same results."""
+    from qdthermo import _compiled
+    from qdthermo.sweeps import run
+
+    if not _compiled.available():
+        pytest.skip("Numba unavailable: the sweep keeps the NumPy routes")
+    monkeypatch.setattr(run, "COMPILED_MIN_POINTS", 1000)
+    fe, fn = np.linspace(-1.0, 0.5, 40), np.linspace(-2.0, 2.0, 30)
+    ds = qd.sweep(qd.coupled_transport, store=tmp_path / "c.zarr", chunk_points=300, progress=False,
+                  F_E=fe, F_N=fn, eps_L=1.0, J=12.0)
+    assert ds.attrs["steady_state_route"] == "compiled"
+    ref = qd.solve(qd.coupled_transport(fe[:, None], fn[None, :], eps_L=1.0, J=12.0), method="linear")
+    np.testing.assert_allclose(ds.populations.values, ref.populations, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(ds.particle_current.values, ref.particle_current_array, rtol=1e-8, atol=1e-12)

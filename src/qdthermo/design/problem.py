@@ -22,8 +22,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize as _scipy_minimize
-from scipy.stats import qmc
 
 from qdthermo.design.objectives import Entry, check_constraints, read, resolve
 from qdthermo.design.space import Space, vary_mapper
@@ -180,6 +178,8 @@ class Problem:
 
 def sample(space: Space, n: int, seed: int | None) -> Array:
     """``(n', d)`` scrambled Sobol points in the unit cube (n' = n rounded up to a power of two), plus the centre."""
+    from scipy.stats import qmc  # lazy: scipy.stats takes ~0.7 s to import
+
     m = max(int(math.ceil(math.log2(max(n, 2)))), 1)
     u = qmc.Sobol(space.dim, scramble=True, seed=seed).random_base2(m)
     return np.vstack([np.full((1, space.dim), 0.5), u])
@@ -296,6 +296,8 @@ def refine(problem: Problem, u0: Array, index: int, sign: float, scale: float, p
 
 def _run(merit: _Merit, u0: Array, bounds: list[tuple[float, float]], constrained: bool, maxiter: int) -> Array:
     """One scipy run; its final point."""
+    from scipy.optimize import minimize as _scipy_minimize  # lazy: ~0.7 s to import
+
     if constrained:
         res = _scipy_minimize(lambda u: merit.at(u)[0], u0, jac=lambda u: merit.at(u)[1], method="SLSQP",
                               bounds=bounds, options={"maxiter": maxiter, "ftol": 1e-13},

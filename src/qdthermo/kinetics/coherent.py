@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.special import expit
 
+from qdthermo._special import expit
 from qdthermo.kinetics.coherent_block import BlockIndex, block_index, dense_block, steady_state_sparse
 from qdthermo.kinetics.counting import trace_cumulants
 from qdthermo.kinetics.evolve import propagate

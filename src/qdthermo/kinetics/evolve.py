@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import expm
 
 __all__ = ["propagate"]
 
@@ -23,6 +22,8 @@ def propagate(generator: NDArray[Any], times: NDArray[np.float64], x0: NDArray[A
     x0
         ``(m,)`` or ``(*shape, m)`` initial vector.
     """
+    from scipy.linalg import expm  # lazy: keeps ``import qdthermo`` fast
+
     batch = generator.shape[:-2]
     x0 = np.broadcast_to(x0, batch + x0.shape[-1:])
     out = np.empty(batch + (len(times), x0.shape[-1]), dtype=np.result_type(generator, x0))

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
+from qdthermo._special import expit
 from qdthermo.model.system import System
 
 __all__ = ["fermi", "fermi_argument", "Rates", "rates"]

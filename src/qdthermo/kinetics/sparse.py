@@ -35,15 +35,17 @@ when the cores are shared).
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["RESIDUAL_TOL", "DIRECT_MAX_STATES", "ConvergenceWarning", "sparse_generator", "steady_state_sparse",
            "relative_residual", "balance_residual"]
@@ -76,6 +78,8 @@ def sparse_generator(net: Network, plus: Array, minus: Array) -> sp.csr_matrix:
     plus, minus
         ``(n_channels,)`` rates ``k^+`` (``i -> j``) and ``k^-`` (``j -> i``) of the point.
     """
+    import scipy.sparse as sp
+
     n = net.n_states
     rate = np.concatenate([plus, minus])
     out = np.bincount(net.source, weights=rate, minlength=n)
@@ -191,6 +195,8 @@ def _reduced(net: Network, rate: Array) -> tuple[sp.csr_matrix, Array]:
     (no slicing, no copies of index arrays; the jumps into state 0 are kept
     as explicit zeros).
     """
+    import scipy.sparse as sp
+
     n = net.n_states
     rows, cols, into0 = _pattern(net)
     nc = net.n_channels
@@ -209,12 +215,16 @@ def _reduced(net: Network, rate: Array) -> tuple[sp.csr_matrix, Array]:
 
 
 def _solve_direct(A: sp.csr_matrix, b: Array) -> Array:
+    import scipy.sparse.linalg as spla
+
     A = A.tocsc()
     A.sum_duplicates()
     return np.asarray(spla.splu(A, permc_spec="COLAMD").solve(b))
 
 
 def _solve_iterative(A: sp.csr_matrix, b: Array) -> Array:
+    import scipy.sparse.linalg as spla
+
     n = A.shape[0]
     inv_d = 1.0 / A.diagonal()
     jacobi = spla.LinearOperator(A.shape, matvec=lambda v: inv_d * v.ravel(), dtype=float)  # type: ignore[arg-type]
@@ -255,6 +265,7 @@ def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tupl
     ConvergenceWarning
         When a point's solve does not reach :data:`RESIDUAL_TOL` (it is NaN).
     """
+
     if solver not in ("auto", "direct", "iterative"):
         raise ValueError(f"solver must be 'auto', 'direct' or 'iterative', got {solver!r}")
     if solver == "auto":

@@ -29,11 +29,11 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.cluster.hierarchy import DisjointSet
-from scipy.special import logsumexp
 
 from qdthermo import _compiled
 from qdthermo._reduce import sum_last
+from qdthermo._special import logsumexp
+from qdthermo._unionfind import DisjointSet
 from qdthermo.kinetics.dense import rate_matrix
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
@@ -112,7 +112,7 @@ def spanning_trees(n: int, edges: tuple[tuple[int, int], ...], max_trees: int = 
     """
     trees = []
     for combo in itertools.combinations(range(len(edges)), n - 1):
-        forest = DisjointSet(range(n))
+        forest = DisjointSet(n)
         ok = all(forest.merge(*edges[e]) for e in combo)  # False at the first edge closing a loop
         if ok:
             trees.append(combo)

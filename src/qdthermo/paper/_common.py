@@ -34,7 +34,7 @@ REGIME_LABELS = palette.REGIME_LABELS
 
 
 #: largest number of parameter points solved in one batch by :func:`solve_grid` (bounds the peak memory)
-MAX_POINTS = 200_000
+MAX_POINTS = 100_000
 
 #: what :func:`solve_grid` keeps of each solved chunk: name -> array over the chunk's grid
 Extract = Callable[[qd.SteadyState, PaperConfig], Mapping[str, ArrayLike]]

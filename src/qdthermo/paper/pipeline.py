@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ from qdthermo.paper.config import QUICK, PaperConfig, load_toml, parse_set
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+else:
+    Figure = Any
 
 __all__ = ["STEPS", "PaperRun", "Step", "build_config", "run"]
 
@@ -109,12 +112,16 @@ class Step:
     figures
         ``(stem, dataset key, plot)``: ``plot(dataset, cfg) -> Figure`` saved as ``stem.png`` and
         ``stem.<vector_format>``.
+    ahead
+        The step reads no earlier dataset (``compute(cfg, {})`` is its result): it may run in a
+        worker process from the start of the pipeline.
     """
 
     name: str
     compute: Callable[[PaperConfig, Datasets], tuple[dict[str, xr.Dataset], Diagnostics | None]]
     files: Mapping[str, str]
     figures: tuple[tuple[str, str, Callable[[xr.Dataset, PaperConfig], "Figure"]], ...] = ()
+    ahead: bool = False
 
 
 def _levels(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
@@ -170,24 +177,102 @@ STEPS: list[Step] = [
     Step("engine/refrigerator", _devices, {"devices": "devices.nc"}, (("devices", "devices", devices.plot),)),
     Step("conditions + random scan", _conditions, {"conditions": "conditions.nc", "random": "random_scan.nc"},
          (("conditions", "conditions", conditions.plot),)),
-    Step("exact ICC edges", _edges, {"edges": "icc_edges.nc"}, (("icc_edges", "edges", edges.plot),)),
+    Step("exact ICC edges", _edges, {"edges": "icc_edges.nc"}, (("icc_edges", "edges", edges.plot),), ahead=True),
     Step("fluctuations", _fluctuations, {"fluctuations": "fluctuations_icc.nc"},
          (("fluctuations_icc", "fluctuations", fluctuations.plot),)),
-    Step("design", _design, {"design": "design_icc.nc"}, (("design_icc", "design", design.plot),)),
+    Step("design", _design, {"design": "design_icc.nc"}, (("design_icc", "design", design.plot),), ahead=True),
 ]
 
 
 def _run_step(step: Step, cfg: PaperConfig, data: dict[str, xr.Dataset], diags: dict[str, Diagnostics],
-              out: Path) -> list[Path]:
-    """Compute one step into ``data``/``diags``; write its NetCDF files and figures into ``out``."""
-    new, diag = step.compute(cfg, data)
+              out: Path, figures: _Figures | None = None) -> list[Path | Future[list[Path]]]:
+    """Compute one step into ``data``/``diags``; write its NetCDF files and figures into ``out``.
+
+    With ``figures``, each figure is drawn and saved by a worker process while
+    the pipeline goes on (its entry is a future of the saved paths).
+    """
+    new, diag = step.compute(cfg, data) if figures is None else figures.computed(step, cfg, data)
     data.update(new)
     if diag is not None:
         diags[step.name] = diag
-    files = [write_netcdf(new[key], out / name, cfg) for key, name in step.files.items()]
+    files: list[Path | Future[list[Path]]] = [write_netcdf(new[key], out / name, cfg)
+                                              for key, name in step.files.items()]
     for stem, key, plot in step.figures:
-        files += save_figure(plot(data[key], cfg), out, stem, cfg)
+        if figures is not None:
+            files.append(figures.submit(plot, data[key], cfg, out, stem))
+        else:
+            files += save_figure(plot(data[key], cfg), out, stem, cfg)
     return files
+
+
+def render_figure(plot: Callable[[xr.Dataset, PaperConfig], Figure], ds: xr.Dataset, cfg: PaperConfig,
+                  out: Path, stem: str) -> list[Path]:
+    """Draw ``plot(ds, cfg)`` and save it as ``stem.png`` and ``stem.<vector_format>`` in ``out``."""
+    return save_figure(plot(ds, cfg), out, stem, cfg)
+
+
+class _Figures:
+    """Worker processes: the :attr:`Step.ahead` steps and the figures run there while the other steps compute.
+
+    The figure functions are pure functions of their dataset and the
+    configuration, so a figure drawn in a worker is the one drawn in
+    process; the same holds for the steps that read no earlier dataset.
+    The workers fork from a server that has imported the modules once.
+    """
+
+    def __init__(self, n_workers: int) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(["qdthermo.paper.pipeline", "matplotlib.backends.backend_agg",
+                                        "matplotlib.backends.backend_svg"])
+        self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_one_blas_thread)
+        self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None]]] = {}
+
+    def start_ahead(self, steps: list[Step], cfg: PaperConfig) -> None:
+        """Start the steps that need no earlier dataset."""
+        for step in steps:
+            if step.ahead:
+                self.ahead[step.name] = self.pool.submit(step.compute, cfg, {})
+
+    def computed(self, step: Step, cfg: PaperConfig,
+                 data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
+        """The step's result: from its worker if it was started ahead, else computed here."""
+        future = self.ahead.pop(step.name, None)
+        return step.compute(cfg, data) if future is None else future.result()
+
+    def submit(self, plot: Callable[[xr.Dataset, PaperConfig], Figure], ds: xr.Dataset, cfg: PaperConfig,
+               out: Path, stem: str) -> Future[list[Path]]:
+        return self.pool.submit(render_figure, plot, ds, cfg, out, stem)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _one_blas_thread() -> None:
+    """Worker initializer: BLAS on one thread for good (as the driver during :func:`run`)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def _figure_workers() -> int:
+    """Worker processes for the steps run ahead and the figures: 3 on 2 cores or more (0: all in process)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return 3 if cores > 1 else 0
+
+
+def _resolve(files: list[Path | Future[list[Path]]]) -> list[Path]:
+    """The paths, waiting for the figures still being drawn (in pipeline order)."""
+    out: list[Path] = []
+    for f in files:
+        out += f.result() if isinstance(f, Future) else [f]
+    return out
 
 
 @contextmanager
@@ -234,6 +319,7 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
     FileExistsError
         ``out`` is a file, or a non-empty folder that is not an earlier output.
     """
+    from threadpoolctl import threadpool_limits
     from tqdm.auto import tqdm
 
     from qdthermo.paper import report
@@ -242,15 +328,30 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
     data: dict[str, xr.Dataset] = {}
     diags: dict[str, Diagnostics] = {}
     timings: dict[str, float] = {}
-    files: list[Path] = []
+    pending: list[Path | Future[list[Path]]] = []
+    n_fig = _figure_workers()
+    figures = _Figures(n_fig) if n_fig else None
+    # BLAS on one thread: the solves are many tiny matrix products, which OpenBLAS threads (spinning while
+    # they wait) slow down by 10-60x on a busy machine; the figure workers use the other core
     with _atomic_folder(out) as tmp, tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step",
-                                          disable=not progress, file=sys.stderr, leave=True) as bar:
-        for step in STEPS:
-            bar.set_postfix_str(step.name)
+                                          disable=not progress, file=sys.stderr, leave=True) as bar, \
+            threadpool_limits(limits=1, user_api="blas"):
+        try:
+            if figures is not None:
+                figures.start_ahead(STEPS, cfg)
+            for step in STEPS:
+                bar.set_postfix_str(step.name)
+                t0 = time.perf_counter()
+                pending += _run_step(step, cfg, data, diags, tmp, figures)
+                timings[step.name] = time.perf_counter() - t0
+                bar.update()
             t0 = time.perf_counter()
-            files += _run_step(step, cfg, data, diags, tmp)
-            timings[step.name] = time.perf_counter() - t0
-            bar.update()
+            files = _resolve(pending)
+            if figures is not None:
+                timings["figures (drawn meanwhile; wait)"] = time.perf_counter() - t0
+        finally:
+            if figures is not None:
+                figures.close()
         bar.set_postfix_str("claims")
         t0 = time.perf_counter()
         paper_data = PaperData(cfg=cfg, levels=data["levels"], plane=data["plane"], cuts=data["cuts"],

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from qdthermo.sweeps.plan import Plan, preset_function
 
-__all__ = ["Field", "Job", "Schema", "compute_chunk", "probe", "run_chunk"]
+__all__ = ["Field", "Job", "Schema", "compute_chunk", "probe", "run_chunk", "write_chunk"]
 
 #: private name of the flat point dimension while a chunk is solved
 _POINT = "__point__"
@@ -78,45 +78,54 @@ class Schema:
 
 @dataclass(frozen=True)
 class Job:
-    """A plan, its schema and where the results go (``store=None``: back to the caller)."""
+    """A plan, its schema, where the results go (``store=None``: back to the caller) and the steady-state route."""
 
     plan: Plan
     schema: Schema
     store: str | None = None
     run_id: str = ""
+    method: str = "auto"
 
 
-def _solve(plan: Plan, start: int, stop: int) -> Any:
-    """Solve the flat points ``start..stop-1`` and export them with ``to_xarray`` (dim :data:`_POINT`)."""
+def _solve(plan: Plan, start: int, stop: int, method: str = "auto") -> Any:
+    """Solve the flat points ``start..stop-1``; their variables, labels and attributes as plain NumPy.
+
+    The variables are those of :meth:`~qdthermo.thermo.result.SteadyState.to_xarray` (same names,
+    order, dims, dtypes and attributes), each ``(n_points, *field shape)``; no xarray is imported.
+    """
     from qdthermo.thermo.solver import solve
 
-    result = solve(preset_function(plan.preset)[1](**plan.kwargs_for(start, stop)))
-    if result.shape == ():  # no swept parameter: one point
-        return result.to_xarray(dims=()).expand_dims(_POINT)
-    return result.to_xarray(dims=(_POINT,))
+    result = solve(preset_function(plan.preset)[1](**plan.kwargs_for(start, stop)), method=method)
+    scalar = result.shape == ()  # no swept parameter: one point
+    variables, labels, attrs = result._export_parts(() if scalar else (_POINT,))
+    if scalar:
+        variables = {name: ((_POINT, *dims), np.asarray(arr)[None], at) for name, (dims, arr, at) in variables.items()}
+    return variables, labels, attrs
 
 
 def probe(plan: Plan) -> Schema:
     """Solve the first grid point to learn the observables (names, dims, dtypes, attributes)."""
-    ds = _solve(plan, 0, 1)
+    variables, labels, attrs = _solve(plan, 0, 1)
     fields = tuple(
-        Field(str(name), dims := tuple(str(d) for d in var.dims[1:]), tuple(int(ds.sizes[d]) for d in dims),
-              np.dtype(var.dtype).str, _plain(dict(var.attrs)))
-        for name, var in ds.data_vars.items()
+        Field(str(name), tuple(str(d) for d in dims[1:]), tuple(int(n) for n in arr.shape[1:]),
+              np.dtype(arr.dtype).str, _plain(dict(at)))
+        for name, (dims, arr, at) in variables.items()
     )
-    labels = {str(d): (_plain(list(ds[d].values)), _plain(dict(ds[d].attrs))) for d in ds.dims if d != _POINT}
-    return Schema(fields, labels, _plain(dict(ds.attrs)))
+    used = [d for dims, _, _ in variables.values() for d in dims[1:]]
+    order = list(dict.fromkeys([*used, *labels]))  # the dims of the dataset to_xarray would build
+    return Schema(fields, {d: (_plain(list(labels[d][1])), _plain(dict(labels[d][2]))) for d in order if d in labels},
+                  _plain(dict(attrs)))
 
 
 def compute_chunk(job: Job, k: int) -> dict[str, NDArray[Any]]:
     """Results of chunk ``k``: one C-contiguous ``(*block, *field.shape)`` array per observable."""
     plan = job.plan
     start, stop = plan.chunk_range(k)
-    ds = _solve(plan, start, stop)
+    variables, _, _ = _solve(plan, start, stop, job.method)
     block = tuple(s.stop - s.start for s in plan.chunk_slices(k))
     out: dict[str, NDArray[Any]] = {}
     for f in job.schema.fields:
-        arr = ds[f.name].transpose(_POINT, *f.dims).values
+        arr = variables[f.name][1]
         if arr.shape[1:] != f.shape:
             raise ValueError(f"chunk {k}: observable {f.name!r} has shape {arr.shape[1:]} per point, "
                              f"expected {f.shape}")
@@ -167,17 +176,25 @@ def _one_blas_thread() -> Any:
 
 
 def run_chunk(job: Job, k: int) -> tuple[int, dict[str, NDArray[Any]] | None]:
-    """Compute chunk ``k``; write it into the store (one Zarr chunk per variable) or return it.
-
-    The variables are written concurrently, in one trip to Zarr's event loop
-    (about 1.5x faster than one after the other).
-    """
-    import asyncio
-
+    """Compute chunk ``k``; write it into the store (one Zarr chunk per variable) or return it."""
     with _one_blas_thread():
         data = compute_chunk(job, k)
     if job.store is None:
         return k, data
+    write_chunk(job, k, data)
+    return k, None
+
+
+def write_chunk(job: Job, k: int, data: dict[str, NDArray[Any]]) -> None:
+    """Write chunk ``k`` into the store: one Zarr chunk file per variable.
+
+    The variables are written concurrently, in one trip to Zarr's event loop
+    (about 1.5x faster than one after the other).  Thread-safe: the in-process
+    executor writes from a background thread while the next chunk is computed.
+    """
+    import asyncio
+
+    assert job.store is not None
     sl = job.plan.chunk_slices(k)
     if not zarr_v3():  # Zarr 2 (Python 3.10): one synchronous write per variable
         import zarr
@@ -185,7 +202,7 @@ def run_chunk(job: Job, k: int) -> tuple[int, dict[str, NDArray[Any]] | None]:
         group: Any = zarr.open_group(job.store, mode="r+")
         for name, arr in data.items():
             group[name][sl] = arr
-        return k, None
+        return
 
     from zarr.core.sync import sync
 
@@ -195,7 +212,6 @@ def run_chunk(job: Job, k: int) -> tuple[int, dict[str, NDArray[Any]] | None]:
         await asyncio.gather(*(arrays[name].setitem(sl, arr) for name, arr in data.items()))
 
     sync(write())
-    return k, None
 
 
 # ------------------------------------------------------------ process pool
@@ -242,7 +258,12 @@ def single_threaded_codecs() -> None:
 
 
 def init_pool_worker(driver: int) -> None:  # pragma: no cover - runs in pool workers
-    """Pool initializer: leave Ctrl-C to the driver, exit with the driver, tune malloc."""
+    """Pool initializer: leave Ctrl-C to the driver, exit with the driver, tune malloc, one compute thread.
+
+    The pool already runs one worker per core: a compiled kernel in a worker
+    runs on one thread (``NUMBA_NUM_THREADS``, read when Numba is first imported).
+    """
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_driver, args=(driver, os.getppid()), daemon=True).start()
     keep_freed_memory()

@@ -43,18 +43,18 @@ docs/examples/sweep.toml of the source repository.
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
 def sweep(config: str, out: str, scheduler: str | None, chunk_points: int | None, progress: bool) -> None:
     from qdthermo.sweeps.config import load_config
-    from qdthermo.sweeps.run import sweep as run_sweep
+    from qdthermo.sweeps.run import write_sweep
 
     try:
         cfg = load_config(config)
-        ds = run_sweep(cfg.preset, store=out, chunk_points=chunk_points or cfg.chunk_points,
-                       scheduler=scheduler or cfg.scheduler, progress=progress, **cfg.parameters)
+        sizes = write_sweep(cfg.preset, store=out, chunk_points=chunk_points or cfg.chunk_points,
+                            scheduler=scheduler or cfg.scheduler, progress=progress, **cfg.parameters)
     except KeyboardInterrupt:
         click.echo(_interrupted(config, out, scheduler, chunk_points, progress), err=True)
         sys.exit(130)
     except (ValueError, RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
-    shape = " x ".join(f"{d} {n}" for d, n in ds.sizes.items() if d in ds.attrs["swept_parameters"].split())
+    shape = " x ".join(f"{d} {n}" for d, n in sizes.items())
     click.echo(f"wrote {shape or 'one point'} of {cfg.preset} to {out}")
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,7 +31,10 @@ from qdthermo.sweeps.store import (
     write_done,
 )
 
-__all__ = ["sweep"]
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+__all__ = ["sweep", "write_sweep"]
 
 #: seconds between two writes of the ``chunk_done`` record
 _DONE_FLUSH_S = 0.25
@@ -91,10 +94,16 @@ def sweep(
         (``ValueError`` naming what differs).  Without a store the result is
         assembled in memory.
     chunk_points
-        Points per chunk (default 65536; when resuming, the store's).  A
+        Points per chunk (default 65536, or 131072 where the compiled route
+        solves the chunks; when resuming, the store's).  A
         chunk is a block of the grid whose trailing dimensions are whole.
     scheduler
-        ``None`` (default): one worker process per local core; ``"serial"``:
+        ``None`` (default): one worker process per local core, except for
+        grids of fewer than 400 000 points, which run in this process
+        (starting workers would cost more than they gain), and for chunks
+        solved by the compiled route (it runs on every core itself);
+        ``"processes"``:
+        one worker process per local core whatever the grid; ``"serial"``:
         in this process; ``"local"``: a new Dask ``LocalCluster``; any other
         string: the address of a running Dask scheduler
         (``"tcp://host:8786"``); or a ``distributed.Client``.  On a cluster
@@ -136,6 +145,27 @@ def sweep(
     the default process pool must guard their entry point with
     ``if __name__ == "__main__":``, as for any multiprocessing code.
     """
+    result = write_sweep(preset, store=store, chunk_points=chunk_points, scheduler=scheduler, progress=progress,
+                         **params)
+    return result if store is None else open_sweep(store)
+
+
+def write_sweep(
+    preset: str | Callable[..., Any],
+    *,
+    store: str | os.PathLike[str] | None = None,
+    chunk_points: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    **params: Any,
+) -> Any:
+    """:func:`sweep` without opening the store at the end (``qdthermo sweep`` needs no xarray).
+
+    Returns
+    -------
+    xarray.Dataset or dict
+        Without a store, the dataset of :func:`sweep`; with a store, ``{swept dim: size}``.
+    """
     if _bootstrapping_worker():  # a worker importing an unguarded script: stop it quietly, the driver explains
         raise SystemExit(1)
     path = Path(store) if store is not None else None
@@ -152,7 +182,10 @@ def sweep(
         schema = _worker.probe(plan)
         spec = {**plan.spec(), "observables": schema.spec()}
         fp = fingerprint(spec)
-        job = Job(plan, schema, None if path is None else str(path), uuid.uuid4().hex)
+        method = "compiled" if _use_compiled(plan) else "auto"
+        if method != "auto":  # the probe's single point took "auto": the chunks take the compiled route
+            schema = dataclasses.replace(schema, attrs={**schema.attrs, "steady_state_route": method})
+        job = Job(plan, schema, None if path is None else str(path), uuid.uuid4().hex, method)
         attrs = dataset_attrs(job, spec, fp)
 
         if path is None:
@@ -200,7 +233,7 @@ def sweep(
                 flush()
 
         _run(ex, job, done.copy(), progress, mark, flush)
-    return open_sweep(path)
+    return dict(zip(plan.dims, plan.shape))
 
 
 def _exists(path: Path) -> bool:
@@ -242,13 +275,53 @@ def _check_picklable(plan: Plan) -> None:
 LARGE_NETWORK_STATES = 256
 
 
+#: default points per chunk where the chunks are solved by the compiled route (it runs large batches best)
+COMPILED_CHUNK_POINTS = 1 << 17
+
+#: grids with at least this many points are solved by the compiled route where it is available
+COMPILED_MIN_POINTS = 400_000
+
+
 def _default_chunk_points(plan: Plan) -> int | None:
-    """One point per chunk for large networks (the first point's device tells the size), else the default."""
+    """One point per chunk for large networks (the first point's device tells the size), else the default.
+
+    Where the steady-state route ``"auto"`` takes the compiled route for a
+    chunk of :data:`COMPILED_CHUNK_POINTS` points (Numba available, a small
+    network), chunks are that large, so that every chunk is solved there.
+    """
     try:
-        dots = plan.function(**plan.kwargs_for(0, 1)).dots
+        device = plan.function(**plan.kwargs_for(0, 1))
+        dots = device.dots
     except Exception:  # not a device, or bad parameters: the probe reports it with its own message
         return None
-    return 1 if 2 ** len(dots) > LARGE_NETWORK_STATES else None
+    if 2 ** len(dots) > LARGE_NETWORK_STATES:
+        return 1
+    return COMPILED_CHUNK_POINTS if _use_compiled(plan) else None
+
+
+def _use_compiled(plan: Plan) -> bool:
+    """Whether the chunks are solved by the compiled route (``qd.solve(..., method="compiled")``).
+
+    For grids of at least :data:`COMPILED_MIN_POINTS` points whose device the
+    route ``"auto"`` would give to the compiled route in a large batch (Numba
+    available, 2..256 states).  ``"auto"`` takes it only from 10^6 points per
+    call, where one call amortises the one-off cost (Numba's import, the
+    compiled code's load); a sweep pays it once for all its chunks.  The route
+    runs on every core (Numba threads): the sweep then computes in this
+    process, writing each chunk while the next is computed.
+    """
+    from qdthermo.kinetics import steady
+
+    threshold = getattr(steady, "COMPILED_MIN_POINTS", None)
+    if threshold is None or plan.n_points < COMPILED_MIN_POINTS:
+        return False
+    from qdthermo.kinetics.network import network
+
+    try:
+        device = plan.function(**plan.kwargs_for(0, 1))
+        return bool(steady.choose_route(network(device.finalized()), threshold) == "compiled")
+    except Exception:  # noqa: BLE001 - any doubt: the NumPy routes
+        return False
 
 
 def _validate_axes(plan: Plan) -> None:
@@ -267,20 +340,66 @@ def _validate_axes(plan: Plan) -> None:
 
 # ------------------------------------------------------------- executors
 class _Serial:
-    """Chunks in this process."""
+    """Chunks in this process; with a store, each chunk is written by a background thread while the next is computed.
+
+    At most :data:`_WRITES_IN_FLIGHT` chunks wait for their write; a chunk is
+    reported (and then marked done) only once its write has finished, so an
+    interruption loses nothing and marks nothing unwritten.
+    """
+
+    def __init__(self) -> None:
+        self.writer: Any = None
+        self.pending: list[tuple[int, Future[None]]] = []
 
     def __enter__(self) -> _Serial:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        pass
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)
 
     def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        if job.store is None:
+            for k in ks:
+                yield _worker.run_chunk(job, k)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(1, thread_name_prefix="qdthermo-sweep-writer")
         for k in ks:
-            yield _worker.run_chunk(job, k)
+            with _worker._one_blas_thread():
+                data = _worker.compute_chunk(job, k)
+            self.pending.append((k, self.writer.submit(_worker.write_chunk, job, k, data)))
+            del data
+            while self.pending and (len(self.pending) > _WRITES_IN_FLIGHT or self.pending[0][1].done()):
+                yield self._next()
+        while self.pending:
+            yield self._next()
+
+    def _next(self) -> tuple[int, None]:
+        k, f = self.pending.pop(0)
+        f.result()
+        return k, None
 
     def drain(self) -> list[tuple[int, Any]]:
-        return []
+        """After Ctrl-C: finish the writes under way, report those that succeeded."""
+        out = []
+        for k, f in self.pending:
+            try:
+                f.result()
+            except Exception:  # noqa: BLE001 - a failed write is simply not marked done
+                continue
+            out.append((k, None))
+        self.pending.clear()
+        return out
+
+
+#: chunks computed and waiting for their write in the in-process executor (memory: one chunk each)
+_WRITES_IN_FLIGHT = 1
+
+#: grids with fewer points run in this process: starting worker processes (~1 s) costs more than it gains
+POOL_MIN_POINTS = 400_000
 
 
 class _Pool:
@@ -288,10 +407,11 @@ class _Pool:
 
     def __init__(self, plan: Plan, n_workers: int) -> None:
         import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
 
         ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["qdthermo.sweeps._worker", "qdthermo.thermo.solver", "xarray", "zarr"])
+            ctx.set_forkserver_preload(["qdthermo.sweeps._worker", "qdthermo.thermo.solver", "zarr"])
         self.limit = 2 * n_workers
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_worker.init_pool_worker,
                                         initargs=(os.getpid(),))
@@ -310,6 +430,7 @@ class _Pool:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         self.starting.join()
@@ -337,6 +458,8 @@ class _Pool:
 
     def drain(self) -> list[tuple[int, Any]]:
         """After Ctrl-C: cancel what has not started, keep what finishes."""
+        from concurrent.futures import wait
+
         for f in self.pending:
             f.cancel()
         wait(self.pending)
@@ -443,6 +566,12 @@ def _executor(plan: Plan, scheduler: Any) -> Any:
         n = min(n_cores(), plan.n_chunks)
         if n <= 1:
             return _Serial()
+        _check_picklable(plan)  # also for small grids: the same function must work for any grid size
+        if plan.n_points < POOL_MIN_POINTS or _use_compiled(plan):
+            return _Serial()  # small, or the compiled route (it already runs on every core)
+        return _Pool(plan, n)
+    if scheduler == "processes":
+        n = max(1, min(n_cores(), plan.n_chunks))
         _check_picklable(plan)
         return _Pool(plan, n)
     from distributed import Client
@@ -450,7 +579,7 @@ def _executor(plan: Plan, scheduler: Any) -> Any:
     if (isinstance(scheduler, str) and scheduler) or isinstance(scheduler, Client):
         _check_picklable(plan)
         return _Dask(scheduler)
-    raise ValueError(f"scheduler must be None, 'serial', 'local', the address of a Dask scheduler "
+    raise ValueError(f"scheduler must be None, 'serial', 'local', 'processes', the address of a Dask scheduler "
                      f"('tcp://host:8786') or a distributed.Client, got {format_value(scheduler)}")
 
 

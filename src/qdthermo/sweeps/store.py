@@ -23,6 +23,7 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import base64
 import glob
 import json
 import os
@@ -90,6 +91,77 @@ def _compression() -> dict[str, Any]:
 
 def create_store(path: Path, job: Job, attrs: dict[str, Any]) -> None:
     """Write the layout of a new store at ``path`` (built aside, then renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.creating"):  # left by a run killed while creating
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.creating")
+    try:
+        if zarr_v3():
+            _write_layout(tmp, job, attrs)
+        else:  # pragma: no cover - Zarr 2 (Python 3.10)
+            _write_layout_xarray(tmp, job, attrs)
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if path.exists():
+                raise ValueError(f"store {str(path)!r} was created by another process meanwhile; "
+                                 "run one sweep per store at a time") from None
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fill_attrs(dtype: np.dtype[Any]) -> tuple[Any, dict[str, Any]]:
+    """Zarr fill value and CF ``_FillValue`` attribute of a variable, as :meth:`xarray.Dataset.to_zarr` writes them."""
+    if dtype.kind == "f":
+        return float("nan"), {"_FillValue": base64.standard_b64encode(np.array(np.nan, dtype=dtype).tobytes()).decode()}
+    return None, {}
+
+
+def _write_layout(tmp: Path, job: Job, attrs: dict[str, Any]) -> None:
+    """The store's layout with Zarr alone (no xarray, no Dask): the metadata :func:`xarray.Dataset.to_zarr` writes.
+
+    Coordinates and ``chunk_done`` are written with their values; every
+    observable is an empty array (fill value) chunked as the sweep.
+    """
+    import zarr
+
+    plan = job.plan
+    group = zarr.create_group(str(tmp), zarr_format=3, attributes=_plain_attrs(attrs))
+
+    def array(name: str, dims: tuple[str, ...], values: NDArray[Any] | None, at: dict[str, Any], *,
+              shape: tuple[int, ...] = (), dtype: Any = None, chunks: tuple[int, ...] = (), compressors: Any = "auto",
+              ) -> None:
+        dt = np.dtype(dtype if values is None else values.dtype)
+        fill, extra = _fill_attrs(dt) if dt.kind != "O" else (None, {})
+        kw: dict[str, Any] = {} if fill is None else {"fill_value": fill}
+        if dt.kind == "O":
+            dt_arg: Any = str
+        else:
+            dt_arg = dt
+        arr = group.create_array(name, shape=shape if values is None else values.shape, dtype=dt_arg,
+                                 chunks=chunks if values is None else values.shape or (), compressors=compressors,
+                                 attributes={**_plain_attrs(at), **extra}, dimension_names=dims, **kw)
+        if values is not None:
+            arr[...] = values
+
+    for name, (dims, values, at) in coords(job, store=True).items():
+        array(name, (dims,), np.asarray(values), at)
+    comp = _compression()["compressors"]
+    for f in job.schema.fields:
+        array(f.name, plan.dims + f.dims, None, f.attrs, shape=plan.shape + f.shape, dtype=f.dtype,
+              chunks=plan.chunk_shape + f.shape, compressors=comp)
+    array(DONE, ("sweep_chunk",), np.zeros(plan.n_chunks, dtype=bool),
+          {"long_name": "chunk finished and written (flat chunk index)"})
+
+
+def _plain_attrs(at: dict[str, Any]) -> dict[str, Any]:
+    """Attributes as JSON values (NumPy scalars and arrays to Python)."""
+    return json.loads(json.dumps(at, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
+
+
+def _write_layout_xarray(tmp: Path, job: Job, attrs: dict[str, Any]) -> None:  # pragma: no cover - Zarr 2
+    """The store's layout through :meth:`xarray.Dataset.to_zarr` (Dask arrays, not computed)."""
     import dask.array as da
     import xarray as xr
 
@@ -104,23 +176,8 @@ def create_store(path: Path, job: Job, attrs: dict[str, Any]) -> None:
                        {"long_name": "chunk finished and written (flat chunk index)"})
     encoding[DONE] = {"chunks": (plan.n_chunks,)}
     ds = xr.Dataset(data_vars, coords=coords(job, store=True), attrs=attrs)
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.creating"):  # left by a run killed while creating
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.creating")
-    try:
-        fmt: dict[str, Any] = {"zarr_format": 3} if zarr_v3() else {}
-        ds.to_zarr(tmp, mode="w-", compute=False, consolidated=False, encoding=encoding, **fmt)
-        try:
-            os.rename(tmp, path)
-        except OSError:
-            if path.exists():
-                raise ValueError(f"store {str(path)!r} was created by another process meanwhile; "
-                                 "run one sweep per store at a time") from None
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    fmt: dict[str, Any] = {"zarr_format": 3} if zarr_v3() else {}
+    ds.to_zarr(tmp, mode="w-", compute=False, consolidated=False, encoding=encoding, **fmt)
 
 
 def read_spec(path: Path) -> tuple[dict[str, Any], str]:

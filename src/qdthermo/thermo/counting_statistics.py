@@ -36,8 +36,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo.kinetics import counting, counting_compiled
-from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics import steady as _steady
+from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
 from qdthermo.thermo import entropy as _entropy

@@ -31,8 +31,8 @@ from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.cluster.hierarchy import DisjointSet
 
+from qdthermo._unionfind import DisjointSet
 from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
 from qdthermo.thermo.forces import ForceBasis
@@ -87,7 +87,7 @@ def cycle_basis(system: System, basis: ForceBasis) -> CycleBasis:
     preferred = list(dict.fromkeys([ref] + [int(r) for r in basis.reference]))
     order = [c for r in preferred for c in range(C) if system.channel_lead[c] == r]
     order += [c for c in range(C) if c not in order]
-    forest = DisjointSet(range(n))
+    forest = DisjointSet(n)
     tree: list[int] = []
     chords: list[int] = []
     for c in order:
@@ -177,12 +177,12 @@ class Cycles:
         NaN where the map is rank-deficient (forces not determined by the cycles).
         """
         M = self.force_map
-        u, s, vt = np.linalg.svd(M, full_matrices=False)
         n_forces = M.shape[-1]
-        if s.shape[-1] < n_forces:
+        if min(M.shape[-2:]) < n_forces:
             nan = np.full(M.shape[:-2] + (n_forces,), np.nan)
             nan.setflags(write=False)
             return nan
+        u, s, vt = _svd_of_distinct(M)
         smax = s[..., :1]
         ok = np.all(s > 1e-12 * np.where(smax > 0, smax, 1.0), axis=-1) & (smax[..., 0] > 0)
         s_safe = np.where(s > 0, s, 1.0)
@@ -191,6 +191,31 @@ class Cycles:
         out = np.where(ok[..., None], F, np.nan)
         out.setflags(write=False)
         return out
+
+
+def _svd_of_distinct(M: Array) -> tuple[Array, Array, Array]:
+    """``np.linalg.svd(M, full_matrices=False)`` of a batch, each distinct matrix decomposed once.
+
+    The force map depends only on the state energies, which most batches
+    (force planes, cuts) share between many points; the SVD of a small matrix
+    costs ~10 us, so a 10^5-point batch spent seconds on copies of a few
+    matrices.  Identical to the batched call (the same LAPACK routine on the
+    same matrices), gathered back to ``M``'s batch shape.
+    """
+    batch = M.shape[:-2]
+    flat = np.ascontiguousarray(M, dtype=np.float64).reshape(-1, *M.shape[-2:])
+    if flat.shape[0] < 64:
+        return np.linalg.svd(M, full_matrices=False)  # type: ignore[return-value]
+    # group equal matrices by a random projection (a fast 1-D sort), then check the grouping exactly
+    key = flat.reshape(flat.shape[0], -1) @ np.random.default_rng(12345).uniform(1.0, 2.0, flat[0].size)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    distinct = flat[first]
+    same = np.array_equal(distinct[inverse].view(np.uint8), flat.view(np.uint8))  # bit for bit
+    if 2 * distinct.shape[0] > flat.shape[0] or not same:
+        return np.linalg.svd(M, full_matrices=False)  # type: ignore[return-value]
+    u, s, vt = np.linalg.svd(distinct, full_matrices=False)
+    return (u[inverse].reshape(batch + u.shape[1:]), s[inverse].reshape(batch + s.shape[1:]),
+            vt[inverse].reshape(batch + vt.shape[1:]))
 
 
 def cycles(system: System, k: Rates, flux: Array, basis: ForceBasis, cb: CycleBasis) -> Cycles:

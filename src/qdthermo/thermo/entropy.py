@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import xlogy
 
 from qdthermo._reduce import max_last, sum_last
+from qdthermo._special import xlogy
 from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
 from qdthermo.thermo.currents import one_way_fluxes

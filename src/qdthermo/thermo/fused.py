@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit
 
 from qdthermo import _compiled
 from qdthermo._compiled import kernel, prange
+from qdthermo._special import expit
 from qdthermo.kinetics.compiled import BLOCK, LazyPauliGenerator, gth_point
 from qdthermo.kinetics.network import Network, network
 from qdthermo.kinetics.rates import Rates, fermi_argument, rates

@@ -36,8 +36,8 @@ from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
+from qdthermo._special import expit
 from qdthermo.kinetics.group_inverse import drazin_apply
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device

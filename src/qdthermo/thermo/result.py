@@ -321,6 +321,24 @@ class SteadyState(Transport):
         """
         import xarray as xr
 
+        data_vars, labels, attrs = self._export_parts(dims)
+        ds = xr.Dataset(
+            data_vars,
+            coords={**labels, **{name: _labelled(name, value, data_vars["valid"][0])
+                                 for name, value in (coords or {}).items()}},
+            attrs=attrs,
+        )
+        return ds
+
+    def _export_parts(self, dims: Sequence[str] | None = None) -> tuple[
+            dict[str, tuple[tuple[str, ...], NDArray[Any], dict[str, Any]]],
+            dict[str, tuple[str, list[Any], dict[str, Any]]], dict[str, Any]]:
+        """What :meth:`to_xarray` holds, as plain NumPy (no xarray import): variables, labels, attributes.
+
+        ``variables``: name -> (dims, array broadcast to the batch shape, attrs), in the order of
+        :meth:`to_xarray`; ``labels``: dim -> (dim, labels, attrs) of ``state``, ``lead``, ``channel``,
+        ``force`` and ``flux``.  Used by :func:`qdthermo.sweep` to export chunks without xarray.
+        """
         shape = self.shape
         if dims is None:
             dims = tuple(f"dim_{k}" for k in range(len(shape)))
@@ -334,19 +352,15 @@ class SteadyState(Transport):
             data_vars[name] = (dims + extra, np.broadcast_to(value, full), at)
         data_vars["valid"] = (dims, np.broadcast_to(self.valid, shape), {
             "units": "1", "long_name": "the point has a unique steady state (observables NaN where False)"})
-        ds = xr.Dataset(
-            data_vars,
-            coords={
-                "state": ("state", list(self.state_labels), {"long_name": "many-body state (dot occupations)"}),
-                "lead": ("lead", list(self.lead_names), {"long_name": "lead"}),
-                "channel": ("channel", list(self.channel_labels), {"long_name": "tunnelling channel lead:i->j"}),
-                "force": ("force", list(self.force_basis.force_names), {"long_name": "thermodynamic force"}),
-                "flux": ("flux", list(self.force_basis.flux_names), {"long_name": "conjugate flux"}),
-                **{name: _labelled(name, value, dims) for name, value in (coords or {}).items()},
-            },
-            attrs={"device": self.system.name, "dots": ",".join(self.system.dot_names),
-                   "steady_state_route": self.route,
-                   "sign_convention": "currents positive from lead into system",
-                   "units_convention": "k_B = hbar = e = 1"},
-        )
-        return ds
+        labels = {
+            "state": ("state", list(self.state_labels), {"long_name": "many-body state (dot occupations)"}),
+            "lead": ("lead", list(self.lead_names), {"long_name": "lead"}),
+            "channel": ("channel", list(self.channel_labels), {"long_name": "tunnelling channel lead:i->j"}),
+            "force": ("force", list(self.force_basis.force_names), {"long_name": "thermodynamic force"}),
+            "flux": ("flux", list(self.force_basis.flux_names), {"long_name": "conjugate flux"}),
+        }
+        attrs = {"device": self.system.name, "dots": ",".join(self.system.dot_names),
+                 "steady_state_route": self.route,
+                 "sign_convention": "currents positive from lead into system",
+                 "units_convention": "k_B = hbar = e = 1"}
+        return data_vars, labels, attrs
