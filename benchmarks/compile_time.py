@@ -9,7 +9,8 @@ For each source tree (``before``: ``git archive`` of ``--before``, default the m
   counting kernel);
 * ``cached``: a second fresh process with the cache just written (loads it);
 * ``run``: ``qd.solve(...).to_xarray()`` at ``--points`` random points, best of ``--repeat``, beside the
-  batched 4x4 ``np.linalg.solve`` of the same points (1 BLAS thread) timed in the same process.
+  batched 4x4 ``np.linalg.solve`` of the same points (1 BLAS thread) timed in the same process; and
+  its two parts, ``device.finalized()`` (the model layer) and ``fused_observables`` (the kernel call).
 
 Usage::
 
@@ -65,7 +66,9 @@ dev = qd.three_terminal(
 qd.solve(qd.three_terminal(np.linspace(0.5, 2.0, 100), 0.3), method="compiled").to_xarray()  # load the cache
 A = rng.uniform(0.0, 1.0, (n, 4, 4)) + 4.0 * np.eye(4)
 b = rng.uniform(0.0, 1.0, (n, 4, 1))
-best, base = np.inf, np.inf
+from qdthermo.kinetics.network import network
+from qdthermo.thermo.fused import fused_observables
+best, base, fin, ker = np.inf, np.inf, np.inf, np.inf
 for _ in range(repeat):
     with threadpool_limits(1):
         t0 = time.perf_counter()
@@ -76,7 +79,17 @@ for _ in range(repeat):
     best = min(best, time.perf_counter() - t0)
     check = float(np.nansum(ds["entropy_production"].values))
     del ds
-print(json.dumps({"seconds": best, "baseline_seconds": base, "ratio_to_baseline": best / base, "check": check}))
+    t0 = time.perf_counter()
+    system = dev.finalized()
+    fin = min(fin, time.perf_counter() - t0)
+    net = network(system)
+    t0 = time.perf_counter()
+    fused_observables(system, net)
+    ker = min(ker, time.perf_counter() - t0)
+    del system
+print(json.dumps({"seconds": best, "baseline_seconds": base, "ratio_to_baseline": best / base,
+                  "finalized_seconds": fin, "fused_observables_seconds": ker,
+                  "finalized_ratio": fin / base, "fused_observables_ratio": ker / base, "check": check}))
 '''
 
 

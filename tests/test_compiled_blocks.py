@@ -22,7 +22,7 @@ def test_every_point_once(n: int, block: int) -> None:
     assert np.all(hits == 1)
     spans = sorted(order)
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))  # contiguous, disjoint blocks
-    assert len(order) <= max(1, 4 * _compiled.threads(), -(-n // block) if n else 1)
+    assert len(order) <= max(1, 16 * _compiled.threads(), -(-n // block) if n else 1)
     assert all(stop - start >= min(block, n) or stop == n for start, stop in order)
 
 

@@ -116,12 +116,13 @@ def run_blocks(func: Callable[..., Any], n: int, *args: Any, block: int = 4096) 
 
     ``func`` is a serial ``nogil`` kernel writing disjoint rows of its outputs: the blocks run
     concurrently (the kernel releases the GIL), so a serial kernel, much cheaper to compile than
-    a ``parallel=True`` one, uses every core.  At most ``4 x threads()`` blocks of at least ``block`` points.
+    a ``parallel=True`` one, uses every core.  At most ``16 x threads()`` blocks of at least ``block`` points
+    (a work queue: a thread slowed by other load takes fewer).
     """
     if isinstance(func, _Lazy):
         func = func.compiled  # compile here, not in the pool's threads
     workers = threads()
-    size = max(block, -(-n // (4 * workers)))
+    size = max(block, -(-n // (16 * workers)))
     bounds = [(start, min(n, start + size)) for start in range(0, n, size)]
     if workers == 1 or len(bounds) <= 1:
         for start, stop in bounds:

@@ -5,9 +5,9 @@ The same algorithm as the NumPy route ``"linear"``
 are scaled by the point's largest rate and the states are eliminated by the
 subtraction-free Grassmann-Taksar-Heyman (GTH) form of Gaussian elimination,
 so both routes agree to round-off.  The batch is split into blocks that run
-in parallel (a serial ``nogil`` kernel on a thread pool,
-:func:`qdthermo._compiled.run_blocks`); each block allocates its ``n x n`` work
-matrix once, so no ``n_points x n_channels`` temporary is ever formed.
+in parallel (a ``prange`` loop whose body is one call of the serial kernel
+with its helpers inlined: cheap to compile); each block allocates its ``n x n``
+work matrix once, so no ``n_points x n_channels`` temporary is ever formed.
 
 Points the linear route would send to log space (a rate below 1e-140 of the
 point's largest, or a failed elimination) are flagged by the kernel and
@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo import _compiled
-from qdthermo._compiled import kernel
+from qdthermo._compiled import kernel, prange
 from qdthermo.kinetics.generator import PauliGenerator
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
@@ -51,7 +51,7 @@ Array = NDArray[np.float64]
 BLOCK = 4096
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def gth_point(kp: Array, km: Array, g: Array, p: int, initial: NDArray[np.intp], final: NDArray[np.intp],
               Q: Array, pivot: Array, P: Array) -> bool:  # pragma: no cover - compiled
     """Steady state of point ``p`` into ``P[p]`` (normalised); True if the point needs log space.
@@ -113,8 +113,8 @@ def gth_point(kp: Array, km: Array, g: Array, p: int, initial: NDArray[np.intp],
 @kernel(error_model="numpy")
 def _steady_kernel(start: int, stop: int, kp: Array, km: Array, g: Array, initial: NDArray[np.intp],
                    final: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_]) -> None:  # pragma: no cover
-    """``P[p]`` and ``fragile[p]`` of the points ``start:stop`` (serial and ``nogil``: run by
-    :func:`qdthermo._compiled.run_blocks` in blocks of :data:`BLOCK` points on several threads)."""
+    """``P[p]`` and ``fragile[p]`` of the points ``start:stop`` (serial; :func:`_steady_blocks` runs blocks
+    of :data:`BLOCK` points in parallel)."""
     n = P.shape[1]
     n_ch = kp.shape[1]
     Q = np.empty((n, n))
@@ -126,6 +126,15 @@ def _steady_kernel(start: int, stop: int, kp: Array, km: Array, g: Array, initia
             kp_p[c] = kp[p, c]
             km_p[c] = km[p, c]
         fragile[p] = gth_point(kp_p, km_p, g, p, initial, final, Q, pivot, P)
+
+
+@kernel(parallel=True, error_model="numpy")
+def _steady_blocks(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: NDArray[np.intp], P: Array,
+                   fragile: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
+    """:func:`_steady_kernel` over blocks of :data:`BLOCK` points in parallel (a loop body of one call)."""
+    N = P.shape[0]
+    for blk in prange((N + BLOCK - 1) // BLOCK):
+        _steady_kernel(blk * BLOCK, min(N, (blk + 1) * BLOCK), kp, km, g, initial, final, P, fragile)
 
 
 def log_space(net: Network, k: Rates, P: Array, fragile: NDArray[np.bool_]) -> None:
@@ -153,7 +162,7 @@ def steady_state_compiled(net: Network, k: Rates) -> Array:
     kp, km, g = (np.ascontiguousarray(_flat_channels(k, a)) for a in (k.plus, k.minus, k.coupling))
     P = np.empty((kp.shape[0], n))
     fragile = np.empty(kp.shape[0], dtype=np.bool_)
-    _compiled.run_blocks(_steady_kernel, kp.shape[0], kp, km, g, net.initial, net.final, P, fragile, block=BLOCK)
+    _steady_blocks(kp, km, g, net.initial, net.final, P, fragile)
     log_space(net, k, P, fragile)
     out: Array = P.reshape(shape + (n,))
     out.setflags(write=False)

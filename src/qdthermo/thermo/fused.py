@@ -31,8 +31,8 @@ from numpy.typing import NDArray
 from scipy.special import expit
 
 from qdthermo import _compiled
-from qdthermo._compiled import kernel
-from qdthermo.kinetics.compiled import LazyPauliGenerator, gth_point
+from qdthermo._compiled import kernel, prange
+from qdthermo.kinetics.compiled import BLOCK, LazyPauliGenerator, gth_point
 from qdthermo.kinetics.network import Network, network
 from qdthermo.kinetics.rates import Rates, fermi_argument, rates
 from qdthermo.kinetics.steady import Method, _log_gth, _normalise, choose_route, log_rate_matrix
@@ -68,7 +68,7 @@ def register_fused(name: str) -> Callable[[Fused], Fused]:
     return deco
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def _rates_point(p: int, w: Array, mu: Array, T: Array, g: Array, kp: Array, km: Array,
                  lr: Array) -> None:  # pragma: no cover - compiled
     """``k^+ = Gamma expit(-x)``, ``k^- = Gamma expit(x)``, ``ln(k^+/k^-) = -x``, ``x = (w - mu)/T``.
@@ -82,7 +82,7 @@ def _rates_point(p: int, w: Array, mu: Array, T: Array, g: Array, kp: Array, km:
         lr[c] = -x
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> int:  # pragma: no cover
     """:func:`~qdthermo.thermo.regimes.classify` of one point."""
     sJ = 0.0 if jz else np.sign(J)
@@ -103,7 +103,7 @@ def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> 
     return 1
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def _performance_point(p: int, cur: Array, TL: Array, muL: Array, atol: float,
                        S: Array) -> None:  # pragma: no cover - compiled
     """:func:`~qdthermo.thermo.performance.performance` of point ``p`` into ``S[2:9, p]``."""
@@ -148,7 +148,7 @@ def _performance_point(p: int, cur: Array, TL: Array, muL: Array, atol: float,
     S[8, p] = carnot_cop
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: Array, g: Array, TL: Array,
                        muL: Array, kp: Array, km: Array, lr: Array, initial: NDArray[np.intp],
                        final: NDArray[np.intp], lead: NDArray[np.intp], f_lead: NDArray[np.intp],
@@ -221,7 +221,7 @@ def _observables_point(p: int, P: Array, valid: bool, w: Array, muc: Array, Tc: 
         regime[1, p] = -1
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inline="always")
 def _regimes_point(p: int, w: Array, g: Array, TL: Array, muL: Array, F: Array, JF: Array,
                    f_energy: NDArray[np.bool_], pair: NDArray[np.intp],
                    regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
@@ -257,7 +257,7 @@ def _fused_kernel(start: int, stop: int, idx: NDArray[np.intp], solve: bool, w: 
                   regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
     """Steady state (``solve``) and observables of the points ``idx[start:stop]`` (``start:stop`` if ``idx`` is empty).
 
-    Serial and ``nogil``: :func:`qdthermo._compiled.run_blocks` runs blocks of points on several threads.
+    Serial: :func:`_fused_blocks` runs blocks of points in parallel.
     """
     n = P.shape[1]
     n_ch = w.shape[1]
@@ -278,6 +278,19 @@ def _fused_kernel(start: int, stop: int, idx: NDArray[np.intp], solve: bool, w: 
         ok[p] = valid
         _observables_point(p, P, valid, w, muc, Tc, g, TL, muL, kp, km, lr, initial,
                            final, lead, f_lead, f_ref, f_energy, pair, logP, flux, cur, F, JF, S, regime)
+
+
+@kernel(parallel=True, error_model="numpy")
+def _fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, w: Array, muc: Array, Tc: Array, g: Array,
+                  TL: Array, muL: Array, initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
+                  f_lead: NDArray[np.intp], f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_],
+                  pair: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], flux: Array,
+                  cur: Array, F: Array, JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover
+    """:func:`_fused_kernel` over blocks of :data:`BLOCK` points in parallel (a loop body of one call: cheap to
+    compile, unlike a ``prange`` loop with the whole kernel inlined in its body)."""
+    for blk in prange((N + BLOCK - 1) // BLOCK):
+        _fused_kernel(blk * BLOCK, min(N, (blk + 1) * BLOCK), idx, solve, w, muc, Tc, g, TL, muL, initial, final,
+                      lead, f_lead, f_ref, f_energy, pair, P, fragile, ok, flux, cur, F, JF, S, regime)
 
 
 def _flat(a: Array, width: int) -> Array:
@@ -310,14 +323,13 @@ def fused_observables(system: System, net: Network) -> dict[str, Any]:
                  np.ascontiguousarray(basis.reference, dtype=np.intp),
                  np.array([k == "E" for k in basis.kind], dtype=np.bool_), pair)
     outputs: tuple[Any, ...] = (P, fragile, valid, flux, cur, F, JF, S, regime)
-    _compiled.run_blocks(_fused_kernel, N, np.empty(0, dtype=np.intp), True, w, muc, Tc, g, TL, muL, *structure,
-                         *outputs)
+    _fused_blocks(N, np.empty(0, dtype=np.intp), True, w, muc, Tc, g, TL, muL, *structure, *outputs)
     if np.any(fragile):  # the NumPy log-space elimination, as on the linear route; then their observables again
         idx = np.flatnonzero(fragile)
         x = fermi_argument(w[idx], muc[idx], Tc[idx])
         sub = Rates(g[idx] * expit(-x), g[idx] * expit(x), -x, g[idx])  # as kinetics.rates.rates
         P[idx] = _normalise(_log_gth(log_rate_matrix(net, sub, np.arange(len(idx)))))
-        _compiled.run_blocks(_fused_kernel, len(idx), idx, False, w, muc, Tc, g, TL, muL, *structure, *outputs)
+        _fused_blocks(len(idx), idx, False, w, muc, Tc, g, TL, muL, *structure, *outputs)
     return {"populations": P, "valid": valid, "channel_flux": flux, "currents": cur, "force_array": F,
             "flux_array": JF, "regime": regime, **dict(zip(SCALARS, S))}
 
