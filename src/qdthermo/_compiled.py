@@ -18,10 +18,11 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, TypeVar
 
-__all__ = ["available", "kernel", "prange"]
+__all__ = ["available", "kernel", "prange", "threads", "run_blocks"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,3 +86,47 @@ def kernel(**options: Any) -> Callable[[F], F]:
     def deco(func: F) -> F:
         return _Lazy(func, options)  # type: ignore[return-value]
     return deco
+
+
+@lru_cache(maxsize=1)
+def threads() -> int:
+    """Worker threads of :func:`run_blocks`: ``NUMBA_NUM_THREADS`` if set, else the CPUs this process may use."""
+    try:
+        n = int(os.environ.get("NUMBA_NUM_THREADS", "0"))
+    except ValueError:
+        n = 0
+    if n <= 0:
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, n)
+
+
+_POOL: dict[int, ThreadPoolExecutor] = {}  # process id -> pool (a forked child makes its own)
+
+
+def _pool() -> ThreadPoolExecutor:
+    pid = os.getpid()
+    if pid not in _POOL:
+        _POOL.clear()
+        _POOL[pid] = ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="qdthermo-kernel")
+    return _POOL[pid]
+
+
+def run_blocks(func: Callable[..., Any], n: int, *args: Any, block: int = 4096) -> None:
+    """Call ``func(start, stop, *args)`` over ``[0, n)`` in blocks, on :func:`threads` threads.
+
+    ``func`` is a serial ``nogil`` kernel writing disjoint rows of its outputs: the blocks run
+    concurrently (the kernel releases the GIL), so a serial kernel, much cheaper to compile than
+    a ``parallel=True`` one, uses every core.  At most ``16 x threads()`` blocks of at least ``block`` points
+    (a work queue: a thread slowed by other load takes fewer).
+    """
+    if isinstance(func, _Lazy):
+        func = func.compiled  # compile here, not in the pool's threads
+    workers = threads()
+    size = max(block, -(-n // (16 * workers)))
+    bounds = [(start, min(n, start + size)) for start in range(0, n, size)]
+    if workers == 1 or len(bounds) <= 1:
+        for start, stop in bounds:
+            func(start, stop, *args)
+        return
+    for future in [_pool().submit(func, start, stop, *args) for start, stop in bounds]:
+        future.result()

@@ -5,8 +5,9 @@ The same algorithm as the NumPy route ``"linear"``
 are scaled by the point's largest rate and the states are eliminated by the
 subtraction-free Grassmann-Taksar-Heyman (GTH) form of Gaussian elimination,
 so both routes agree to round-off.  The batch is split into blocks that run
-in parallel (``prange``); each block allocates its ``n x n`` work matrix
-once, so no ``n_points x n_channels`` temporary is ever formed.
+in parallel (a ``prange`` loop whose body is one call of the serial kernel
+with its helpers inlined: cheap to compile); each block allocates its ``n x n``
+work matrix once, so no ``n_points x n_channels`` temporary is ever formed.
 
 Points the linear route would send to log space (a rate below 1e-140 of the
 point's largest, or a failed elimination) are flagged by the kernel and
@@ -109,22 +110,31 @@ def gth_point(kp: Array, km: Array, g: Array, p: int, initial: NDArray[np.intp],
     return fragile
 
 
-@kernel(parallel=True, error_model="numpy")
-def _steady_kernel(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: NDArray[np.intp],
-                   P: Array, fragile: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
-    """``P[p]`` and ``fragile[p]`` of every point, blocks of :data:`BLOCK` points in parallel."""
-    N, n = P.shape
+@kernel(error_model="numpy")
+def _steady_kernel(start: int, stop: int, kp: Array, km: Array, g: Array, initial: NDArray[np.intp],
+                   final: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_]) -> None:  # pragma: no cover
+    """``P[p]`` and ``fragile[p]`` of the points ``start:stop`` (serial; :func:`_steady_blocks` runs blocks
+    of :data:`BLOCK` points in parallel)."""
+    n = P.shape[1]
     n_ch = kp.shape[1]
+    Q = np.empty((n, n))
+    pivot = np.empty(n)
+    kp_p = np.empty(n_ch)
+    km_p = np.empty(n_ch)
+    for p in range(start, stop):
+        for c in range(n_ch):
+            kp_p[c] = kp[p, c]
+            km_p[c] = km[p, c]
+        fragile[p] = gth_point(kp_p, km_p, g, p, initial, final, Q, pivot, P)
+
+
+@kernel(parallel=True, error_model="numpy")
+def _steady_blocks(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: NDArray[np.intp], P: Array,
+                   fragile: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
+    """:func:`_steady_kernel` over blocks of :data:`BLOCK` points in parallel (a loop body of one call)."""
+    N = P.shape[0]
     for blk in prange((N + BLOCK - 1) // BLOCK):
-        Q = np.empty((n, n))
-        pivot = np.empty(n)
-        kp_p = np.empty(n_ch)
-        km_p = np.empty(n_ch)
-        for p in range(blk * BLOCK, min(N, (blk + 1) * BLOCK)):
-            for c in range(n_ch):
-                kp_p[c] = kp[p, c]
-                km_p[c] = km[p, c]
-            fragile[p] = gth_point(kp_p, km_p, g, p, initial, final, Q, pivot, P)
+        _steady_kernel(blk * BLOCK, min(N, (blk + 1) * BLOCK), kp, km, g, initial, final, P, fragile)
 
 
 def log_space(net: Network, k: Rates, P: Array, fragile: NDArray[np.bool_]) -> None:
@@ -152,7 +162,7 @@ def steady_state_compiled(net: Network, k: Rates) -> Array:
     kp, km, g = (np.ascontiguousarray(_flat_channels(k, a)) for a in (k.plus, k.minus, k.coupling))
     P = np.empty((kp.shape[0], n))
     fragile = np.empty(kp.shape[0], dtype=np.bool_)
-    _steady_kernel(kp, km, g, net.initial, net.final, P, fragile)
+    _steady_blocks(kp, km, g, net.initial, net.final, P, fragile)
     log_space(net, k, P, fragile)
     out: Array = P.reshape(shape + (n,))
     out.setflags(write=False)

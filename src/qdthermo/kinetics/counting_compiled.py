@@ -54,7 +54,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from qdthermo import _compiled
-from qdthermo._compiled import kernel, prange
+from qdthermo._compiled import kernel
 from qdthermo.kinetics import counting
 
 __all__ = ["available", "MAX_STATES", "second_order", "second_order_factored"]
@@ -75,13 +75,14 @@ def _chunk_size(n: int) -> int:
     return int(max(8, min(256, (1 << 15) // (n * n))))
 
 
-@kernel(parallel=True, error_model="numpy")
-def _second_order_kernel(n, src, dst, rate, P0, valid, coef, base_of, bases, column, order, round_off,
+@kernel(error_model="numpy")
+def _second_order_kernel(first, last, n, src, dst, rate, P0, valid, coef, base_of, bases, column, order, round_off,
                          log_ratio, negligible, chunk, out, sigma, fallback):  # pragma: no cover - compiled
     """Fill ``out`` ``(points, q, order)``, ``sigma`` ``(points)`` (if ``log_ratio`` has columns) and
-    ``fallback`` (points for the NumPy engine), chunk by chunk in parallel."""
+    ``fallback`` (points for the NumPy engine) of the chunks ``first:last``, one after the other
+    (serial and ``nogil``: :func:`qdthermo._compiled.run_blocks` runs ranges of chunks on several threads)."""
     n_points, n_jumps = rate.shape
-    for c in prange((n_points + chunk - 1) // chunk):
+    for c in range(first, last):
         start = c * chunk
         m = min(chunk, n_points - start)
         r = np.empty((n_jumps, m))  # batch-last scratch: every inner loop runs over the chunk's points
@@ -108,7 +109,7 @@ def _second_order_kernel(n, src, dst, rate, P0, valid, coef, base_of, bases, col
                 out[start + b] = np.nan
 
 
-@kernel(inline="always", error_model="numpy")
+@kernel(error_model="numpy")
 def _schnakenberg(src, r, p, log_ratio, negligible, start, valid, sigma, log_p):  # pragma: no cover - compiled
     """Schnakenberg entropy production ``sum_c (a - b) ln(a / b)``, ``a = k^+ P_i``, ``b = k^- P_j``, of a chunk.
 
@@ -140,7 +141,7 @@ def _schnakenberg(src, r, p, log_ratio, negligible, start, valid, sigma, log_p):
         sigma[start + b] = total if valid[b] else np.nan
 
 
-@kernel(inline="always", error_model="numpy")
+@kernel(error_model="numpy")
 def _factor(src, dst, r, A, piv, ok, fallback, start, s):  # pragma: no cover - compiled
     """GTH elimination of a chunk of generators into ``A`` (multipliers / U) and ``piv``.
 
@@ -172,7 +173,7 @@ def _factor(src, dst, r, A, piv, ok, fallback, start, s):  # pragma: no cover - 
                         A[i, j, b] += A[i, k, b] * A[k, j, b]
 
 
-@kernel(inline="always", error_model="numpy")
+@kernel(error_model="numpy")
 def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, round_off, work,
               res):  # pragma: no cover - compiled
     """``C_1`` (and ``C_2``) of one quantity on a chunk, cleaned of round-off, into ``res`` ``(m, order)``."""
@@ -208,7 +209,7 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, r
             res[b, 1] = 0.0 if abs(c2) <= round_off * acc[0, b] else c2
 
 
-@kernel(inline="always", error_model="numpy")
+@kernel(error_model="numpy")
 def _drazin(A, piv, p, y, x, t):  # pragma: no cover - compiled
     """``x = W^D y`` for a chunk, from the GTH factors (``y`` is overwritten, ``t`` is scratch)."""
     n, m = p.shape
@@ -324,9 +325,10 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
     lr = np.zeros((rate_f.shape[0], 0)) if log_ratio is None else _flat(log_ratio, shape, (J // 2,))
     sigma = np.empty(rate_f.shape[0] if log_ratio is not None else 0)
     ro = _readonly
-    _second_order_kernel(n, ro(src_), ro(dst_), ro(rate_f), ro(P0_f), ro(valid_f), ro(coef_), ro(base_of_),
-                         ro(bases_f), ro(column_), order, float(round_off), ro(lr), float(negligible),
-                         _chunk_size(n), out, sigma, fallback)
+    chunk = _chunk_size(n)
+    _compiled.run_blocks(_second_order_kernel, -(-rate_f.shape[0] // chunk), n, ro(src_), ro(dst_), ro(rate_f),
+                         ro(P0_f), ro(valid_f), ro(coef_), ro(base_of_), ro(bases_f), ro(column_), order,
+                         float(round_off), ro(lr), float(negligible), chunk, out, sigma, fallback, block=1)
     if np.any(fallback):
         idx = np.flatnonzero(fallback)
         d = _increments(coef_, base_of_, bases_f[:, idx], column_)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -111,13 +111,15 @@ class System:
         check_memory(n_dots, len(device.leads), shape)
         occ = ((np.arange(n_states)[:, None] >> np.arange(n_dots)[None, :]) & 1).astype(np.int8)
         energies = np.zeros(shape + (n_states,))
+        term = np.empty_like(energies)  # one scratch array: no temporary per term
         for k, dot in enumerate(dots):
-            energies += np.asarray(dot.level)[..., None] * occ[:, k]
+            energies += np.multiply(np.asarray(dot.level)[..., None], occ[:, k], out=term)
         for inter in device.interactions:
             a, b = index[inter.dots[0]], index[inter.dots[1]]
             sz = dots[a].spin_z * dots[b].spin_z
             pair = np.asarray(inter.coulomb) + sz * np.asarray(inter.exchange)
-            energies += pair[..., None] * (occ[:, a] & occ[:, b])
+            energies += np.multiply(pair[..., None], occ[:, a] & occ[:, b], out=term)
+        del term
         # channels, lead by lead (contiguous blocks): every state with the lead's dot empty
         blocks = [np.flatnonzero(occ[:, index[lead.dot]] == 0) for lead in device.leads]
         ci = np.concatenate(blocks).astype(np.intp)
@@ -198,23 +200,13 @@ class System:
         return self.occupations.sum(axis=1)
 
 
-#: networks with at most this many (states x channels) use dense 0/1 gather matrices
+#: networks with at most this many (states x channels) sum channels over leads by dense 0/1 products
 _DENSE_GATHER = 1 << 16
-
-
-@lru_cache(maxsize=64)
-def _selectors(n: int, initial: tuple[int, ...], final: tuple[int, ...]) -> Array:
-    """``(2, n, n_channels)`` 0/1 matrices picking the initial and final state of each channel."""
-    select = np.zeros((2, n, len(initial)))
-    select[0, list(initial), np.arange(len(initial))] = 1.0
-    select[1, list(final), np.arange(len(final))] = 1.0
-    select.setflags(write=False)
-    return select
 
 
 @dataclass(frozen=True, eq=False)
 class _Gather:
-    """Exact gathers between states, channels and leads: dense 0/1 products when small, indices when large."""
+    """Exact gathers between states, channels and leads (index gathers; lead sums by 0/1 products when small)."""
 
     n_states: int
     ci: NDArray[np.intp]
@@ -227,10 +219,6 @@ class _Gather:
         return self.n_states * len(self.ci) <= _DENSE_GATHER
 
     @cached_property
-    def _select(self) -> Array:
-        return _selectors(self.n_states, tuple(int(i) for i in self.ci), tuple(int(j) for j in self.cj))
-
-    @cached_property
     def _starts(self) -> NDArray[np.intp]:
         return np.searchsorted(self.cl, np.arange(self.n_leads)).astype(np.intp)
 
@@ -240,8 +228,8 @@ class _Gather:
         return slice(int(self._starts[ell]), int(stop))
 
     def initial_final(self, P: Array) -> tuple[Array, Array]:
-        if self.dense:
-            return P @ self._select[0], P @ self._select[1]
+        # index gathers: exact, and faster than products with 0/1 matrices (which also spread a NaN
+        # of one state onto every channel) at any batch size
         return np.take(P, self.ci, axis=-1), np.take(P, self.cj, axis=-1)
 
     def difference(self, E: Array) -> Array:

@@ -248,33 +248,49 @@ def _regimes_point(p: int, w: Array, g: Array, TL: Array, muL: Array, F: Array, 
                                  abs(F[p, i]) <= _TOL * fi_scale, abs(F[p, j]) <= _TOL * fj_scale)
 
 
-@kernel(parallel=True, error_model="numpy")
-def _fused_kernel(idx: NDArray[np.intp], solve: bool, w: Array, muc: Array, Tc: Array, g: Array, TL: Array,
-                  muL: Array, initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
-                  f_lead: NDArray[np.intp], f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_],
-                  pair: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_], flux: Array, cur: Array,
-                  F: Array, JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover
-    """Steady state (``solve``) and observables of the points ``idx`` (all points if ``idx`` is empty)."""
-    N = idx.shape[0] if idx.shape[0] > 0 else P.shape[0]
+@kernel(error_model="numpy")
+def _fused_kernel(start: int, stop: int, idx: NDArray[np.intp], solve: bool, w: Array, muc: Array, Tc: Array,
+                  g: Array, TL: Array, muL: Array, initial: NDArray[np.intp], final: NDArray[np.intp],
+                  lead: NDArray[np.intp], f_lead: NDArray[np.intp], f_ref: NDArray[np.intp],
+                  f_energy: NDArray[np.bool_], pair: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_],
+                  ok: NDArray[np.bool_], flux: Array, cur: Array, F: Array, JF: Array, S: Array,
+                  regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
+    """Steady state (``solve``) and observables of the points ``idx[start:stop]`` (``start:stop`` if ``idx`` is empty).
+
+    Serial: :func:`_fused_blocks` runs blocks of points in parallel.
+    """
     n = P.shape[1]
     n_ch = w.shape[1]
+    Q = np.empty((n, n))
+    pivot = np.empty(n)
+    kp = np.empty(n_ch)
+    km = np.empty(n_ch)
+    lr = np.empty(n_ch)
+    logP = np.empty(n)
+    for q in range(start, stop):
+        p = idx[q] if idx.shape[0] > 0 else q
+        _rates_point(p, w, muc, Tc, g, kp, km, lr)
+        if solve:
+            fragile[p] = gth_point(kp, km, g, p, initial, final, Q, pivot, P)
+        valid = True
+        for i in range(n):
+            valid = valid and np.isfinite(P[p, i])
+        ok[p] = valid
+        _observables_point(p, P, valid, w, muc, Tc, g, TL, muL, kp, km, lr, initial,
+                           final, lead, f_lead, f_ref, f_energy, pair, logP, flux, cur, F, JF, S, regime)
+
+
+@kernel(parallel=True, error_model="numpy")
+def _fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, w: Array, muc: Array, Tc: Array, g: Array,
+                  TL: Array, muL: Array, initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
+                  f_lead: NDArray[np.intp], f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_],
+                  pair: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], flux: Array,
+                  cur: Array, F: Array, JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover
+    """:func:`_fused_kernel` over blocks of :data:`BLOCK` points in parallel (a loop body of one call: cheap to
+    compile, unlike a ``prange`` loop with the whole kernel inlined in its body)."""
     for blk in prange((N + BLOCK - 1) // BLOCK):
-        Q = np.empty((n, n))
-        pivot = np.empty(n)
-        kp = np.empty(n_ch)
-        km = np.empty(n_ch)
-        lr = np.empty(n_ch)
-        logP = np.empty(n)
-        for q in range(blk * BLOCK, min(N, (blk + 1) * BLOCK)):
-            p = idx[q] if idx.shape[0] > 0 else q
-            _rates_point(p, w, muc, Tc, g, kp, km, lr)
-            if solve:
-                fragile[p] = gth_point(kp, km, g, p, initial, final, Q, pivot, P)
-            valid = True
-            for i in range(n):
-                valid = valid and np.isfinite(P[p, i])
-            _observables_point(p, P, valid, w, muc, Tc, g, TL, muL, kp, km, lr, initial,
-                               final, lead, f_lead, f_ref, f_energy, pair, logP, flux, cur, F, JF, S, regime)
+        _fused_kernel(blk * BLOCK, min(N, (blk + 1) * BLOCK), idx, solve, w, muc, Tc, g, TL, muL, initial, final,
+                      lead, f_lead, f_ref, f_energy, pair, P, fragile, ok, flux, cur, F, JF, S, regime)
 
 
 def _flat(a: Array, width: int) -> Array:
@@ -299,22 +315,21 @@ def fused_observables(system: System, net: Network) -> dict[str, Any]:
     if system.parallel_pair is not None:
         pair[:] = [basis.index(system.parallel_pair[0]), basis.index(system.parallel_pair[1])]
     N = w.shape[0]
-    P, fragile = np.empty((N, n)), np.zeros(N, dtype=np.bool_)
+    P, fragile, valid = np.empty((N, n)), np.zeros(N, dtype=np.bool_), np.empty(N, dtype=np.bool_)
     flux, cur = np.empty((N, n_ch)), np.empty((3, N, nl))
     F, JF, S = np.empty((N, nf)), np.empty((N, nf)), np.empty((len(SCALARS), N))
     regime = np.zeros((2, N), dtype=np.int8)
     structure: tuple[Any, ...] = (net.initial, net.final, net.lead, np.ascontiguousarray(basis.lead, dtype=np.intp),
                  np.ascontiguousarray(basis.reference, dtype=np.intp),
                  np.array([k == "E" for k in basis.kind], dtype=np.bool_), pair)
-    outputs: tuple[Any, ...] = (P, fragile, flux, cur, F, JF, S, regime)
-    _fused_kernel(np.empty(0, dtype=np.intp), True, w, muc, Tc, g, TL, muL, *structure, *outputs)
+    outputs: tuple[Any, ...] = (P, fragile, valid, flux, cur, F, JF, S, regime)
+    _fused_blocks(N, np.empty(0, dtype=np.intp), True, w, muc, Tc, g, TL, muL, *structure, *outputs)
     if np.any(fragile):  # the NumPy log-space elimination, as on the linear route; then their observables again
         idx = np.flatnonzero(fragile)
         x = fermi_argument(w[idx], muc[idx], Tc[idx])
         sub = Rates(g[idx] * expit(-x), g[idx] * expit(x), -x, g[idx])  # as kinetics.rates.rates
         P[idx] = _normalise(_log_gth(log_rate_matrix(net, sub, np.arange(len(idx)))))
-        _fused_kernel(idx, False, w, muc, Tc, g, TL, muL, *structure, *outputs)
-    valid = np.isfinite(P).all(axis=-1)
+        _fused_blocks(len(idx), idx, False, w, muc, Tc, g, TL, muL, *structure, *outputs)
     return {"populations": P, "valid": valid, "channel_flux": flux, "currents": cur, "force_array": F,
             "flux_array": JF, "regime": regime, **dict(zip(SCALARS, S))}
 
