@@ -123,7 +123,7 @@ def main() -> None:
     device = random_device(n)
     rows: list[dict[str, Any]] = []
     agreement: dict[str, float] = {}
-    for approach in ("global", "local"):
+    for approach in ("global", "local", "unified"):
         def end_to_end(approach: str = approach) -> Any:
             res = qd.solve(device, approach=approach)
             return (res.density_matrix, res.particle_current, res.energy_current, res.heat_current,
