@@ -41,7 +41,20 @@ __all__ = ["INVALID_REGIME", "Regime", "Tolerance", "classify"]
 
 
 class Regime(enum.IntEnum):
-    """Response regime of one flux (stored as int8 in arrays)."""
+    """Response regime of one flux (stored as int8 in arrays).
+
+    Examples
+    --------
+    The paper's inverse current: with the levels swapped (x < 0) the
+    particle current runs against both forces.
+
+    >>> import qdthermo as qd
+    >>> res = qd.solve(qd.coupled_transport(F_E=0.5, F_N=0.25, J=12.0))
+    >>> qd.Regime(res.regime["J_N"]).name, qd.Regime(res.regime["J_E"]).name
+    ('ICC', 'NORMAL')
+    >>> int(qd.Regime.ICC)
+    4
+    """
 
     EQUILIBRIUM = 0
     NORMAL = 1
