@@ -116,6 +116,16 @@ def current_resolution(one_way_flux: ArrayLike, channel_energy: ArrayLike, chann
 
     The margin ``m`` makes the floor conservative: currents above it are
     trusted to ~1/m, so a ratio of two of them (efficiency, COP) to ~2/m.
+
+    Examples
+    --------
+    One channel carrying a one-way flux 0.1 at Gamma = 1: currents above
+    ~2e-13 are resolved.
+
+    >>> from qdthermo.thermo import current_resolution
+    >>> floor = current_resolution([0.1], [0.5], [0.0], [1.0], [1.0])
+    >>> bool(0 < floor < 1e-12)
+    True
     """
     F = np.asarray(one_way_flux, dtype=np.float64)
     w = np.asarray(channel_energy, dtype=np.float64)
@@ -152,6 +162,16 @@ class Performance:
         [energy x rate].
     cop, carnot_cop
         Dimensionless; NaN where undefined.
+
+    Examples
+    --------
+    A single-level engine: each electron takes eps - mu_L from the hot lead and
+    does work mu_R - mu_L, so the efficiency is 0.5/2 = 0.25 (Carnot: 0.5):
+
+    >>> import qdthermo as qd
+    >>> perf = qd.solve(qd.single_dot(eps=2.0, T={"L": 2.0, "R": 1.0}, mu={"L": 0.0, "R": 0.5})).performance
+    >>> round(float(perf.efficiency), 6), float(perf.carnot_efficiency), bool(perf.power > 0)
+    (0.25, 0.5, True)
     """
 
     power: Array
