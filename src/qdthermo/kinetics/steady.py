@@ -17,6 +17,15 @@ Per-point failures stay per point: a point without a unique steady state
 NaN populations; every other point is exact.  A route is registered in
 :data:`STEADY_STATE_ROUTES` with :func:`register_route`: one function
 ``(network, rates) -> populations`` plus one registration.
+
+Examples
+--------
+>>> import qdthermo as qd
+>>> from qdthermo.kinetics import STEADY_STATE_ROUTES
+>>> {"linear", "matrix_tree", "sparse"} <= set(STEADY_STATE_ROUTES)
+True
+>>> qd.solve(qd.single_dot(eps=0.5), method="matrix_tree").route
+'matrix_tree'
 """
 
 from __future__ import annotations

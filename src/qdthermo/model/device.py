@@ -10,6 +10,20 @@ against each other (NumPy rules) and every result has the broadcast shape.
 
 Units: energies, temperatures (k_B T) and chemical potentials in one energy
 unit; tunnel couplings in the rate unit (see :mod:`qdthermo.units`).
+
+Examples
+--------
+A :data:`Coupling` may be a number, a mapping by transition, or an
+energy-dependent ``Gamma(w)``; a Gaussian filter evaluated at the one
+transition energy w = 0.5 equals the constant coupling exp(-0.25):
+
+>>> import numpy as np, qdthermo as qd
+>>> filtered = qd.Device(dots=(qd.Dot("d", 0.5),),
+...                      leads=(qd.Lead("L", "d", 2.0, coupling=lambda w: np.exp(-w**2)),
+...                             qd.Lead("R", "d", 1.0, coupling=np.exp(-0.25))))
+>>> constant = qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}, gamma=np.exp(-0.25))
+>>> bool(np.isclose(qd.solve(filtered).particle_current["L"], qd.solve(constant).particle_current["L"]))
+True
 """
 
 from __future__ import annotations

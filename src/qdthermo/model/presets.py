@@ -12,6 +12,14 @@
 Every numeric argument may be a scalar or an array; arrays broadcast.
 Units: energies, temperatures (k_B T), chemical potentials in the energy
 unit; couplings in the rate unit.
+
+Examples
+--------
+:data:`PRESETS` lists the names a sweep (or ``qdthermo sweep``) accepts:
+
+>>> from qdthermo.sweeps import PRESETS
+>>> "three_terminal" in PRESETS and "single_dot" in PRESETS
+True
 """
 
 from __future__ import annotations

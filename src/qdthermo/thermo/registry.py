@@ -18,6 +18,14 @@ command line and the paper read this one registry::
 then taken) or a units string such as ``"rate"``, ``"energy*rate"``,
 ``"k_B*rate"`` or ``"1"``.  Trailing dimensions may be ``"state"``,
 ``"lead"``, ``"channel"``, ``"force"`` or ``"flux"`` (labelled by the result).
+
+Examples
+--------
+>>> from qdthermo.thermo import OBSERVABLES
+>>> "entropy_production" in OBSERVABLES, OBSERVABLES["heat_current"].dims
+(True, ('lead',))
+>>> OBSERVABLES["heat_current"].units
+'energy*rate'
 """
 
 from __future__ import annotations
