@@ -220,6 +220,11 @@ def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = Tru
     open_browser
         Open the page in the default browser.
 
+    Returns
+    -------
+    None
+        Returns after Ctrl-C, once the server is closed.
+
     Examples
     --------
     From a script (blocks until Ctrl-C; the ``qdthermo explore`` command does the same):

@@ -62,6 +62,12 @@ _MATRIX_TREE_MAX_TERMS = 256
 class Method(str, enum.Enum):
     """The built-in steady-state routes (any name in :data:`STEADY_STATE_ROUTES` is accepted too).
 
+    Raises
+    ------
+    ValueError
+        ``Method(value)`` for a value that is not a built-in route; :meth:`parse`
+        for a name that is neither ``"auto"`` nor a registered route.
+
     Examples
     --------
     >>> import qdthermo as qd

@@ -90,6 +90,16 @@ class Response:
 class LinearResponse(Response):
     """The Onsager matrix at the equilibrium of a device (see the module docstring).
 
+    Attributes
+    ----------
+    result
+        The equilibrium steady state (every force zero).
+    matrix
+        ``(*shape, k, k)`` Onsager matrix ``L_ij = dJ_i/dF_j`` at equilibrium
+        (units of J_i over units of F_j).
+    fluxes, forces
+        Labels of the rows and columns, as in :class:`Response`.
+
     Examples
     --------
     Onsager reciprocity and a positive semidefinite matrix at equilibrium:

@@ -95,6 +95,11 @@ def current_resolution(one_way_flux: ArrayLike, channel_energy: ArrayLike, chann
         (4.9e-324), ``x_u = -ln(subnormal)`` (744.4) and
         ``m = RESOLUTION_MARGIN`` (1e3).
 
+    Raises
+    ------
+    ValueError
+        If the arguments have no trailing channel axis (scalars).
+
     Notes
     -----
     Error model of a channel's net flux ``k^+ P_i - k^- P_j``:
