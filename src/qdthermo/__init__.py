@@ -10,6 +10,13 @@ thermodynamics::
     res.particle_current["t"]
 
 Units and sign conventions: :mod:`qdthermo.units`.
+
+>>> import qdthermo as qd
+>>> res = qd.solve(qd.three_terminal(eps_L=1.0, eps_R=1.0, U=0.5, T={"t": 2.0, "b": 1.0, "r": 1.0}))
+>>> bool(res.particle_current["t"] > 0), bool(res.entropy_production > 0)
+(True, True)
+>>> isinstance(qd.__version__, str)
+True
 """
 
 from qdthermo.design import optimize, pareto

@@ -17,6 +17,12 @@ into the system**.
 The dictionary :data:`QUANTITIES` maps each observable name used in
 :mod:`qdthermo` results to its ``units`` and ``long_name``; every labelled
 array (xarray) that qdthermo produces carries these as attributes.
+
+>>> from qdthermo.units import ENERGY, QUANTITIES, RATE, TIME
+>>> ENERGY, RATE, TIME
+('energy', 'rate', '1/rate')
+>>> QUANTITIES["entropy_production"]
+('k_B*rate', 'entropy production rate (Schnakenberg)')
 """
 
 from __future__ import annotations
@@ -89,6 +95,17 @@ def attrs(name: str, **extra: str) -> dict[str, str]:
     -------
     dict
         ``{"units": ..., "long_name": ..., **extra}``.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a key of :data:`QUANTITIES`.
+
+    Examples
+    --------
+    >>> from qdthermo.units import attrs
+    >>> attrs("heat_current", lead="t")
+    {'units': 'energy*rate', 'long_name': 'heat current from the lead into the system', 'lead': 't'}
     """
     units, long_name = QUANTITIES[name]
     out = {"units": units, "long_name": long_name}

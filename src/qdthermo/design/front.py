@@ -61,6 +61,18 @@ class ParetoFront:
         Read-only ``{name: (lo, hi)}``, the box searched.
     evaluations
         Number of device points solved.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> front = qd.pareto(qd.single_dot, objectives=("power", "efficiency"),
+    ...                   vary={"eps": (0.0, 5.0), "mu_L": (-3.0, 0.0)}, samples=64, refine_points=0,
+    ...                   T={"L": 2.0, "R": 1.0}, mu={"L": 0.0, "R": 0.0})
+    >>> front.objectives, sorted(front.parameters), front.bounds["eps"]
+    (('power', 'efficiency'), ['eps', 'mu_L'], (0.0, 5.0))
+    >>> n = len(front.values)
+    >>> front.values.shape == (n, 2) and front.result.shape == (n,)
+    True
     """
 
     objectives: tuple[str, ...]
@@ -186,6 +198,20 @@ def pareto(
     The front is the non-dominated subset of the points evaluated (a
     discrete approximation): between refined points its resolution is that
     of the sample.
+
+    Examples
+    --------
+    Power against efficiency of a thermoelectric dot (hot lead L); every
+    point of the front stays below Carnot, 1 - T_R/T_L = 0.5:
+
+    >>> import numpy as np, qdthermo as qd
+    >>> front = qd.pareto(qd.single_dot, objectives=("power", "efficiency"),
+    ...                   vary={"eps": (0.0, 5.0), "mu_L": (-3.0, 0.0)}, samples=64, refine_points=0,
+    ...                   T={"L": 2.0, "R": 1.0}, mu={"L": 0.0, "R": 0.0})
+    >>> front.senses
+    ('maximize', 'maximize')
+    >>> bool(np.all(np.diff(front.values[:, 0]) >= 0)), bool(np.all(front.values[:, 1] <= 0.5))
+    (True, True)
     """
     senses = _objectives(objectives)
     problem = Problem.create(preset, vary, fixed, senses, constraints)

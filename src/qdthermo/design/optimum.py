@@ -63,6 +63,16 @@ class Optimum:
         Read-only ``{name: (lo, hi)}``, the box searched.
     evaluations
         Number of device points solved (samples, probe and refinement).
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> opt = qd.optimize(qd.single_dot, maximize="power", vary={"eps": (-10, 10), "mu_L": (-5, 5)},
+    ...                   T={"L": 1.0, "R": 0.5}, mu={"L": 0.0, "R": 0.0})
+    >>> opt.objective, opt.sense, dict(opt.on_bound)               # an interior optimum
+    ('power', 'maximize', {})
+    >>> bool(opt.value > 0), bool(abs(opt.value - opt.result.performance.power) < 1e-12)
+    (True, True)
     """
 
     parameters: Mapping[str, float]

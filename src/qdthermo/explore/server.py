@@ -183,6 +183,17 @@ def make_server(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -
     -------
     http.server.ThreadingHTTPServer
         Call ``serve_forever()`` on it (e.g. in a thread) and ``shutdown()`` to stop.
+
+    Examples
+    --------
+    Bind to a free port of this machine, and close without serving:
+
+    >>> from qdthermo.explore import make_server
+    >>> server = make_server(port=0)
+    >>> host, port = server.server_address[:2]
+    >>> host, port > 0
+    ('127.0.0.1', True)
+    >>> server.server_close()
     """
     handler = type("ExploreHandler", (Handler,), {"quiet": quiet})
     server = ThreadingHTTPServer((host, port), handler)
@@ -208,6 +219,18 @@ def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = Tru
         TCP port (0: any free port).
     open_browser
         Open the page in the default browser.
+
+    Returns
+    -------
+    None
+        Returns after Ctrl-C, once the server is closed.
+
+    Examples
+    --------
+    From a script (blocks until Ctrl-C; the ``qdthermo explore`` command does the same):
+
+    >>> from qdthermo.explore import serve
+    >>> serve(port=8765, open_browser=False)      # doctest: +SKIP
     """
     server = make_server(host, port)
     url = url_of(server)

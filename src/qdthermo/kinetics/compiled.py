@@ -18,6 +18,20 @@ exactly; points without a unique steady state are NaN rows, as on every route.
 Compiled lazily (:mod:`qdthermo._compiled`): importing this module imports
 no Numba.  Where Numba is unavailable (or ``QDTHERMO_NO_NUMBA=1``) the route
 falls back to ``"linear"``.
+
+Examples
+--------
+The compiled route agrees with the NumPy route (with or without Numba):
+
+>>> import numpy as np, qdthermo as qd
+>>> from qdthermo.kinetics.compiled import steady_state_compiled
+>>> from qdthermo.kinetics.network import network
+>>> from qdthermo.kinetics.rates import rates
+>>> from qdthermo.kinetics.steady import steady_state_linear
+>>> system = qd.single_dot(eps=np.linspace(-1, 1, 4), T={"L": 2.0, "R": 1.0}).finalized()
+>>> P = steady_state_compiled(network(system), rates(system))
+>>> P.shape, bool(np.allclose(P, steady_state_linear(network(system), rates(system))))
+((4, 2), True)
 """
 
 from __future__ import annotations

@@ -117,6 +117,17 @@ Hermitian, ``S_ba(omega) = S_ab(-omega) = conj(S_ab(omega))``.
 
 Everything is dense and batched: one vectorised operation per state, order or
 subset, never a Python loop over batch points.
+
+Examples
+--------
+A two-state telegraph process, ``0 -> 1`` at rate ``a = 1`` and ``1 -> 0`` at
+``b = 3``, counting the ``0 -> 1`` jumps: mean ``ab/(a+b)`` and noise
+``ab(a^2+b^2)/(a+b)^3``.
+
+>>> from qdthermo.kinetics import counting
+>>> counting.scaled_cumulants(2, src=[0, 1], dst=[1, 0], rate=[1.0, 3.0], increments=[[1.0], [0.0]],
+...                           P0=[0.75, 0.25], order=2)
+array([[0.75   , 0.46875]])
 """
 
 from __future__ import annotations

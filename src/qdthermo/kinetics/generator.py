@@ -47,6 +47,17 @@ class Stationary:
         Name of the route (see :data:`~qdthermo.kinetics.steady.STEADY_STATE_ROUTES`).
     generator
         The generator that was solved (for :attr:`residual`), or None.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> from qdthermo.kinetics import PauliGenerator
+    >>> from qdthermo.kinetics.network import network
+    >>> from qdthermo.kinetics.rates import rates
+    >>> system = qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}).finalized()
+    >>> st = PauliGenerator(network(system), rates(system)).steady_state(method="linear")
+    >>> st.route, bool(st.valid), bool(st.residual < 1e-12)
+    ('linear', True, True)
     """
 
     populations: Array
@@ -78,6 +89,19 @@ class PauliGenerator:
         The structure (states, channels, jumps).
     rates
         The channel rates ``k^+``, ``k^-`` [rate unit], batch shape leading.
+
+    Examples
+    --------
+    >>> import numpy as np, qdthermo as qd
+    >>> from qdthermo.kinetics import PauliGenerator
+    >>> from qdthermo.kinetics.network import network
+    >>> from qdthermo.kinetics.rates import rates
+    >>> system = qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}).finalized()
+    >>> W = PauliGenerator(network(system), rates(system))
+    >>> W.matrix.shape, bool(np.allclose(W.matrix.sum(axis=0), 0))       # columns conserve probability
+    ((2, 2), True)
+    >>> np.round(W.steady_state().populations, 4)
+    array([0.5923, 0.4077])
     """
 
     network: Network

@@ -62,6 +62,18 @@ reducible with several closed classes) the result is NaN for that batch
 point only; nothing is raised for the rest of the batch.
 
 Units: ``W`` is a rate [1/time]; ``W^D`` has units of time.
+
+Examples
+--------
+A symmetric two-state generator, ``W = -(a + b) Q`` with ``a = b = 1``, has
+``W^D = -Q/2``:
+
+>>> import numpy as np
+>>> from qdthermo.kinetics import group_inverse
+>>> W = np.array([[-1.0, 1.0], [1.0, -1.0]])
+>>> group_inverse.drazin(W, [0.5, 0.5])
+array([[-0.25,  0.25],
+       [ 0.25, -0.25]])
 """
 
 from __future__ import annotations

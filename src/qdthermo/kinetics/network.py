@@ -54,6 +54,16 @@ class Network:
         ``(n_channels,)`` per channel: the lead index.
     n_leads
         Number of leads.
+
+    Examples
+    --------
+    A single dot between two leads: two channels (one per lead), four jumps.
+
+    >>> import qdthermo as qd
+    >>> from qdthermo.kinetics.network import network
+    >>> net = network(qd.single_dot(eps=0.5).finalized())
+    >>> net.n_states, net.n_channels, net.n_jumps, net.lead.tolist()
+    (2, 2, 4, [0, 1])
     """
 
     n_states: int

@@ -73,6 +73,18 @@ class Rates:
     coupling
         ``(*shape, n_channels)`` tunnel coupling ``Gamma(w)`` [rate unit]
         (``k^+ + k^- = Gamma``), used for the exact logarithms of the rates.
+
+    Examples
+    --------
+    Detailed balance: ``k^+ / k^- = exp(-(w - mu)/T)`` and ``k^+ + k^- = Gamma``.
+
+    >>> import numpy as np, qdthermo as qd
+    >>> from qdthermo.kinetics.rates import rates
+    >>> k = rates(qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}).finalized())
+    >>> k.shape, k.log_ratio.tolist()
+    ((), [-0.25, -0.5])
+    >>> bool(np.allclose(k.plus + k.minus, k.coupling)), bool(np.allclose(np.log(k.plus / k.minus), k.log_ratio))
+    (True, True)
     """
 
     plus: Array

@@ -17,6 +17,15 @@ Per-point failures stay per point: a point without a unique steady state
 NaN populations; every other point is exact.  A route is registered in
 :data:`STEADY_STATE_ROUTES` with :func:`register_route`: one function
 ``(network, rates) -> populations`` plus one registration.
+
+Examples
+--------
+>>> import qdthermo as qd
+>>> from qdthermo.kinetics import STEADY_STATE_ROUTES
+>>> {"linear", "matrix_tree", "sparse"} <= set(STEADY_STATE_ROUTES)
+True
+>>> qd.solve(qd.single_dot(eps=0.5), method="matrix_tree").route
+'matrix_tree'
 """
 
 from __future__ import annotations
@@ -51,7 +60,22 @@ _MATRIX_TREE_MAX_TERMS = 256
 
 
 class Method(str, enum.Enum):
-    """The built-in steady-state routes (any name in :data:`STEADY_STATE_ROUTES` is accepted too)."""
+    """The built-in steady-state routes (any name in :data:`STEADY_STATE_ROUTES` is accepted too).
+
+    Raises
+    ------
+    ValueError
+        ``Method(value)`` for a value that is not a built-in route; :meth:`parse`
+        for a name that is neither ``"auto"`` nor a registered route.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> qd.Method("linear") is qd.Method.LINEAR
+    True
+    >>> qd.solve(qd.single_dot(eps=0.5), method=qd.Method.LINEAR).route
+    'linear'
+    """
 
     AUTO = "auto"  #: matrix tree for small networks (<= 4 states), else linear
     LINEAR = "linear"  #: batched linear solve
@@ -84,6 +108,20 @@ def register_route(name: str) -> Callable[[Callable[[Network, Rates], "Array"]],
     callable
         A decorator that registers a function ``(network, rates) -> populations``
         (``(*shape, n_states)``, each row summing to 1) and returns it unchanged.
+
+    Examples
+    --------
+    A route that delegates to the batched linear solve, used by name:
+
+    >>> import qdthermo as qd
+    >>> from qdthermo.kinetics.steady import STEADY_STATE_ROUTES, register_route, steady_state_linear
+    >>> @register_route("my_linear")
+    ... def my_linear(net, k):
+    ...     return steady_state_linear(net, k)
+    >>> res = qd.solve(qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}), method="my_linear")
+    >>> res.route, round(float(res.populations[1]), 4)
+    ('my_linear', 0.4077)
+    >>> del STEADY_STATE_ROUTES["my_linear"]
     """
     def deco(func: Callable[[Network, Rates], Array]) -> Callable[[Network, Rates], Array]:
         STEADY_STATE_ROUTES[name] = func

@@ -10,6 +10,20 @@ against each other (NumPy rules) and every result has the broadcast shape.
 
 Units: energies, temperatures (k_B T) and chemical potentials in one energy
 unit; tunnel couplings in the rate unit (see :mod:`qdthermo.units`).
+
+Examples
+--------
+A :data:`Coupling` may be a number, a mapping by transition, or an
+energy-dependent ``Gamma(w)``; a Gaussian filter evaluated at the one
+transition energy w = 0.5 equals the constant coupling exp(-0.25):
+
+>>> import numpy as np, qdthermo as qd
+>>> filtered = qd.Device(dots=(qd.Dot("d", 0.5),),
+...                      leads=(qd.Lead("L", "d", 2.0, coupling=lambda w: np.exp(-w**2)),
+...                             qd.Lead("R", "d", 1.0, coupling=np.exp(-0.25))))
+>>> constant = qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}, gamma=np.exp(-0.25))
+>>> bool(np.isclose(qd.solve(filtered).particle_current["L"], qd.solve(constant).particle_current["L"]))
+True
 """
 
 from __future__ import annotations
@@ -59,6 +73,18 @@ class Dot:
     species
         Particle species held by the dot: ``"up"`` or ``"down"`` (spin, enters
         the interdot exchange), or any other label for spinless particles.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not real.
+
+    Examples
+    --------
+    >>> from qdthermo.model.device import Dot
+    >>> d = Dot("L", level=[0.0, 0.5, 1.0], species="up")
+    >>> d.level.shape, d.spin_z
+    ((3,), 0.5)
     """
 
     name: str
@@ -92,6 +118,23 @@ class Lead:
         Tunnel coupling Gamma [rate unit], >= 0: one value for all transitions,
         a mapping transition label -> value, or a callable ``Gamma(w)``
         (see :data:`Coupling`).
+
+    Raises
+    ------
+    ValueError
+        If the temperature is not > 0, a value is not real or a coupling is
+        negative.
+
+    Examples
+    --------
+    >>> from qdthermo.model.device import Lead
+    >>> lead = Lead("t", dot="L", temperature=2.0, chemical_potential=0.2, coupling=0.5)
+    >>> float(lead.temperature), float(lead.chemical_potential), float(lead.coupling)
+    (2.0, 0.2, 0.5)
+    >>> Lead("t", dot="L", temperature=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: T['t'] (temperature of lead 't') ...
     """
 
     name: str
@@ -139,6 +182,18 @@ class Interaction:
         Spin exchange J [energy unit], >= 0.  With S^z = +-1/2 n for spin
         up/down dots, a down-up pair contributes ``-J/4 n_a n_b``, so that
         U_eff = U - J/4 (PHYSICS.md section 1).
+
+    Raises
+    ------
+    ValueError
+        If U or J is negative or not real.
+
+    Examples
+    --------
+    >>> from qdthermo.model.device import Interaction
+    >>> i = Interaction(("L", "R"), coulomb=0.5, exchange=2.0)
+    >>> i.dots, float(i.coulomb - i.exchange / 4)        # U_eff for a down-up pair
+    (('L', 'R'), 0.0)
     """
 
     dots: tuple[str, str]
@@ -172,6 +227,17 @@ class Tunnel:
     amplitude
         Real hopping amplitude t [energy unit]; scalar or array (broadcasts
         with the other parameters).
+
+    Raises
+    ------
+    ValueError
+        If the amplitude is not real.
+
+    Examples
+    --------
+    >>> from qdthermo.model.device import Tunnel
+    >>> Tunnel(("L", "R"), amplitude=0.25)
+    Tunnel(dots=('L', 'R'), amplitude=array(0.25))
     """
 
     dots: tuple[str, str]
@@ -213,6 +279,26 @@ class Device:
     tunnels
         Coherent interdot hopping (:class:`Tunnel`); a device with tunnels
         needs a density-matrix approach (``"global"`` or ``"local"``).
+
+    Raises
+    ------
+    ValueError
+        If names repeat, a lead or interaction names an unknown dot, a
+        tunnel joins dots of different species, or the parameters do not
+        broadcast.
+
+    Examples
+    --------
+    A dot between a hot and a cold lead, built by hand (what
+    :func:`~qdthermo.model.presets.single_dot` does):
+
+    >>> import qdthermo as qd
+    >>> dev = qd.Device(dots=(qd.Dot("d", level=0.5),),
+    ...                 leads=(qd.Lead("hot", "d", temperature=2.0), qd.Lead("cold", "d", temperature=1.0)))
+    >>> dev.dot_names, dev.lead_names, dev.shape
+    (('d',), ('hot', 'cold'), ())
+    >>> round(float(qd.solve(dev).heat_current["hot"]), 4)
+    0.0151
     """
 
     dots: tuple[Dot, ...]

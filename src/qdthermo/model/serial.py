@@ -68,6 +68,25 @@ def serial_double_dot(
     -------
     Device
         Reference lead ``R``; forces/fluxes aliased ``E`` and ``N`` (lead L).
+
+    Raises
+    ------
+    ValueError
+        If a parameter is not real, a temperature is not > 0, U or a
+        coupling is negative.
+
+    Examples
+    --------
+    A bias mu_L - mu_R = 1 drives a current through the coherently coupled
+    dots; the device needs a density-matrix approach.
+
+    >>> import qdthermo as qd
+    >>> dev = qd.serial_double_dot(eps_L=0.0, eps_R=0.0, tunnel=0.5, mu={"L": 0.5, "R": -0.5})
+    >>> dev.tunnels
+    (Tunnel(dots=('L', 'R'), amplitude=array(0.5)),)
+    >>> res = qd.solve(dev, approach="global")
+    >>> round(float(res.particle_current["L"]), 4)
+    0.1155
     """
     as_real_array("eps_L (level of dot L)", eps_L)
     as_real_array("eps_R (level of dot R)", eps_R)

@@ -76,6 +76,20 @@ class System:
         tunnel coupling seen by each channel.
     lead_temperature, lead_chemical_potential
         ``(*shape, n_leads)``.
+
+    Examples
+    --------
+    The paper's device has four states and six channels; the many-body
+    energies carry the batch shape of the parameters:
+
+    >>> import qdthermo as qd
+    >>> system = qd.three_terminal(eps_L=1.0, eps_R=[0.5, 1.0, 2.0], U=0.5).finalized()
+    >>> system.state_labels, system.shape, system.energies.shape
+    (('00', '10', '01', '11'), (3,), (3, 4))
+    >>> system.channel_labels
+    ('t:00->10', 't:01->11', 'b:00->10', 'b:01->11', 'r:00->01', 'r:10->11')
+    >>> system.energies[0].tolist()                      # 0, eps_L, eps_R, eps_L + eps_R + U
+    [0.0, 1.0, 0.5, 2.0]
     """
 
     name: str

@@ -110,6 +110,21 @@ def plot_slice(ds_or_store: Any, var: str, **selection: Any) -> Any:
     ValueError
         Unknown variable or dimension, a bad value, or more than two
         dimensions left unselected (the message names them).
+
+    Examples
+    --------
+    The entropy production of a thermoelectric dot against its level, from
+    a small in-memory sweep:
+
+    >>> import numpy as np, qdthermo as qd
+    >>> from qdthermo.plot import plot_slice
+    >>> ds = qd.sweep(qd.single_dot, eps=np.linspace(-2, 2, 5), T={"L": 2.0, "R": 1.0},
+    ...               progress=False, scheduler="serial")
+    >>> fig = plot_slice(ds, "entropy_production")
+    >>> ax = fig.axes[0]
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('single-particle level energy [energy]', 'entropy production rate (Schnakenberg) [k_B*rate]')
+    >>> fig = plot_slice(ds, "particle_current", lead="L")         # one label of the lead dimension
     """
     from matplotlib.figure import Figure
 

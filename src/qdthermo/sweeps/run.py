@@ -144,6 +144,28 @@ def sweep(
     (~300 B per point) comes on top.  See ``docs/sweeps.md``.  Scripts using
     the default process pool must guard their entry point with
     ``if __name__ == "__main__":``, as for any multiprocessing code.
+
+    Examples
+    --------
+    Five levels of a thermoelectric dot, in memory (``scheduler="serial"``:
+    no worker processes for a grid this small):
+
+    >>> import numpy as np, qdthermo as qd
+    >>> ds = qd.sweep(qd.single_dot, eps=np.linspace(-2, 2, 5), T={"L": 2.0, "R": 1.0},
+    ...               progress=False, scheduler="serial")
+    >>> ds["particle_current"].dims, ds["eps"].attrs["units"]
+    (('eps', 'lead'), 'energy')
+    >>> bool((ds["entropy_production"] >= 0).all())
+    True
+
+    Into a resumable Zarr store (running it again resumes or reopens it):
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ds = qd.sweep("single_dot", store=os.path.join(tmp, "dot.zarr"), eps=np.linspace(-2, 2, 5),
+    ...                   progress=False, scheduler="serial")
+    ...     print(dict(ds.sizes)["eps"])
+    5
     """
     result = write_sweep(preset, store=store, chunk_points=chunk_points, scheduler=scheduler, progress=progress,
                          **params)

@@ -276,6 +276,22 @@ def sweep_status(store: str | os.PathLike[str]) -> dict[str, Any]:
     -------
     dict
         ``chunks_done`` and ``n_chunks`` (int), ``complete`` (bool), ``fingerprint`` (str).
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not a sweep store.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, qdthermo as qd
+    >>> from qdthermo.sweeps import sweep_status
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "dot.zarr")
+    ...     _ = qd.sweep("single_dot", store=path, eps=np.linspace(-2, 2, 5), progress=False, scheduler="serial")
+    ...     status = sweep_status(path)
+    >>> status["chunks_done"], status["n_chunks"], status["complete"]
+    (1, 1, True)
     """
     path = Path(store)
     _, fp = read_spec(path)
@@ -299,6 +315,25 @@ def open_sweep(store: str | os.PathLike[str]) -> Any:
     -------
     xarray.Dataset
         Every observable with its dimensions, coordinates, ``units`` and ``long_name``.
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not a sweep store.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, qdthermo as qd
+    >>> from qdthermo.sweeps import open_sweep
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "dot.zarr")
+    ...     _ = qd.sweep("single_dot", store=path, eps=np.linspace(-2, 2, 5), T={"L": 2.0, "R": 1.0},
+    ...                  progress=False, scheduler="serial")
+    ...     ds = open_sweep(path)
+    ...     print(ds["heat_current"].dims, ds["heat_current"].attrs["units"])
+    ...     print(bool((ds["entropy_production"] >= 0).all()))
+    ('eps', 'lead') energy*rate
+    True
     """
     import xarray as xr
 

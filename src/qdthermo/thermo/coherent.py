@@ -54,6 +54,16 @@ class CoherentState:
         ``"global"``, ``"local"`` or ``"unified"``.
     working_density_matrix
         The same state in the generator's working basis (eigenbasis for ``"global"``), or None.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> dev = qd.serial_double_dot(eps_L=0.0, eps_R=0.0, tunnel=0.5, mu={"L": 0.5, "R": -0.5})
+    >>> res = qd.solve(dev, approach="global")
+    >>> res.approach, res.state_labels, res.density_matrix.shape
+    ('global', ('00', '10', '01', '11'), (4, 4))
+    >>> round(float(res.particle_current["L"]), 4), bool(res.entropy_production > 0)
+    (0.1155, True)
     """
 
     device: Device
@@ -190,6 +200,26 @@ def evolve_coherent(device: Device, times: ArrayLike, initial: Any = None, *,
     -------
     numpy.ndarray
         ``rho(t)``, complex, of shape ``(*shape, n_times, n, n)``.
+
+    Raises
+    ------
+    ValueError
+        An unknown approach, times that are not a 1-D array of values >= 0,
+        or an unknown initial state label.
+
+    Examples
+    --------
+    From the empty state to the biased steady state; the trace stays 1:
+
+    >>> import numpy as np, qdthermo as qd
+    >>> dev = qd.serial_double_dot(eps_L=0.0, eps_R=0.0, tunnel=0.5, mu={"L": 0.5, "R": -0.5})
+    >>> rho = qd.evolve_coherent(dev, times=[0.0, 50.0])
+    >>> rho.shape
+    (2, 4, 4)
+    >>> bool(np.allclose(np.trace(rho, axis1=-2, axis2=-1), 1.0))
+    True
+    >>> bool(np.allclose(rho[-1], qd.solve(dev, approach="global").density_matrix, atol=1e-6))
+    True
     """
     _check_approach(device, approach)
     system = device.finalized()

@@ -64,6 +64,16 @@ class CoherentFluctuations(CountingAPI):
         Highest cumulant order computed for every counted quantity.
     counting
         The counted quantities.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> dev = qd.serial_double_dot(eps_L=0.0, eps_R=0.0, tunnel=0.5, mu={"L": 0.5, "R": -0.5})
+    >>> fl = qd.fluctuations(dev, approach="global")
+    >>> fl.counting
+    ('N_L', 'N_R', 'E_L', 'E_R', 'Q_L', 'Q_R', 'entropy')
+    >>> round(float(fl.cumulant(1, "N_L")), 4), round(float(fl.cumulant(2, "N_L")), 4)
+    (0.1155, 0.2367)
     """
 
     result: CoherentState

@@ -78,6 +78,17 @@ class Fluctuations(CountingAPI):
     engine
         ``"auto"``, ``"compiled"`` or ``"numpy"`` (see :func:`fluctuations`); :attr:`route` says
         which engine computes the cumulants.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> fl = qd.fluctuations(qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}))
+    >>> fl.counting
+    ('N_L', 'N_R', 'E_L', 'E_R', 'Q_L', 'Q_R', 'J_E', 'J_N', 'entropy')
+    >>> round(float(fl.cumulant(1, "N_L")), 4), round(float(fl.cumulant(2, "N_L")), 4)   # mean, noise
+    (0.0301, 0.2415)
+    >>> bool(fl.tur["N_L"] >= 2)                  # thermodynamic uncertainty relation
+    True
     """
 
     result: SteadyState
@@ -315,6 +326,19 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     ValueError
         For ``order < 1``, an unknown ``engine`` or an unknown counted quantity (the message lists
         the allowed ones).
+
+    Examples
+    --------
+    Mean current (the first cumulant) and Fano factor of the particles from
+    the hot lead:
+
+    >>> import numpy as np, qdthermo as qd
+    >>> dev = qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0})
+    >>> fl = qd.fluctuations(dev, order=3, counting=["N_L", "entropy"])
+    >>> bool(np.isclose(fl.cumulant(1, "N_L"), qd.solve(dev).particle_current["L"]))
+    True
+    >>> round(float(fl.fano["N_L"]), 2)
+    8.01
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")

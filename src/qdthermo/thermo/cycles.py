@@ -58,6 +58,15 @@ class CycleBasis:
         ``"C1"``, ``"C2"``, ...
     descriptions
         The cycles as state paths, e.g. ``"00 -t-> 10 -b-> 00"``.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> from qdthermo.thermo import cycle_basis
+    >>> res = qd.solve(qd.three_terminal(eps_L=1.0, eps_R=1.0, U=0.5))
+    >>> cb = cycle_basis(res.system, res.force_basis)
+    >>> cb.labels, cb.incidence.shape
+    (('C1', 'C2', 'C3'), (3, 6))
     """
 
     tree: tuple[int, ...]
@@ -81,6 +90,17 @@ def cycle_basis(system: System, basis: ForceBasis) -> CycleBasis:
     -------
     CycleBasis
         The spanning tree, the fundamental cycles and the cycle -> force map.
+
+    Examples
+    --------
+    The paper's device: one cycle through dot L at each occupation of R, and
+    the cycle that moves energy U between leads r and b:
+
+    >>> import qdthermo as qd
+    >>> from qdthermo.thermo import cycle_basis
+    >>> res = qd.solve(qd.three_terminal(eps_L=1.0, eps_R=1.0, U=0.5))
+    >>> cycle_basis(res.system, res.force_basis).descriptions
+    ('00 -t-> 10 -b-> 00', '01 -t-> 11 -b-> 01', '10 -r-> 11 -b-> 01 -r-> 00 -b-> 10')
     """
     n, C = system.n_states, system.n_channels
     ref = system.lead_names.index(system.reference_lead)
@@ -150,6 +170,18 @@ class Cycles:
         ``(*shape, n_cycles, n_forces)`` M with ``affinity = M @ forces``.
     force_names
         Names of the forces (columns of M).
+
+    Examples
+    --------
+    Schnakenberg: each cycle affinity is a combination of the forces.
+
+    >>> import numpy as np, qdthermo as qd
+    >>> res = qd.solve(qd.three_terminal(eps_L=1.0, eps_R=1.0, U=0.5, T={"t": 2.0, "b": 1.0, "r": 1.0}))
+    >>> cy = res.cycles
+    >>> cy.force_names, np.round(cy.affinity, 6) + 0.0
+    (('F_E', 'F_R', 'F_N'), array([0.5 , 0.75, 0.  ]))
+    >>> bool(np.allclose(cy.affinity, cy.force_map @ res.force_array))
+    True
     """
 
     basis: CycleBasis

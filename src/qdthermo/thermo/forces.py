@@ -50,6 +50,14 @@ class ForceBasis:
         ``"E"`` (energy) or ``"N"`` (particle) for each force.
     lead, reference
         Lead index of each force and of its reference lead.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> from qdthermo.thermo import force_basis
+    >>> basis = force_basis(qd.single_dot(eps=0.5))
+    >>> basis.keys, basis.force_names, basis.flux_names, basis.kind
+    (('E:L', 'N:L'), ('F_E', 'F_N'), ('J_E', 'J_N'), ('E', 'N'))
     """
 
     keys: tuple[str, ...]
@@ -85,6 +93,16 @@ def force_basis(device: System | Device) -> ForceBasis:
     -------
     ForceBasis
         The force and flux names with their leads and reference leads.
+
+    Examples
+    --------
+    The paper's three forces, with lead ``b`` as reference:
+
+    >>> import qdthermo as qd
+    >>> from qdthermo.thermo import force_basis
+    >>> basis = force_basis(qd.three_terminal(eps_L=1.0, eps_R=1.0))
+    >>> basis.force_names, basis.flux_names
+    (('F_E', 'F_R', 'F_N'), ('J_E', 'J_R', 'J_N'))
     """
     leads = device.lead_names
     ref = leads.index(device.reference_lead)  # type: ignore[arg-type]
@@ -140,6 +158,16 @@ def macroscopic_forces(basis: ForceBasis, T: Array, mu: Array) -> Array:
     -------
     numpy.ndarray
         The forces, ``(..., n_forces)``.
+
+    Examples
+    --------
+    F_E = 1/T_R - 1/T_L and F_N = mu_L/T_L - mu_R/T_R for a single dot:
+
+    >>> import numpy as np, qdthermo as qd
+    >>> from qdthermo.thermo import force_basis, macroscopic_forces
+    >>> basis = force_basis(qd.single_dot(eps=0.5))
+    >>> macroscopic_forces(basis, T=np.array([2.0, 1.0]), mu=np.array([0.5, 0.0]))
+    array([0.5 , 0.25])
     """
     invT = 1.0 / T
     beta_mu = mu * invT

@@ -62,6 +62,15 @@ class Response:
         ``(*shape, k, k)``: ``matrix[..., i, j] = dJ_i / dF_j`` (units of J_i over units of F_j).
     fluxes, forces
         Labels of the rows and columns (``result.fluxes`` / ``result.forces`` names).
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> rsp = qd.response(qd.coupled_transport(F_E=0.5, F_N=0.25, J=12.0))
+    >>> rsp.fluxes, rsp.forces, rsp.matrix.shape
+    (('J_E', 'J_R', 'J_N'), ('F_E', 'F_R', 'F_N'), (3, 3))
+    >>> bool(rsp.coefficient("J_N", "F_N") == rsp.matrix[2, 2])
+    True
     """
 
     result: SteadyState
@@ -79,7 +88,29 @@ class Response:
 
 @dataclass(frozen=True, eq=False)
 class LinearResponse(Response):
-    """The Onsager matrix at the equilibrium of a device (see the module docstring)."""
+    """The Onsager matrix at the equilibrium of a device (see the module docstring).
+
+    Attributes
+    ----------
+    result
+        The equilibrium steady state (every force zero).
+    matrix
+        ``(*shape, k, k)`` Onsager matrix ``L_ij = dJ_i/dF_j`` at equilibrium
+        (units of J_i over units of F_j).
+    fluxes, forces
+        Labels of the rows and columns, as in :class:`Response`.
+
+    Examples
+    --------
+    Onsager reciprocity and a positive semidefinite matrix at equilibrium:
+
+    >>> import numpy as np, qdthermo as qd
+    >>> lr = qd.linear_response(qd.coupled_transport(F_E=0.5, F_N=0.25, J=12.0))
+    >>> bool(np.allclose(lr.matrix, np.swapaxes(lr.matrix, -1, -2)))
+    True
+    >>> bool(lr.min_eigenvalue >= 0)
+    True
+    """
 
     @property
     def onsager(self) -> Array:
@@ -183,6 +214,22 @@ def response(device: Device, *, method: Method | str = Method.AUTO) -> Response:
     -------
     Response
         ``matrix`` of shape ``(*shape, k, k)`` labelled by the flux and force names.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method (as :func:`qdthermo.solve`).
+
+    Examples
+    --------
+    The particle current's response to its own force, far from equilibrium:
+
+    >>> import qdthermo as qd
+    >>> rsp = qd.response(qd.coupled_transport(F_E=0.5, F_N=0.25, J=12.0))
+    >>> rsp.matrix.shape
+    (3, 3)
+    >>> bool(rsp.coefficient("J_N", "F_N") > 0)
+    True
     """
     result = solve(device, method=method)
     basis = result.force_basis
@@ -208,6 +255,15 @@ def device_at_forces(device: Device, forces: Mapping[str, ArrayLike]) -> Device:
     ------
     ValueError
         An unknown force name, or forces that would give a lead ``1/T <= 0``.
+
+    Examples
+    --------
+    Switch off the particle force of the paper's device, keeping F_E:
+
+    >>> import qdthermo as qd
+    >>> dev = qd.device_at_forces(qd.coupled_transport(F_E=0.5, F_N=0.25, J=12.0), {"F_N": 0.0})
+    >>> qd.solve(dev).forces
+    {'F_E': 0.5, 'F_R': 0.0, 'F_N': 0.0}
     """
     basis = force_basis(device)
     unknown = [f for f in forces if f not in basis.force_names]

@@ -41,7 +41,20 @@ __all__ = ["INVALID_REGIME", "Regime", "Tolerance", "classify"]
 
 
 class Regime(enum.IntEnum):
-    """Response regime of one flux (stored as int8 in arrays)."""
+    """Response regime of one flux (stored as int8 in arrays).
+
+    Examples
+    --------
+    The paper's inverse current: with the levels swapped (x < 0) the
+    particle current runs against both forces.
+
+    >>> import qdthermo as qd
+    >>> res = qd.solve(qd.coupled_transport(F_E=0.5, F_N=0.25, J=12.0))
+    >>> qd.Regime(res.regime["J_N"]).name, qd.Regime(res.regime["J_E"]).name
+    ('ICC', 'NORMAL')
+    >>> int(qd.Regime.ICC)
+    4
+    """
 
     EQUILIBRIUM = 0
     NORMAL = 1
@@ -57,7 +70,26 @@ INVALID_REGIME = -1
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Relative tolerances deciding when a force or a flux counts as zero (see module docstring)."""
+    """Relative tolerances deciding when a force or a flux counts as zero (see module docstring).
+
+    Parameters
+    ----------
+    force_tol
+        Relative tolerance of a zero force [dimensionless], finite and >= 0.
+    flux_tol
+        Relative tolerance of a zero flux [dimensionless], finite and >= 0.
+
+    Raises
+    ------
+    ValueError
+        If a tolerance is negative, infinite or NaN.
+
+    Examples
+    --------
+    >>> from qdthermo.thermo import Tolerance
+    >>> Tolerance(force_tol=1e-6)
+    Tolerance(force_tol=1e-06, flux_tol=1e-09)
+    """
 
     force_tol: float = 1e-9
     flux_tol: float = 1e-9
@@ -93,6 +125,17 @@ def classify(
     -------
     numpy.ndarray
         int8 codes of :class:`Regime`, of the broadcast shape of the inputs.
+
+    Examples
+    --------
+    Both forces positive: a flux with them is normal, one against both is a
+    genuine inverse current:
+
+    >>> from qdthermo.thermo import classify
+    >>> from qdthermo.thermo.regimes import Regime
+    >>> codes = classify([1.0, -1.0], 0.5, 0.25, J_zero=False, F_i_zero=False, F_j_zero=False)
+    >>> [Regime(c).name for c in codes]
+    ['NORMAL', 'ICC']
     """
     J, Fi, Fj = np.broadcast_arrays(np.asarray(J_i), np.asarray(F_i), np.asarray(F_j))
     jz, iz, jz_f = np.broadcast_arrays(np.asarray(J_zero), np.asarray(F_i_zero), np.asarray(F_j_zero))

@@ -18,6 +18,14 @@ command line and the paper read this one registry::
 then taken) or a units string such as ``"rate"``, ``"energy*rate"``,
 ``"k_B*rate"`` or ``"1"``.  Trailing dimensions may be ``"state"``,
 ``"lead"``, ``"channel"``, ``"force"`` or ``"flux"`` (labelled by the result).
+
+Examples
+--------
+>>> from qdthermo.thermo import OBSERVABLES
+>>> "entropy_production" in OBSERVABLES, OBSERVABLES["heat_current"].dims
+(True, ('lead',))
+>>> OBSERVABLES["heat_current"].units
+'energy*rate'
 """
 
 from __future__ import annotations
@@ -54,6 +62,13 @@ class Observable:
         result (e.g. regimes need a parallel force pair); default always.
     extra_attrs
         Further attributes (e.g. ``flag_values`` of regime codes).
+
+    Examples
+    --------
+    >>> from qdthermo.thermo import OBSERVABLES
+    >>> obs = OBSERVABLES["entropy_production"]
+    >>> obs.name, obs.dims, sorted(obs.attrs)
+    ('entropy_production', (), ['long_name', 'units'])
     """
 
     name: str
@@ -124,6 +139,29 @@ def observable(name: str, *, units: str, long_name: str, dims: tuple[str, ...] =
     -------
     callable
         The function itself, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a Python identifier, ``dims`` names an unknown
+        trailing dimension, or ``name`` is taken and ``replace`` is False.
+
+    Examples
+    --------
+    The mean occupation of a single dot as a new observable, exported with
+    its attributes (and in every sweep):
+
+    >>> import qdthermo as qd
+    >>> @qd.observable("dot_filling", units="1", long_name="mean occupation of the dot")
+    ... def dot_filling(result):
+    ...     return result.populations[..., 1]
+    >>> res = qd.solve(qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}))
+    >>> round(float(res.observable("dot_filling")), 4)
+    0.4077
+    >>> res.to_xarray()["dot_filling"].attrs
+    {'units': '1', 'long_name': 'mean occupation of the dot'}
+    >>> from qdthermo.thermo.registry import unregister
+    >>> unregister("dot_filling")
     """
     def deco(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
         register(Observable(name, function, _units(units), long_name, tuple(dims),

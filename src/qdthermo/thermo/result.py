@@ -89,6 +89,18 @@ class SteadyState(Transport):
     precomputed
         Arrays a fused kernel computed with the populations (:mod:`qdthermo.thermo.fused`),
         by cached-property name; they are served as they are, the rest is computed on first access.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> res = qd.solve(qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}))
+    >>> res.lead_names, res.state_labels, res.forces
+    (('L', 'R'), ('0', '1'), {'F_E': 0.5, 'F_N': 0.0})
+    >>> J_Q = res.heat_current
+    >>> bool(abs(J_Q["L"] + J_Q["R"]) < 1e-12)          # no work: heat is conserved
+    True
+    >>> round(float(res.entropy_production), 6), round(float(J_Q["L"] * (1 / 1.0 - 1 / 2.0)), 6)
+    (0.007535, 0.007535)
     """
 
     device: Device

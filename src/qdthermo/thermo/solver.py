@@ -21,7 +21,19 @@ __all__ = ["solve", "InvalidPointsWarning"]
 
 
 class InvalidPointsWarning(UserWarning):
-    """Some points of a batch have no unique steady state (their observables are NaN)."""
+    """Some points of a batch have no unique steady state (their observables are NaN).
+
+    Examples
+    --------
+    Turn it into an error to stop at the first batch with an unsolvable point:
+
+    >>> import warnings, qdthermo as qd
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", qd.InvalidPointsWarning)
+    ...     res = qd.solve(qd.single_dot(eps=[0.0, 1.0]))      # every point solvable: no warning
+    >>> bool(res.valid.all())
+    True
+    """
 
 
 def _parameters_at(device: Device, flat: int) -> str:
@@ -94,6 +106,17 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
     ------
     ValueError
         For an unknown method, or when a scalar device has no unique steady state.
+
+    Examples
+    --------
+    The second law at every point of a batch of levels:
+
+    >>> import numpy as np, qdthermo as qd
+    >>> res = qd.solve(qd.single_dot(eps=np.linspace(-1, 1, 5), T={"L": 2.0, "R": 1.0}))
+    >>> res.shape, res.populations.shape
+    ((5,), (5, 2))
+    >>> bool(np.all(res.entropy_production >= 0)), bool(res.valid.all())
+    (True, True)
     """
     if approach is None and device.tunnels:
         raise ValueError("this device has interdot tunnelling (qd.Tunnel): choose a density-matrix approach, "

@@ -86,6 +86,15 @@ class Trajectory(Transport):
         ``(n_times,)`` [1/rate].
     populations
         ``(*shape, n_times, n_states)``.
+
+    Examples
+    --------
+    >>> import numpy as np, qdthermo as qd
+    >>> tr = qd.evolve(qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}), times=[0.0, 1.0, 100.0])
+    >>> tr.populations.shape, tr.particle_current["L"].shape
+    ((3, 2), (3,))
+    >>> bool(np.all(tr.entropy_production >= 0))
+    True
     """
 
     device: Device
@@ -143,6 +152,25 @@ def evolve(device: Device, times: ArrayLike, *, initial: Any = None) -> Trajecto
     Trajectory
         ``populations`` of shape ``(*shape, n_times, n_states)``; tends to the
         steady state of :func:`qdthermo.solve` for long times.
+
+    Raises
+    ------
+    ValueError
+        Negative or non-1-D times, or an invalid initial state.
+
+    Examples
+    --------
+    Filling an empty dot: the populations relax to the steady state.
+
+    >>> import numpy as np, qdthermo as qd
+    >>> dev = qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0})
+    >>> tr = qd.evolve(dev, times=[0.0, 1.0, 100.0])
+    >>> np.round(tr.populations, 4)
+    array([[1.    , 0.    ],
+           [0.6475, 0.3525],
+           [0.5923, 0.4077]])
+    >>> bool(np.allclose(tr.populations[-1], qd.solve(dev).populations))
+    True
     """
     system = device.finalized()
     t = _times(times)
@@ -163,6 +191,13 @@ class LindbladTrajectory:
         ``(n_times,)`` [1/rate].
     density_matrix
         ``(*shape, n_times, n_states, n_states)`` complex.
+
+    Examples
+    --------
+    >>> import qdthermo as qd
+    >>> lt = qd.evolve_lindblad(qd.single_dot(eps=0.5), times=[0.0, 100.0])
+    >>> lt.density_matrix.shape, lt.populations.shape
+    ((2, 2, 2), (2, 2))
     """
 
     device: Device
@@ -208,6 +243,16 @@ def evolve_lindblad(device: Device, times: ArrayLike, *, initial: Any = None) ->
     ------
     ValueError
         More than 4 dots (16 states), negative times or an invalid initial state.
+
+    Examples
+    --------
+    Without interdot tunnelling the populations follow the rate equation:
+
+    >>> import numpy as np, qdthermo as qd
+    >>> dev = qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0})
+    >>> lt = qd.evolve_lindblad(dev, times=[0.0, 1.0, 100.0])
+    >>> bool(np.allclose(lt.populations, qd.evolve(dev, [0.0, 1.0, 100.0]).populations))
+    True
     """
     system = device.finalized()
     n = system.n_states
