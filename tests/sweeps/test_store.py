@@ -211,3 +211,9 @@ def test_path_that_is_not_a_sweep_store_is_refused(tmp_path: Path) -> None:
                                                           consolidated=False)
     with pytest.raises(ValueError, match=r"is not a qdthermo sweep store"):
         qd.sweep(qd.single_dot, store=tmp_path / "other.zarr", eps=[0.0], progress=False)
+
+
+def test_missing_store_is_named_as_missing(tmp_path: Path) -> None:
+    for read in (open_sweep, sweep_status):
+        with pytest.raises(ValueError, match=r"path: no sweep store at '.*absent.zarr' \(nothing exists there\)"):
+            read(tmp_path / "absent.zarr")

@@ -190,6 +190,8 @@ def read_spec(path: Path) -> tuple[dict[str, Any], str]:
     """
     import zarr
 
+    if not Path(path).exists():
+        raise ValueError(f"path: no sweep store at {str(path)!r} (nothing exists there)")
     try:
         attrs = zarr.open_group(path, mode="r").attrs
         return json.loads(str(attrs[SPEC_ATTR])), str(attrs[FINGERPRINT_ATTR])
