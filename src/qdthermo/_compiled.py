@@ -16,6 +16,7 @@ Set ``QDTHERMO_NO_NUMBA=1`` to disable compiled routes (the NumPy routes are use
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -57,15 +58,21 @@ class _Lazy:
         glb = self.py_func.__globals__
         if glb.get("prange") is prange:  # the kernel's module imported our prange: give it Numba's
             glb["prange"] = numba.prange
+        deps = {inspect.getfile(self.py_func)}
         for name in self.py_func.__code__.co_names:  # a kernel calling kernels: compile the callees first
             value = glb.get(name)
             if isinstance(value, _Lazy) and value is not self:
                 glb[name] = value.compiled
+                value = glb[name]
+            deps |= _DEPS.get(id(value), frozenset())
         options = {"nogil": True, "fastmath": False, **self._options}
+        dispatcher = numba.njit(cache=False, **options)(self.py_func)
+        _DEPS[id(dispatcher)] = frozenset(deps)
         try:
-            return numba.njit(cache=True, **options)(self.py_func)  # type: ignore[no-any-return]
+            dispatcher._cache = _cache(self.py_func, frozenset(deps))  # as Dispatcher.enable_caching()
         except RuntimeError:  # "no locator available": no writable cache location (read-only installation)
-            return numba.njit(cache=False, **options)(self.py_func)  # type: ignore[no-any-return]
+            pass  # compiled in memory, per process
+        return dispatcher  # type: ignore[no-any-return]
 
     @property
     def compiled(self) -> Callable[..., Any]:
@@ -76,6 +83,31 @@ class _Lazy:
 
     def __call__(self, *args: Any) -> Any:
         return self.compiled(*args)
+
+
+#: compiled kernel (by id) -> the source files its machine code depends on (its own and its callees')
+_DEPS: dict[int, frozenset[str]] = {}
+
+
+def _stamp(files: frozenset[str]) -> tuple[tuple[str, float, int], ...]:
+    """Modification time and size of every file: a cached kernel is reused only while all are unchanged."""
+    return tuple((f, (st := os.stat(f)).st_mtime, st.st_size) for f in sorted(files))
+
+
+def _cache(py_func: Callable[..., Any], deps: frozenset[str]) -> Any:
+    """Numba's on-disk cache of ``py_func``, invalidated when any file in ``deps`` changes.
+
+    Numba's own cache checks only the kernel's source file, so machine code that inlines a kernel of
+    another module would be reused stale after that module changed; here the stamp covers every file.
+    """
+    from numba.core import caching
+
+    def stamped(base: type) -> type:
+        return type(f"Stamped{base.__name__}", (base,), {"get_source_stamp": lambda self: _stamp(deps)})
+
+    impl = type("StampedImpl", (caching.CompileResultCacheImpl,), {"_locator_classes": [
+        stamped(cls) for cls in caching.CompileResultCacheImpl._locator_classes]})
+    return type("StampedFunctionCache", (caching.FunctionCache,), {"_impl_class": impl})(py_func)
 
 
 def kernel(**options: Any) -> Callable[[F], F]:

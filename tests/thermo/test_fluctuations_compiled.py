@@ -17,11 +17,35 @@ from .test_fluctuations import random_paper_device
 needs_numba = pytest.mark.skipif(not counting_compiled.available(), reason="Numba is not available or disabled")
 
 
-def assert_same(compiled: np.ndarray, reference: np.ndarray) -> None:
-    """Same NaN and exact-zero (round-off cleaned) pattern, equal to 1e-12 relative elsewhere."""
+def assert_same(compiled: np.ndarray, reference: np.ndarray, scale: np.ndarray | float = 0.0) -> None:
+    """Same NaN pattern; equal to 1e-12 relative, or within 64 eps of the round-off ``scale`` of the value.
+
+    ``scale`` is the absolute moment ``M_k = sum_j rate_j P_src |d_j|^k`` of a cumulant: its round-off
+    (different summation orders) is a few eps times that, whatever the size of the cumulant.  Values
+    cleaned to exactly 0 (``|C| <= 1e-13 M``) may be 0 on one route and not on the other only within it.
+    """
     assert np.array_equal(np.isnan(compiled), np.isnan(reference))
-    assert np.array_equal(compiled == 0, reference == 0)
-    np.testing.assert_allclose(compiled, reference, rtol=1e-12, atol=0)
+    ok = ~np.isnan(reference)
+    tol = 1e-12 * np.abs(reference) + 64 * np.finfo(float).eps * np.broadcast_to(scale, reference.shape)
+    with np.errstate(invalid="ignore"):
+        close = (compiled == reference) | (np.abs(compiled - reference) <= tol)
+    assert np.all(close[ok]), (compiled[ok & ~close][:5], reference[ok & ~close][:5])
+
+
+def moments(fl: qd.Fluctuations, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``M_1``, ``M_2``: the round-off scales of ``C_1``, ``C_2`` of ``name``."""
+    res = fl.result
+    net = res.generator.network
+    g = res.generator.jump_rates * res.populations[..., net.source]
+    d = np.abs(fl.increments(name))
+    return np.sum(g * d, axis=-1), np.sum(g * d**2, axis=-1)
+
+
+def ratio_scale(fl: qd.Fluctuations, name: str, value: np.ndarray) -> np.ndarray:
+    """Round-off scale of ``C_2 / |C_1|``-like ratios: ``|value| (M_1/|C_1| + M_2/|C_2|)``."""
+    M1, M2 = moments(fl, name)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(value) * (M1 / np.abs(fl.cumulant(1, name)) + M2 / np.abs(fl.cumulant(2, name)))
 
 
 @needs_numba
@@ -32,11 +56,12 @@ def test_device_statistics_equal_the_numpy_engine(seed: int, decades: float) -> 
     numpy = qd.fluctuations(device, order=2, engine="numpy")
     assert compiled.route == "compiled" and numpy.route == "numpy"
     for name in compiled.counting:
+        M = moments(numpy, name)
         for k in (1, 2):
-            assert_same(compiled.cumulant(k, name), numpy.cumulant(k, name))
-        assert_same(compiled.fano[name], numpy.fano[name])
+            assert_same(compiled.cumulant(k, name), numpy.cumulant(k, name), M[k - 1])
+        assert_same(compiled.fano[name], numpy.fano[name], ratio_scale(numpy, name, numpy.fano[name]))
         if name != "entropy":
-            assert_same(compiled.tur[name], numpy.tur[name])
+            assert_same(compiled.tur[name], numpy.tur[name], ratio_scale(numpy, name, numpy.tur[name]))
     np.testing.assert_allclose(compiled._entropy_production, numpy.result.entropy_production, rtol=1e-12)
     # one lead on the right dot: N_r is round-off, cleaned to exactly 0 (mostly), TUR undefined there
     assert np.mean(compiled.cumulant(1, "N_r") == 0) > 0.9
@@ -55,7 +80,7 @@ def test_invalid_points_are_nan_on_the_compiled_route() -> None:
         fl = qd.fluctuations(device, order=2, counting=["N_t", "E_t", "J_N"], engine="compiled")
         ref = qd.fluctuations(device, order=2, counting=["N_t", "E_t", "J_N"], engine="numpy")
     for name in fl.counting:
-        assert_same(fl.cumulant(2, name), ref.cumulant(2, name))
+        assert_same(fl.cumulant(2, name), ref.cumulant(2, name), moments(ref, name)[1])
         assert np.isnan(fl.cumulant(1, name)[1]) and np.isnan(fl.tur[name][1])
 
 

@@ -61,7 +61,7 @@ def _check_bounds(res: qd.SteadyState) -> tuple[int, int]:
     R = _resolution(res)
     T, heat = res.system.lead_temperature, res.heat_current_array
     cold = T == T.min(axis=-1, keepdims=True)
-    warm_absorbs = np.any(~cold & (heat > 0), axis=-1)
+    warm_absorbs = np.any(~cold & (heat > R[..., None]), axis=-1)  # a warm lead absorbing beyond round-off
     gradient = perf.carnot_efficiency > 0
     engine = gradient & (perf.power > R) & (perf.heat_input > R)
     fridge = gradient & (perf.power < -R) & (perf.cooling_power > R) & ~warm_absorbs

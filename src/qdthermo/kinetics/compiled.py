@@ -57,7 +57,7 @@ from qdthermo.kinetics.steady import (
     steady_state_linear,
 )
 
-__all__ = ["gth_point", "steady_state_compiled", "BLOCK", "LazyPauliGenerator"]
+__all__ = ["block_gather", "block_rates", "block_gth", "lanes", "steady_state_compiled", "BLOCK", "LazyPauliGenerator"]
 
 Array = NDArray[np.float64]
 
@@ -65,81 +65,171 @@ Array = NDArray[np.float64]
 BLOCK = 4096
 
 
-@kernel(error_model="numpy", inline="always")
-def gth_point(kp: Array, km: Array, g: Array, p: int, initial: NDArray[np.intp], final: NDArray[np.intp],
-              Q: Array, pivot: Array, P: Array) -> bool:  # pragma: no cover - compiled
-    """Steady state of point ``p`` into ``P[p]`` (normalised); True if the point needs log space.
+@kernel(inline="always")
+def lanes(n: int) -> int:  # pragma: no cover - compiled
+    """Points per batch-last sub-block for ``n`` states: the ``n x n x lanes`` work matrix stays in cache."""
+    return max(8, min(256, 32768 // (n * n)))
 
-    ``kp``, ``km`` are the point's ``(n_channels,)`` rates, ``g`` the ``(N, n_channels)`` couplings;
-    ``Q`` (``n x n``) and ``pivot`` (``n``) are work arrays.  Same steps and flags as the NumPy
-    linear route.  (Rows are indexed, never sliced: no array views in the inner loop.)
+
+@kernel(error_model="numpy")
+def block_gather(pts: NDArray[np.intp], m: int, levels: Array, pairs: Array, occ: Array, pocc: Array, TL: Array,
+                 muL: Array, g: Array, gcol: NDArray[np.intp], initial: NDArray[np.intp], final: NDArray[np.intp],
+                 Eb: Array, w: Array, Tl: Array, Ml: Array, gb: Array) -> None:  # pragma: no cover - compiled
+    """The inputs of the points ``pts[:m]``, batch-last (point index last, so the loops over points vectorise).
+
+    From point-first ``levels`` ``(N, n_dots)``, ``pairs`` ``(N, n_pairs)`` (interaction energies),
+    ``TL``, ``muL`` ``(N, n_leads)`` and ``g`` ``(N, n_columns)`` with the column ``gcol`` of each channel;
+    ``occ`` ``(n, n_dots)`` and ``pocc`` ``(n, n_pairs)`` the 0/1 occupations of dots and pairs.  Forms the
+    many-body energies ``Eb`` (as :attr:`~qdthermo.model.system.System.energies`, same order of sums), the
+    channel energies ``w = E_j - E_i`` and copies ``Tl``, ``Ml``, ``gb``.
     """
-    n = P.shape[1]
-    n_ch = kp.shape[0]
+    for i in range(Eb.shape[0]):
+        for b in range(m):
+            Eb[i, b] = 0.0
+        for d in range(occ.shape[1]):
+            for b in range(m):
+                Eb[i, b] += levels[pts[b], d] * occ[i, d]
+        for k in range(pocc.shape[1]):
+            for b in range(m):
+                Eb[i, b] += pairs[pts[b], k] * pocc[i, k]
+    for c in range(w.shape[0]):
+        for b in range(m):
+            gb[c, b] = g[pts[b], gcol[c]]
+            w[c, b] = Eb[final[c], b] - Eb[initial[c], b]
+    for ell in range(TL.shape[1]):
+        for b in range(m):
+            Tl[ell, b] = TL[pts[b], ell]
+            Ml[ell, b] = muL[pts[b], ell]
+
+
+@kernel(error_model="numpy")
+def block_rates(m: int, w: Array, Tl: Array, Ml: Array, gb: Array, lead: NDArray[np.intp], x: Array, kp: Array,
+                km: Array) -> None:  # pragma: no cover - compiled
+    """``x = (w - mu)/T``, ``k^+ = Gamma expit(-x)``, ``k^- = Gamma expit(x)`` of a batch-last block.
+
+    ``expit(x) = 1/(1 + exp(-x))`` evaluated as SciPy evaluates it (the same libm ``exp``), so the rates
+    are bit for bit those of :func:`~qdthermo.kinetics.rates.rates`.  ``ln(k^+/k^-) = -x``.
+    """
+    for c in range(w.shape[0]):
+        ell = lead[c]
+        for b in range(m):
+            x[c, b] = (w[c, b] - Ml[ell, b]) / Tl[ell, b]
+        for b in range(m):
+            kp[c, b] = np.exp(x[c, b])
+            km[c, b] = np.exp(-x[c, b])
+        for b in range(m):
+            kp[c, b] = gb[c, b] * (1.0 / (1.0 + kp[c, b]))
+            km[c, b] = gb[c, b] * (1.0 / (1.0 + km[c, b]))
+
+
+@kernel(error_model="numpy")
+def block_gth(m: int, kp: Array, km: Array, gb: Array, initial: NDArray[np.intp], final: NDArray[np.intp],
+              Q: Array, piv: Array, P: Array, fragile: NDArray[np.bool_], t: Array) -> None:  # pragma: no cover
+    """Steady states of a batch-last block by GTH elimination, normalised, into ``P`` ``(n, lanes)``.
+
+    The algorithm of the NumPy route ``"linear"``: rates ``i -> j`` scaled by the point's largest,
+    subtraction-free pivots, back substitution, normalisation; ``fragile[b]`` is True where that route
+    goes to log space (a rate below 1e-140 of the point's largest, or a failed elimination).  ``Q``
+    ``(n, n, lanes)``, ``piv`` ``(n, lanes)`` and ``t`` ``(2, lanes)`` are work arrays.
+    """
+    n = P.shape[0]
     for a in range(n):
-        for b in range(n):
-            Q[a, b] = 0.0
-    for c in range(n_ch):  # Q[i, j] = rate i -> j
-        Q[initial[c], final[c]] += kp[c]
-    for c in range(n_ch):
-        Q[final[c], initial[c]] += km[c]
-    kmax = 0.0
-    for c in range(n_ch):
-        kmax = max(kmax, kp[c], km[c])
-    fragile = False
-    for c in range(n_ch):
-        if g[p, c] > 0 and not (min(kp[c], km[c]) >= _TINY_RATE * kmax):
-            fragile = True
-    qmax = Q[0, 0]
+        for c in range(n):
+            for b in range(m):
+                Q[a, c, b] = 0.0
+    kmax, s = t[0], t[1]
+    for b in range(m):
+        kmax[b] = 0.0
+        fragile[b] = False
+    for c in range(kp.shape[0]):
+        i, j = initial[c], final[c]
+        for b in range(m):
+            Q[i, j, b] += kp[c, b]
+            Q[j, i, b] += km[c, b]
+            kmax[b] = max(kmax[b], kp[c, b], km[c, b])
+    for c in range(kp.shape[0]):
+        for b in range(m):
+            tiny = not (min(kp[c, b], km[c, b]) >= _TINY_RATE * kmax[b])
+            fragile[b] = fragile[b] or (gb[c, b] > 0 and tiny)
+    for b in range(m):
+        s[b] = Q[0, 0, b]
     for a in range(n):
-        for b in range(n):
-            if Q[a, b] > qmax or Q[a, b] != Q[a, b]:
-                qmax = Q[a, b]
+        for c in range(n):
+            for b in range(m):
+                q = Q[a, c, b]
+                s[b] = q if (q > s[b] or q != q) else s[b]
+    for b in range(m):
+        s[b] = 1.0 / s[b]
     for a in range(n):
-        for b in range(n):
-            Q[a, b] /= qmax
-    for m in range(n - 1, 0, -1):
-        s = 0.0
-        for j in range(m):
-            s += Q[m, j]
-        pivot[m] = s
-        for i in range(m):
-            f = Q[i, m]
-            for j in range(m):
-                Q[i, j] += f * (Q[m, j] / s)
-    P[p, 0] = 1.0
-    for m in range(1, n):
-        s = 0.0
-        for i in range(m):
-            s += P[p, i] * Q[i, m]
-        P[p, m] = s / pivot[m]
-    Z = 0.0
+        for c in range(n):
+            for b in range(m):
+                Q[a, c, b] *= s[b]
+    for k in range(n - 1, 0, -1):
+        for b in range(m):
+            s[b] = 0.0
+        for j in range(k):
+            for b in range(m):
+                s[b] += Q[k, j, b]
+        for b in range(m):
+            piv[k, b] = s[b]
+            s[b] = 1.0 / s[b]
+        for j in range(k):
+            for b in range(m):
+                Q[k, j, b] *= s[b]
+        for i in range(k):
+            for j in range(k):
+                for b in range(m):
+                    Q[i, j, b] += Q[i, k, b] * Q[k, j, b]
+    for b in range(m):
+        P[0, b] = 1.0
+    for k in range(1, n):
+        for b in range(m):
+            s[b] = 0.0
+        for i in range(k):
+            for b in range(m):
+                s[b] += P[i, b] * Q[i, k, b]
+        for b in range(m):
+            P[k, b] = s[b] / piv[k, b]
+    for b in range(m):
+        s[b] = 0.0
     for i in range(n):
-        Z += P[p, i]
-    ok = Z > 0 and np.isfinite(Z)
+        for b in range(m):
+            s[b] += P[i, b]
+    for b in range(m):
+        Z = s[b]
+        s[b] = 1.0 / Z if (Z > 0 and np.isfinite(Z)) else np.nan
     for i in range(n):
-        P[p, i] = P[p, i] / Z if ok else np.nan
-        if not np.isfinite(P[p, i]):
-            fragile = True
-    return fragile
+        for b in range(m):
+            P[i, b] *= s[b]
+            fragile[b] = fragile[b] or not np.isfinite(P[i, b])
 
 
 @kernel(error_model="numpy")
 def _steady_kernel(start: int, stop: int, kp: Array, km: Array, g: Array, initial: NDArray[np.intp],
                    final: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_]) -> None:  # pragma: no cover
-    """``P[p]`` and ``fragile[p]`` of the points ``start:stop`` (serial; :func:`_steady_blocks` runs blocks
-    of :data:`BLOCK` points in parallel)."""
+    """``P[p]`` and ``fragile[p]`` of the points ``start:stop`` from their rates (serial;
+    :func:`_steady_blocks` runs blocks of :data:`BLOCK` points in parallel)."""
     n = P.shape[1]
     n_ch = kp.shape[1]
-    Q = np.empty((n, n))
-    pivot = np.empty(n)
-    kp_p = np.empty(n_ch)
-    km_p = np.empty(n_ch)
-    for p in range(start, stop):
+    L = min(lanes(n), max(stop - start, 1))
+    Q = np.empty((n, n, L))
+    piv = np.empty((n, L))
+    Pb = np.empty((n, L))
+    t = np.empty((2, L))
+    kb = np.empty((3, n_ch, L))
+    fr = np.empty(L, dtype=np.bool_)
+    for q0 in range(start, stop, L):
+        m = min(L, stop - q0)
         for c in range(n_ch):
-            kp_p[c] = kp[p, c]
-            km_p[c] = km[p, c]
-        fragile[p] = gth_point(kp_p, km_p, g, p, initial, final, Q, pivot, P)
+            for b in range(m):
+                kb[0, c, b] = kp[q0 + b, c]
+                kb[1, c, b] = km[q0 + b, c]
+                kb[2, c, b] = g[q0 + b, c]
+        block_gth(m, kb[0], kb[1], kb[2], initial, final, Q, piv, Pb, fr, t)
+        for b in range(m):
+            fragile[q0 + b] = fr[b]
+            for i in range(n):
+                P[q0 + b, i] = Pb[i, b]
 
 
 @kernel(parallel=True, error_model="numpy")

@@ -49,6 +49,7 @@ Use :func:`available` before calling: without Numba (or with ``QDTHERMO_NO_NUMBA
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -56,8 +57,9 @@ from numpy.typing import ArrayLike, NDArray
 from qdthermo import _compiled
 from qdthermo._compiled import kernel
 from qdthermo.kinetics import counting
+from qdthermo.kinetics.compiled import block_gather, block_rates
 
-__all__ = ["available", "MAX_STATES", "second_order", "second_order_factored"]
+__all__ = ["available", "MAX_STATES", "BASES", "second_order", "second_order_factored", "second_order_device"]
 
 Array = NDArray[np.float64]
 
@@ -240,6 +242,124 @@ def _drazin(A, piv, p, y, x, t):  # pragma: no cover - compiled
     for s in range(n):
         for b in range(m):
             x[s, b] -= p[s, b] * t[b]
+
+
+#: per-channel factors the device route forms itself, by ``base_kind``: transition energy ``w``,
+#: ``w - mu`` (heat) and ``ln(k^+/k^-) = -(w - mu)/T`` (entropy)
+BASES = ("energy", "heat", "log_ratio")
+
+
+@kernel(error_model="numpy")
+def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, TL, muL, initial, final, lead,
+                   P0, valid, coef, base_of, base_kind, order, round_off, chunk, out,
+                   fallback):  # pragma: no cover - compiled
+    """:func:`_second_order_kernel` with the rates and per-channel factors formed chunk by chunk from the
+    device's parameters (:func:`~qdthermo.kinetics.compiled.block_gather`,
+    :func:`~qdthermo.kinetics.compiled.block_rates`): no ``(points, jumps)`` array is ever built."""
+    n_points = P0.shape[0]
+    n_ch = initial.shape[0]
+    nl = TL.shape[1]
+    column = np.empty(2 * n_ch, dtype=np.int64)
+    for j in range(2 * n_ch):
+        column[j] = j % n_ch
+    for c in range(first, last):
+        start = c * chunk
+        m = min(chunk, n_points - start)
+        pts = np.arange(start, start + m)
+        Eb = np.empty((n, m))
+        w, x, kp, km, gb = np.empty((n_ch, m)), np.empty((n_ch, m)), np.empty((n_ch, m)), np.empty((n_ch, m)), \
+            np.empty((n_ch, m))
+        Tl, Ml = np.empty((nl, m)), np.empty((nl, m))
+        r = np.empty((2 * n_ch, m))  # batch-last scratch, as in _second_order_kernel
+        p = np.empty((n, m))
+        bases = np.empty((max(base_kind.shape[0], 1), m, n_ch))
+        A = np.empty((n, n, m))
+        piv = np.empty((n, m))
+        ok = np.empty(m, dtype=np.bool_)
+        work = np.empty((5, max(n, 3), m))
+        for b in range(m):
+            ok[b] = valid[start + b]
+        block_gather(pts, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
+        block_rates(m, w, Tl, Ml, gb, lead, x, kp, km)
+        for ch in range(n_ch):
+            for b in range(m):
+                r[ch, b] = kp[ch, b]
+                r[ch + n_ch, b] = km[ch, b]
+        for s in range(n):
+            for b in range(m):
+                p[s, b] = P0[start + b, s]
+        for a in range(base_kind.shape[0]):
+            kind = base_kind[a]
+            for ch in range(n_ch):
+                for b in range(m):
+                    v = w[ch, b]
+                    if kind == 1:
+                        v = w[ch, b] - Ml[lead[ch], b]
+                    elif kind == 2:
+                        v = -x[ch, b]
+                    bases[a, b, ch] = v
+        if order > 1:
+            _factor(src, dst, r, A, piv, ok, fallback, start, work[0, 0])
+        for a in range(coef.shape[0]):
+            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, 0, A, piv, order, round_off, work,
+                      out[start:start + m, a])
+        for b in range(m):
+            if not valid[start + b]:
+                out[start + b] = np.nan
+
+
+def second_order_device(n: int, src: ArrayLike, dst: ArrayLike, inputs: Sequence[NDArray[Any]],
+                        structure: Sequence[NDArray[Any]],
+                        P0: Array, coef: ArrayLike, base_of: ArrayLike, base_kind: ArrayLike, *, order: int = 2,
+                        valid: ArrayLike | None = None, round_off: float = 0.0) -> tuple[Array, NDArray[np.intp]]:
+    """Cleaned ``C_1`` (and ``C_2``) of ``q`` factored quantities, rates formed from the device's parameters.
+
+    Parameters
+    ----------
+    n, src, dst
+        States and the directed jumps (``k^+`` jumps of the channels first, then ``k^-``).
+    inputs
+        The flat parameters :func:`~qdthermo.kinetics.compiled.block_gather` reads (levels, pair energies,
+        occupations of dots and pairs, couplings and their column per channel, lead temperatures and
+        chemical potentials), ``points`` rows each.
+    structure
+        ``(initial, final, lead)`` of each channel.
+    P0 : ndarray, shape (points, n)
+        Steady states (placeholders at invalid points).
+    coef, base_of
+        As :func:`second_order_factored`; ``base_of`` indexes ``base_kind``.
+    base_kind : array_like of int
+        The per-channel factor of each base: an index into :data:`BASES`.
+    order, valid, round_off
+        As :func:`second_order_factored`.
+
+    Returns
+    -------
+    C : ndarray, shape (points, q, order)
+        [quantity^k / time]; rows of points in ``fallback`` are to be recomputed (NaN here).
+    fallback : ndarray of int
+        Points whose elimination needs pivoting: compute them with the NumPy engine.
+    """
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2 on the compiled route, got {order!r}")
+    if not 1 <= n <= MAX_STATES:
+        raise ValueError(f"n must be between 1 and {MAX_STATES} on the compiled route, got {n!r}")
+    N = P0.shape[0]
+    src_, dst_ = np.ascontiguousarray(src, dtype=np.int64), np.ascontiguousarray(dst, dtype=np.int64)
+    coef_ = np.ascontiguousarray(coef, dtype=float).reshape(-1, src_.shape[0])
+    kinds = np.ascontiguousarray(base_kind, dtype=np.int64)
+    valid_f = np.ones(N, dtype=bool) if valid is None else np.ascontiguousarray(valid, dtype=bool).reshape(-1)
+    out = np.empty((N, coef_.shape[0], order))
+    fallback = np.zeros(N, dtype=bool)
+    chunk = _chunk_size(n)
+    ro = _readonly
+    _compiled.run_blocks(_device_kernel, -(-N // chunk), n, ro(src_), ro(dst_), *map(ro, inputs), *map(ro, structure),
+                         ro(np.ascontiguousarray(P0)), ro(valid_f), ro(coef_),
+                         ro(np.ascontiguousarray(base_of, dtype=np.int64)), ro(kinds), order, float(round_off), chunk,
+                         out, fallback, block=1)
+    idx = np.flatnonzero(fallback)
+    out[idx] = np.nan
+    return out, idx
 
 
 def _readonly(a: NDArray[np.generic]) -> NDArray[np.generic]:

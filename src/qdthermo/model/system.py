@@ -64,8 +64,13 @@ class System:
         Occupation strings, one character per dot in device order.
     occupations
         ``(n_states, n_dots)`` integer array of occupations.
+    dot_levels
+        ``(*shape, n_dots)`` single-particle levels [energy unit].
+    pair_dots, pair_energies
+        ``(n_pairs, 2)`` the two dots of each interaction, and ``(*shape, n_pairs)``
+        its energy ``U + s_a s_b J`` when both are occupied [energy unit].
     energies
-        ``(*shape, n_states)`` many-body energies [energy unit].
+        ``(*shape, n_states)`` many-body energies [energy unit] (formed on first use).
     channel_lead, channel_dot, channel_initial, channel_final
         ``(n_channels,)`` integer arrays: lead index, dot index, and the
         states ``i`` (dot empty) and ``j`` (dot filled) of each channel.
@@ -73,7 +78,11 @@ class System:
         ``(*shape, n_channels)`` transition energies ``w = E_j - E_i``.
     channel_temperature, channel_chemical_potential, channel_coupling
         ``(*shape, n_channels)`` lead temperature, chemical potential and
-        tunnel coupling seen by each channel.
+        tunnel coupling seen by each channel (formed on first use).
+    coupling, coupling_column
+        The couplings without repetition: ``(*shape, n_columns)`` values [rate unit] and the
+        column of each channel (one column per lead, or per channel where a coupling depends
+        on energy or transition); ``channel_coupling = coupling[..., coupling_column]``.
     lead_temperature, lead_chemical_potential
         ``(*shape, n_leads)``.
 
@@ -101,15 +110,15 @@ class System:
     parallel_pair: tuple[str, str] | None
     shape: tuple[int, ...]
     occupations: NDArray[np.int8]
-    energies: Array
+    dot_levels: Array
+    pair_dots: NDArray[np.intp]
+    pair_energies: Array
     channel_lead: NDArray[np.int64]
     channel_dot: NDArray[np.int64]
     channel_initial: NDArray[np.int64]
     channel_final: NDArray[np.int64]
-    channel_energy: Array
-    channel_temperature: Array
-    channel_chemical_potential: Array
-    channel_coupling: Array
+    coupling: Array
+    coupling_column: NDArray[np.intp]
     lead_temperature: Array
     lead_chemical_potential: Array
 
@@ -124,16 +133,11 @@ class System:
         index = {d.name: k for k, d in enumerate(dots)}
         check_memory(n_dots, len(device.leads), shape)
         occ = ((np.arange(n_states)[:, None] >> np.arange(n_dots)[None, :]) & 1).astype(np.int8)
-        energies = np.zeros(shape + (n_states,))
-        term = np.empty_like(energies)  # one scratch array: no temporary per term
-        for k, dot in enumerate(dots):
-            energies += np.multiply(np.asarray(dot.level)[..., None], occ[:, k], out=term)
-        for inter in device.interactions:
-            a, b = index[inter.dots[0]], index[inter.dots[1]]
-            sz = dots[a].spin_z * dots[b].spin_z
-            pair = np.asarray(inter.coulomb) + sz * np.asarray(inter.exchange)
-            energies += np.multiply(pair[..., None], occ[:, a] & occ[:, b], out=term)
-        del term
+        levels = _stack([dot.level for dot in dots], shape)
+        pair_dots = np.array([[index[i.dots[0]], index[i.dots[1]]] for i in device.interactions],
+                             dtype=np.intp).reshape(-1, 2)
+        pairs = _stack([np.asarray(i.coulomb) + dots[a].spin_z * dots[b].spin_z * np.asarray(i.exchange)
+                        for i, (a, b) in zip(device.interactions, pair_dots)], shape)
         # channels, lead by lead (contiguous blocks): every state with the lead's dot empty
         blocks = [np.flatnonzero(occ[:, index[lead.dot]] == 0) for lead in device.leads]
         ci = np.concatenate(blocks).astype(np.intp)
@@ -141,22 +145,54 @@ class System:
         cj = ci | (1 << cd)
         cl = np.repeat(np.arange(len(device.leads)), [len(b) for b in blocks]).astype(np.intp)
         gather = _Gather(n_states, ci, cj, cl, len(device.leads))
-        w = gather.difference(energies)
-        T = np.stack([np.broadcast_to(lead.temperature, shape) for lead in device.leads], axis=-1)
-        mu = np.stack([np.broadcast_to(lead.chemical_potential, shape) for lead in device.leads], axis=-1)
-        gamma = np.empty(w.shape)
-        for ell, lead in enumerate(device.leads):
-            sel = gather.lead_slice(ell)
-            gamma[..., sel] = _coupling(lead, occ, ci[sel], cj[sel], w[..., sel])
-        return cls(
+        T = _stack([lead.temperature for lead in device.leads], shape)
+        mu = _stack([lead.chemical_potential for lead in device.leads], shape)
+        system = cls(
             name=device.name, dot_names=tuple(device.dot_names), lead_names=tuple(device.lead_names),
             lead_dots=tuple(lead.dot for lead in device.leads), reference_lead=str(device.reference_lead),
             aliases=dict(device.aliases), parallel_pair=device.parallel_pair, shape=shape,
-            occupations=_ro(occ), energies=_ro(energies), channel_lead=_ro(cl), channel_dot=_ro(cd),
-            channel_initial=_ro(ci), channel_final=_ro(cj), channel_energy=_ro(w),
-            channel_temperature=_ro(gather.by_lead(T)), channel_chemical_potential=_ro(gather.by_lead(mu)),
-            channel_coupling=_ro(gamma), lead_temperature=_ro(T), lead_chemical_potential=_ro(mu),
+            occupations=_ro(occ), dot_levels=_ro(levels), pair_dots=_ro(pair_dots), pair_energies=_ro(pairs),
+            channel_lead=_ro(cl), channel_dot=_ro(cd), channel_initial=_ro(ci), channel_final=_ro(cj),
+            coupling=_ro(np.empty(shape + (0,))), coupling_column=_ro(cl),
+            lead_temperature=_ro(T), lead_chemical_potential=_ro(mu),
         )
+        g, column = _couplings(device.leads, occ, gather, system)
+        object.__setattr__(system, "coupling", _ro(g))
+        object.__setattr__(system, "coupling_column", _ro(column))
+        return system
+
+    # ------------------------------------------- arrays formed on first use
+    @cached_property
+    def energies(self) -> Array:
+        """``(*shape, n_states)`` many-body energies [energy unit]: levels of the occupied dots plus the pair terms."""
+        occ = self.occupations
+        energies = np.zeros(self.shape + (self.n_states,))
+        term = np.empty_like(energies)  # one scratch array: no temporary per term
+        for k in range(occ.shape[1]):
+            energies += np.multiply(self.dot_levels[..., k, None], occ[:, k], out=term)
+        for k, (a, b) in enumerate(self.pair_dots):
+            energies += np.multiply(self.pair_energies[..., k, None], occ[:, a] & occ[:, b], out=term)
+        return _ro(energies)
+
+    @cached_property
+    def channel_coupling(self) -> Array:
+        """``(*shape, n_channels)`` tunnel coupling of each channel [rate unit]."""
+        return _ro(np.take(self.coupling, self.coupling_column, axis=-1))
+
+    @cached_property
+    def channel_energy(self) -> Array:
+        """``(*shape, n_channels)`` transition energies ``w = E_j - E_i`` [energy unit]."""
+        return _ro(self._gather.difference(self.energies))
+
+    @cached_property
+    def channel_temperature(self) -> Array:
+        """``(*shape, n_channels)`` temperature of each channel's lead [energy unit]."""
+        return _ro(self._gather.by_lead(self.lead_temperature))
+
+    @cached_property
+    def channel_chemical_potential(self) -> Array:
+        """``(*shape, n_channels)`` chemical potential of each channel's lead [energy unit]."""
+        return _ro(self._gather.by_lead(self.lead_chemical_potential))
 
     @cached_property
     def state_labels(self) -> tuple[str, ...]:
@@ -285,18 +321,47 @@ def check_memory(n_dots: int, n_leads: int, shape: tuple[int, ...]) -> None:
                           f"this machine has {total / 2**30:.1f} GiB: use fewer dots or fewer points per call")
 
 
-def _coupling(lead, occ, ci, cj, w):  # type: ignore[no-untyped-def]
-    """Evaluate a lead's tunnel coupling on its channels, shape of ``w``."""
+def _stack(values: list[Any], shape: tuple[int, ...]) -> Array:
+    """Per-point values (each broadcastable to ``shape``) stacked on a last axis: ``(*shape, len(values))``."""
+    out = np.empty(shape + (len(values),))
+    for k, v in enumerate(values):
+        out[..., k] = v
+    return out
+
+
+def _couplings(leads: Any, occ: NDArray[np.int8], gather: "_Gather",
+               system: "System") -> tuple[Array, NDArray[np.intp]]:
+    """The couplings as ``(values (*shape, n_columns), column of each channel)``.
+
+    One column per lead where every lead's coupling is a number or an array (the common case); one
+    per channel where any depends on energy or transition.
+    """
+    shape = system.shape
+    if not any(callable(lead.coupling) or isinstance(lead.coupling, Mapping) for lead in leads):
+        return _stack([lead.coupling for lead in leads], shape), system.channel_lead
+    ci, cj = system.channel_initial, system.channel_final
+    w = system.channel_energy if any(callable(lead.coupling) for lead in leads) else None
+    gamma = np.empty(shape + (len(ci),))
+    for ell, lead in enumerate(leads):
+        sel = gather.lead_slice(ell)
+        gamma[..., sel] = _coupling(lead, occ, ci[sel], cj[sel], None if w is None else w[..., sel],
+                                    gamma[..., sel].shape)
+    return gamma, np.arange(len(ci), dtype=np.intp)
+
+
+def _coupling(lead, occ, ci, cj, w, shape):  # type: ignore[no-untyped-def]
+    """Evaluate a lead's tunnel coupling on its channels, of ``shape`` (``w``: their energies, or None
+    where no coupling of the device depends on energy)."""
     c = lead.coupling
     pname = f"gamma[{lead.name!r}]"
     if callable(c):
         with np.errstate(all="ignore"):
             g = np.asarray(c(w), dtype=np.float64)
         try:
-            g = np.broadcast_to(g, w.shape)
+            g = np.broadcast_to(g, shape)
         except ValueError:
             raise ValueError(f"{pname}: the coupling function returned shape {g.shape}, "
-                             f"expected a shape broadcastable to {w.shape}") from None
+                             f"expected a shape broadcastable to {shape}") from None
         check_finite(f"{pname} (energy-dependent coupling)", g)
         check_nonnegative(f"{pname} (energy-dependent coupling)", g)
         return g
@@ -314,7 +379,7 @@ def _coupling(lead, occ, ci, cj, w):  # type: ignore[no-untyped-def]
                     f"{pname}: no coupling given for transition {keys[0]!r} "
                     f"(also accepted as {keys[1]!r}); this lead's transitions are {allowed}"
                 )
-            cols.append(np.broadcast_to(np.asarray(c[found[0]]), w.shape[:-1]))
+            cols.append(np.broadcast_to(np.asarray(c[found[0]]), shape[:-1]))
         known = {f"{a}->{b}" for a, b in zip(labels_i, labels_j)} | {
             f"{i + 1}->{j + 1}" for i, j in zip(ci, cj)}
         extra = sorted(set(c) - known)
@@ -322,4 +387,4 @@ def _coupling(lead, occ, ci, cj, w):  # type: ignore[no-untyped-def]
             allowed = [f"{x}->{y}" for x, y in zip(labels_i, labels_j)]
             raise ValueError(f"{pname}: unknown transition(s) {extra}; this lead's transitions are {allowed}")
         return np.stack(cols, axis=-1)
-    return np.broadcast_to(np.asarray(c)[..., None], w.shape)
+    return np.broadcast_to(np.asarray(c)[..., None], shape)

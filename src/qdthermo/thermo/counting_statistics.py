@@ -44,6 +44,7 @@ from qdthermo.thermo import entropy as _entropy
 from qdthermo.thermo.coherent import CoherentState
 from qdthermo.thermo.coherent_counting import CoherentFluctuations, coherent_counted_quantities
 from qdthermo.thermo.counting_api import ROUND_OFF, CountingAPI
+from qdthermo.thermo.fused import kernel_inputs
 from qdthermo.thermo.registry import OBSERVABLES, observable, unregister
 from qdthermo.thermo.result import SteadyState
 from qdthermo.thermo.solver import solve
@@ -107,14 +108,27 @@ class Fluctuations(CountingAPI):
     def _factors(self, name: str) -> tuple[Array, Array | None]:
         """The increments of ``name`` as ``coef * [base, base]``: ``coef`` ``(n_jumps,)`` and a per-channel
         ``base`` ``(*shape, n_channels)`` (None: 1), so that the compiled route never builds them per jump."""
+        coef, kind = self._factor_kind(name)
+        res, s = self.result, self.result.system
+        if kind is None:
+            return coef, None
+        if kind == "log_ratio":
+            return coef, res.rates.log_ratio
+        if kind == "heat":
+            return coef, s.channel_energy - s.channel_chemical_potential
+        return coef, s.channel_energy
+
+    def _factor_kind(self, name: str) -> tuple[Array, str | None]:
+        """``coef`` ``(n_jumps,)`` and the kind of per-channel factor of ``name`` (one of
+        :data:`~qdthermo.kinetics.counting_compiled.BASES`, or None for none)."""
         res = self.result
-        net, s = res.generator.network, res.system
+        net = res.generator.network
         known = counted_quantities(res)
         if name not in known:
             raise ValueError(f"unknown counted quantity {name!r}; allowed: {list(known)}")
         sign = net.jump_sign
         if name == "entropy":
-            return sign, res.rates.log_ratio
+            return sign, "log_ratio"
         if name in res.force_basis.flux_names:
             k = res.force_basis.flux_names.index(name)
             lead = res.lead_names[int(res.force_basis.lead[k])]
@@ -123,9 +137,7 @@ class Fluctuations(CountingAPI):
         on = (net.jump_lead == res.lead_names.index(lead)) * sign
         if kind == "N":
             return on.astype(float), None
-        if kind == "Q":
-            return on, s.channel_energy - s.channel_chemical_potential
-        return on, s.channel_energy
+        return on, "heat" if kind == "Q" else "energy"
 
     def _jumps(self) -> tuple[int, Any, Any, Array, Array]:
         res = self.result
@@ -172,8 +184,10 @@ class Fluctuations(CountingAPI):
 
     def _compiled_cumulants(self) -> Array:
         """``C_1``, ``C_2`` by the compiled kernel from the factored increments (same cleaning and masking)."""
-        n, src, dst, rate, P = self._jumps()
         res = self.result
+        if res.precomputed is not None:  # a fused solve: rates and factors formed in the kernel, chunk by chunk
+            return self._device_cumulants()
+        n, src, dst, rate, P = self._jumps()
         factors = [self._factors(q) for q in self.counting]
         bases: list[Array] = []
         base_of = []
@@ -194,6 +208,47 @@ class Fluctuations(CountingAPI):
             sigma.setflags(write=False)
             self.__dict__["_entropy_production"] = sigma
         return C
+
+    def _device_cumulants(self) -> Array:
+        """``C_1``, ``C_2`` by :func:`~qdthermo.kinetics.counting_compiled.second_order_device`: the rates and
+        per-channel factors are formed in the kernel from the parameters, never as ``(points, jumps)`` arrays."""
+        res = self.result
+        net = res.generator.network
+        kinds: list[str] = []
+        coefs, base_of = [], []
+        for q in self.counting:
+            coef, kind = self._factor_kind(q)
+            if kind is not None and kind not in kinds:
+                kinds.append(kind)
+            coefs.append(np.broadcast_to(coef, (net.n_jumps,)))
+            base_of.append(-1 if kind is None else kinds.index(kind))
+        shape = res.shape
+        P = np.asarray(res._P).reshape(-1, net.n_states)
+        C, fallback = counting_compiled.second_order_device(
+            net.n_states, net.source, net.target, kernel_inputs(res.system), (net.initial, net.final, net.lead), P,
+            np.stack(coefs), base_of, [counting_compiled.BASES.index(k) for k in kinds], order=self.order,
+            valid=None if res._all_valid else res.valid, round_off=ROUND_OFF)
+        if len(fallback):  # points whose elimination needs pivoting: the NumPy engine
+            C[fallback] = self._numpy_cumulants_at(fallback)
+        C = C.reshape(shape + C.shape[1:])
+        C.setflags(write=False)
+        return C
+
+    def _numpy_cumulants_at(self, points: NDArray[np.intp]) -> Array:
+        """The cleaned cumulants of the flat ``points`` by the NumPy engine."""
+        n, src, dst, rate, P = self._jumps()
+        d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in self.counting)), axis=-1)
+        shape = self.result.shape
+
+        def at(a: Array, tail: int) -> Array:
+            trailing = a.shape[a.ndim - tail:]
+            return np.broadcast_to(a, shape + trailing).reshape((-1,) + trailing)[points]
+
+        rate_p, d_p, P_p = at(rate, 1), at(d, 2), at(P, 1)
+        C = counting.scaled_cumulants(n, src, dst, rate_p, d_p, P_p, self.order)
+        g = rate_p * P_p[:, src]
+        M = np.stack([np.einsum("pj,pjq->pq", g, np.abs(d_p) ** k) for k in range(1, self.order + 1)], axis=-1)
+        return np.where(np.abs(C) <= ROUND_OFF * M, 0.0, C)
 
     @cached_property
     def _entropy_production(self) -> Array:

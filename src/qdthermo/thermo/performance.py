@@ -15,7 +15,7 @@ the rate unit):
 * cooling power ``sum_{T_nu = T_min} J_Q^nu``: heat drawn from the coldest
   leads (``J_Q^b + J_Q^r`` in the paper, Eq. 58);
 * ``cop = cooling_power / (-P)``, defined (else NaN) where the cooling power
-  is > 0, ``P < 0`` and no warmer lead absorbs heat (a work-driven
+  is > 0, ``P < 0`` and no warmer lead absorbs heat beyond round-off (a work-driven
   refrigerator); bounded by ``carnot_cop = T_min / (T_2 - T_min)`` with
   ``T_2`` the lowest lead temperature above ``T_min`` (NaN when isothermal).
   With two temperatures (the paper's setup) ``T_2 = T_max`` and this is
@@ -209,7 +209,7 @@ def performance(particle: Array, heat: Array, T: Array, mu: Array, *, atol: Arra
     Tmax, Tmin = T_max[..., 0], T_min[..., 0]
     gradient = Tmax > Tmin
     T_2 = min_last(np.where(cold, np.inf, T))
-    warm_absorbs = any_last(~cold & (heat > 0))
+    warm_absorbs = any_last(~cold & (heat > np.asarray(atol)[..., None]))  # beyond round-off
     engine = gradient & (power > atol) & (Q_in > atol)
     fridge = gradient & (power < -atol) & (cooling > atol) & ~warm_absorbs
     eff = np.where(engine, power / np.where(engine, Q_in, 1.0), np.nan)

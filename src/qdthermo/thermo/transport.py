@@ -62,7 +62,7 @@ class Labelled(Mapping[str, NDArray[Any]]):
 
 def per_lead(names: Sequence[str], values: NDArray[Any]) -> Mapping[str, NDArray[Any]]:
     """Read-only mapping lead name -> ``values[..., k]`` (also used for forces and fluxes)."""
-    return Labelled({n: _ro(np.array(values[..., k])) for k, n in enumerate(names)})
+    return Labelled({n: _ro(np.array(values[..., k], copy=None)) for k, n in enumerate(names)})
 
 
 class Transport:

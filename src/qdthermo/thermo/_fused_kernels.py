@@ -1,0 +1,322 @@
+"""The compiled kernels of :mod:`qdthermo.thermo.fused`: every built-in observable, batch-last.
+
+A call handles a range of points in sub-blocks of :func:`~qdthermo.kinetics.compiled.lanes` points.
+Each sub-block is copied point-last (:func:`~qdthermo.kinetics.compiled.block_gather`), its rates and
+steady states formed (:func:`~qdthermo.kinetics.compiled.block_rates`,
+:func:`~qdthermo.kinetics.compiled.block_gth`), then every observable computed by loops whose innermost
+index is the point, which the compiler vectorises; only the classification of regimes runs point by
+point.  The formulas, their order of operations and the masking of invalid points are those of the
+NumPy functions of this layer (:mod:`~qdthermo.thermo.entropy`, :mod:`~qdthermo.thermo.performance`,
+:mod:`~qdthermo.thermo.forces`, :mod:`~qdthermo.thermo.regimes`), so both routes agree to round-off.
+
+Units: energies, temperatures and chemical potentials in the energy unit, rates in the rate unit
+(``k_B = hbar = e = 1``); currents positive from the lead into the system.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qdthermo._compiled import kernel, prange
+from qdthermo.kinetics.compiled import BLOCK, block_gather, block_gth, block_rates, lanes
+from qdthermo.thermo.performance import _X_UNDERFLOW, RESOLUTION_MARGIN
+
+__all__ = ["SCALARS", "fused_blocks"]
+
+Array = NDArray[np.float64]
+
+_FI = np.finfo(np.float64)
+_EPS, _TINY, _SUB = float(_FI.eps), float(_FI.tiny), float(_FI.smallest_subnormal)
+_NEGLIGIBLE = 1e-290  # as thermo.entropy._NEGLIGIBLE
+_TOL = 1e-9  # default force_tol = flux_tol of SteadyState.classify
+
+#: rows of the kernels' scalar output, in order
+SCALARS = ("entropy_production", "entropy_flow", "power", "heat_input", "efficiency", "carnot_efficiency",
+           "cooling_power", "cop", "carnot_cop", "current_resolution")
+
+
+@kernel(error_model="numpy", inline="always")
+def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> int:  # pragma: no cover
+    """:func:`~qdthermo.thermo.regimes.classify` of one point, as one expression (no branches: vectorises).
+
+    The cases in :func:`~qdthermo.thermo.regimes.classify`'s order, the first that holds wins; codes
+    0 EQUILIBRIUM, 1 NORMAL, 2 INDUCED, 3 PSEUDO_ICC, 4 ICC, 5 CROSS_EFFECT.
+    """
+    sJ = 0.0 if jz else np.sign(J)
+    si = 0.0 if iz else np.sign(Fi)
+    sj = 0.0 if jfz else np.sign(Fj)
+    code = 1
+    code = (5 if sJ == sj else 1) if si * sj < 0 else code
+    code = (4 if sJ != si else 1) if si * sj > 0 else code
+    code = (2 if sJ == sj else 3) if (si == 0 and sj != 0) else code
+    code = (5 if sJ != si else 1) if (sj == 0 and si != 0) else code
+    code = 1 if sJ == 0 else code
+    return 0 if (si == 0 and sj == 0) else code
+
+
+@kernel(error_model="numpy")
+def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x: Array, kp: Array, km: Array,
+              Ml: Array, initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp], flux: Array,
+              cur: Array, acc: Array) -> None:  # pragma: no cover - compiled
+    """Channel fluxes, per-lead particle and energy currents, entropy production and the current resolution.
+
+    ``acc`` rows: 0 entropy production (Schnakenberg, as :func:`~qdthermo.thermo.entropy.schnakenberg_terms`),
+    1 largest ``k^+ + k^-``, 2 sum of ``|w - mu|/T``, 3 ``sum E (a + b)``, 4 ``sum E (k^+ + k^-)``; then row 5
+    the current resolution (:func:`~qdthermo.thermo.performance.current_resolution`).
+    """
+    n, n_ch = P.shape[0], w.shape[0]
+    fill = 1.0 / n
+    for b in range(m):
+        acc[0, b] = 0.0
+        acc[1, b] = 0.0
+        acc[2, b] = 0.0
+        acc[3, b] = 0.0
+        acc[4, b] = 0.0
+    for k in range(cur.shape[0]):
+        for ell in range(cur.shape[1]):
+            for b in range(m):
+                cur[k, ell, b] = 0.0
+    for i in range(n):  # ln P once per state
+        for b in range(m):
+            lP[i, b] = np.log(P[i, b] if valid[b] else fill)
+    for c in range(n_ch):
+        for b in range(m):
+            acc[1, b] = max(acc[1, b], kp[c, b] + km[c, b])
+    for c in range(n_ch):
+        i, f, ell = initial[c], final[c], lead[c]
+        for b in range(m):
+            Pi = P[i, b] if valid[b] else fill
+            Pj = P[f, b] if valid[b] else fill
+            a = Pi * kp[c, b]
+            r = Pj * km[c, b]
+            J = a - r
+            flux[c, b] = J if valid[b] else np.nan
+            cur[0, ell, b] += J
+            cur[1, ell, b] += J * w[c, b]
+            term = J * ((lP[i, b] - lP[f, b]) - x[c, b])
+            term = max(np.inf if term != term else term, 0.0)
+            skip = max(a, r) < _NEGLIGIBLE * acc[1, b] or a == r
+            acc[0, b] += 0.0 if skip else term
+            E = abs(w[c, b]) + abs(Ml[ell, b])
+            ax = min(abs(x[c, b]), _X_UNDERFLOW)  # |w - mu| / T
+            acc[2, b] += _X_UNDERFLOW if ax != ax else ax
+            acc[3, b] += E * (a + r)
+            acc[4, b] += E * (kp[c, b] + km[c, b])
+    for b in range(m):
+        rho = _EPS * (16.0 + n_ch + acc[2, b])
+        acc[5, b] = RESOLUTION_MARGIN * (rho * acc[3, b] + _TINY * acc[4, b] + n_ch * _SUB)
+
+
+@kernel(error_model="numpy")
+def _leads(m: int, Tl: Array, Ml: Array, cur: Array, S: Array) -> None:  # pragma: no cover - compiled
+    """Heat currents, entropy flow and :func:`~qdthermo.thermo.performance.performance` into ``S[1:9]``.
+
+    ``S[9]`` holds the current resolution (the tolerance of the performance figures).
+    """
+    nl = Tl.shape[0]
+    for b in range(m):
+        S[1, b] = 0.0
+        S[2, b] = 0.0
+    for ell in range(nl):
+        for b in range(m):
+            cur[2, ell, b] = cur[1, ell, b] - Ml[ell, b] * cur[0, ell, b]
+            S[1, b] += cur[2, ell, b] / Tl[ell, b]
+            S[2, b] += Ml[ell, b] * cur[0, ell, b]
+    for b in range(m):
+        Tmax = Tl[0, b]
+        Tmin = Tl[0, b]
+        for ell in range(nl):
+            Tmax = max(Tmax, Tl[ell, b])
+            Tmin = min(Tmin, Tl[ell, b])
+        power = -S[2, b]
+        hot = 0.0
+        mid = 0.0
+        cooling = 0.0
+        T2 = np.inf
+        warm_absorbs = False
+        atol = S[9, b]
+        for ell in range(nl):
+            h = cur[2, ell, b]
+            T = Tl[ell, b]
+            hot += h if T == Tmax else 0.0
+            mid += max(h, 0.0) if (T > Tmin and T < Tmax) else 0.0
+            cooling += h if T == Tmin else 0.0
+            T2 = T2 if T == Tmin else min(T2, T)
+            warm_absorbs = warm_absorbs or (T != Tmin and h > atol)
+        Q_in = hot + mid
+        gradient = Tmax > Tmin
+        carnot_eff = 1.0 - Tmin / Tmax
+        carnot_cop = Tmin / (T2 - Tmin) if gradient else np.nan
+        eff = power / Q_in if gradient and power > atol and Q_in > atol else np.nan
+        cop = cooling / (-power) if gradient and power < -atol and cooling > atol and not warm_absorbs else np.nan
+        S[2, b] = power
+        S[3, b] = Q_in
+        S[4, b] = eff if eff <= carnot_eff else np.nan
+        S[5, b] = carnot_eff
+        S[6, b] = cooling
+        S[7, b] = cop if cop <= carnot_cop else np.nan
+        S[8, b] = carnot_cop
+
+
+@kernel(error_model="numpy")
+def _forces(m: int, Tl: Array, Ml: Array, cur: Array, f_lead: NDArray[np.intp], f_ref: NDArray[np.intp],
+            f_energy: NDArray[np.bool_], F: Array, JF: Array) -> None:  # pragma: no cover - compiled
+    """Forces of the basis (:func:`~qdthermo.thermo.forces.macroscopic_forces`) and their conjugate fluxes."""
+    for k in range(f_lead.shape[0]):
+        i, r = f_lead[k], f_ref[k]
+        if f_energy[k]:
+            for b in range(m):
+                F[k, b] = 1.0 / Tl[r, b] - 1.0 / Tl[i, b]
+                JF[k, b] = cur[1, i, b]
+        else:
+            for b in range(m):
+                F[k, b] = Ml[i, b] * (1.0 / Tl[i, b]) - Ml[r, b] * (1.0 / Tl[r, b])
+                JF[k, b] = cur[0, i, b]
+
+
+@kernel(error_model="numpy")
+def _regimes(m: int, w: Array, gb: Array, Tl: Array, Ml: Array, F: Array, JF: Array, f_energy: NDArray[np.bool_],
+             pair: NDArray[np.intp], t: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
+    """Regimes (by forces, default tolerances) of the parallel pair's fluxes: ``SteadyState.classify``.
+
+    ``t`` ``(4, lanes)`` is scratch for the scales: lowest and highest temperature, largest ``|mu|``,
+    largest coupling times the energy scale ``max(|w|, T_max)``.
+    """
+    for b in range(m):
+        t[0, b] = Tl[0, b]
+        t[1, b] = Tl[0, b]
+        t[2, b] = abs(Ml[0, b])
+        t[3, b] = gb[0, b]
+    for ell in range(Tl.shape[0]):
+        for b in range(m):
+            t[0, b] = min(t[0, b], Tl[ell, b])
+            t[1, b] = max(t[1, b], Tl[ell, b])
+            t[2, b] = max(t[2, b], abs(Ml[ell, b]))
+    for b in range(m):
+        w_max = abs(w[0, b])
+        for c in range(w.shape[0]):
+            t[3, b] = max(t[3, b], gb[c, b])
+            w_max = max(w_max, abs(w[c, b]))
+        t[1, b] = max(w_max, t[1, b])  # the energy scale (T_max is not needed beyond it)
+    for q in range(2):
+        i, j = pair[q], pair[1 - q]
+        for b in range(m):
+            Tmin, mu_max = t[0, b], t[2, b]
+            fi_scale = 1.0 / Tmin if f_energy[i] else 1.0 + mu_max / Tmin
+            fj_scale = 1.0 / Tmin if f_energy[j] else 1.0 + mu_max / Tmin
+            j_scale = t[3, b] * t[1, b] if f_energy[i] else t[3, b]
+            regime[q, b] = _classify(JF[i, b], F[i, b], F[j, b], abs(JF[i, b]) <= _TOL * j_scale,
+                                     abs(F[i, b]) <= _TOL * fi_scale, abs(F[j, b]) <= _TOL * fj_scale)
+
+
+@kernel(error_model="numpy")
+def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, levels: Array, pairs: Array,
+                 occ: Array, pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array, muL: Array,
+                 initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
+                 f_lead: NDArray[np.intp], f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_],
+                 pair: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], flux: Array,
+                 cur: Array, F: Array, JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover
+    """Steady state (``solve``) and observables of the points ``idx[start:stop]`` (``start:stop`` if ``idx``
+    is empty), in batch-last sub-blocks; outputs as :func:`fused_blocks` documents."""
+    n, n_ch, nl, nf = P.shape[0], gcol.shape[0], TL.shape[1], F.shape[0]
+    L = lanes(n)
+    pts = np.empty(L, dtype=np.intp)
+    w, x, kp, km, gb = np.empty((n_ch, L)), np.empty((n_ch, L)), np.empty((n_ch, L)), np.empty((n_ch, L)), \
+        np.empty((n_ch, L))
+    Tl, Ml = np.empty((nl, L)), np.empty((nl, L))
+    Q, piv, Pb, lP, Eb = np.empty((n, n, L)), np.empty((n, L)), np.empty((n, L)), np.empty((n, L)), np.empty((n, L))
+    t, acc = np.empty((2, L)), np.empty((6, L))
+    fb, cb, Fb, JFb = np.empty((n_ch, L)), np.empty((3, nl, L)), np.empty((nf, L)), np.empty((nf, L))
+    Sb, rb = np.empty((10, L)), np.zeros((2, L), dtype=np.int8)
+    fr, vb = np.empty(L, dtype=np.bool_), np.empty(L, dtype=np.bool_)
+    for q0 in range(start, stop, L):
+        m = min(L, stop - q0)
+        for b in range(m):
+            pts[b] = idx[q0 + b] if idx.shape[0] > 0 else q0 + b
+        block_gather(pts, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
+        block_rates(m, w, Tl, Ml, gb, lead, x, kp, km)
+        if solve:
+            block_gth(m, kp, km, gb, initial, final, Q, piv, Pb, fr, t)
+        else:
+            for i in range(n):
+                for b in range(m):
+                    Pb[i, b] = P[i, pts[b]]
+        for b in range(m):
+            vb[b] = True
+        for i in range(n):
+            for b in range(m):
+                vb[b] = vb[b] and np.isfinite(Pb[i, b])
+        _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc)
+        for b in range(m):
+            Sb[0, b] = acc[0, b]
+            Sb[9, b] = acc[5, b]
+        _leads(m, Tl, Ml, cb, Sb)
+        _forces(m, Tl, Ml, cb, f_lead, f_ref, f_energy, Fb, JFb)
+        if pair[0] >= 0:
+            _regimes(m, w, gb, Tl, Ml, Fb, JFb, f_energy, pair, acc, rb)
+        _store(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, fb, cb, Fb, JFb, Sb, rb, P, fragile, ok, flux, cur, F, JF, S, regime)
+
+
+@kernel(error_model="numpy")
+def _store(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Array, fr: NDArray[np.bool_],
+           vb: NDArray[np.bool_], fb: Array, cb: Array, Fb: Array, JFb: Array, Sb: Array, rb: NDArray[np.int8],
+           P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], flux: Array, cur: Array, F: Array,
+           JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
+    """Write a sub-block's results to the (point-last) outputs, NaN (regime -1) where not valid.
+
+    ``contiguous``: the points are ``pts[0] ... pts[0] + m - 1`` (the stores are then contiguous runs).
+    """
+    nan = np.nan
+    q = pts[0]
+    for b in range(m):
+        p = q + b if contiguous else pts[b]
+        ok[p] = vb[b]
+        if solve:
+            fragile[p] = fr[b]
+    if solve:
+        for i in range(Pb.shape[0]):
+            for b in range(m):
+                P[i, q + b if contiguous else pts[b]] = Pb[i, b]
+    for c in range(fb.shape[0]):
+        for b in range(m):
+            flux[c, q + b if contiguous else pts[b]] = fb[c, b]
+    for k in range(3):
+        for ell in range(cb.shape[1]):
+            for b in range(m):
+                cur[k, ell, q + b if contiguous else pts[b]] = cb[k, ell, b] if vb[b] else nan
+    for k in range(Fb.shape[0]):
+        for b in range(m):
+            F[k, q + b if contiguous else pts[b]] = Fb[k, b]
+            JF[k, q + b if contiguous else pts[b]] = JFb[k, b] if vb[b] else nan
+    for r in range(9):
+        for b in range(m):
+            S[r, q + b if contiguous else pts[b]] = Sb[r, b] if vb[b] else nan
+    for b in range(m):
+        p = q + b if contiguous else pts[b]
+        S[9, p] = Sb[9, b]  # the current resolution is defined at every point
+        regime[0, p] = rb[0, b] if vb[b] else -1
+        regime[1, p] = rb[1, b] if vb[b] else -1
+
+
+@kernel(parallel=True, error_model="numpy")
+def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, levels: Array, pairs: Array, occ: Array,
+                 pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array, muL: Array, initial: NDArray[np.intp],
+                 final: NDArray[np.intp], lead: NDArray[np.intp], f_lead: NDArray[np.intp],
+                 f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_], pair: NDArray[np.intp], P: Array,
+                 fragile: NDArray[np.bool_], ok: NDArray[np.bool_], flux: Array, cur: Array, F: Array, JF: Array,
+                 S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
+    """Every observable of ``N`` points (``idx``: the points, or empty for ``0:N``), blocks in parallel.
+
+    Inputs, point-first: ``levels``, ``pairs``, ``occ``, ``pocc``, ``g``, ``gcol``, ``TL``, ``muL`` as
+    :func:`~qdthermo.kinetics.compiled.block_gather` reads them; the network's ``initial``, ``final``,
+    ``lead`` per channel; the force basis (``f_lead``, ``f_ref``, ``f_energy``) and the parallel
+    ``pair`` (``-1``: none).  Outputs:
+    ``P`` ``(N, n)`` (read if not ``solve``), ``fragile``, ``ok``, ``flux`` ``(N, n_channels)``,
+    ``cur`` ``(3, N, n_leads)``, ``F``, ``JF`` ``(N, n_forces)``, ``S`` ``(10, N)`` (rows :data:`SCALARS`),
+    ``regime`` ``(2, N)``.
+    """
+    for blk in prange((N + BLOCK - 1) // BLOCK):
+        _fused_range(blk * BLOCK, min(N, (blk + 1) * BLOCK), idx, solve, levels, pairs, occ, pocc, g, gcol, TL, muL,
+                     initial, final, lead,
+                     f_lead, f_ref, f_energy, pair, P, fragile, ok, flux, cur, F, JF, S, regime)

@@ -1,0 +1,67 @@
+"""The fused compiled fluctuations (rates formed in the kernel from the parameters) against the NumPy engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qdthermo as qd
+from qdthermo import _compiled
+from qdthermo.kinetics import counting_compiled
+from tests.thermo.devices import random_network, random_three_terminal
+
+pytestmark = pytest.mark.skipif(not _compiled.available(), reason="Numba unavailable or disabled")
+
+
+def _both(device: qd.Device) -> tuple[qd.Fluctuations, qd.Fluctuations]:
+    fused = qd.fluctuations(device, order=2, method="compiled", engine="compiled")
+    assert fused.result.precomputed is not None and fused.route == "compiled"
+    reference = qd.fluctuations(device, order=2, method="linear", engine="numpy")
+    return fused, reference
+
+
+def _assert_same(fused: qd.Fluctuations, reference: qd.Fluctuations) -> None:
+    for name in fused.counting:
+        for k in (1, 2):
+            a, b = fused.cumulant(k, name), reference.cumulant(k, name)
+            np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=f"C{k} {name}")
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-13 * np.nanmax(np.abs(b)), err_msg=f"C{k} {name}")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_paper_device_per_transition_couplings(seed: int) -> None:
+    _assert_same(*_both(random_three_terminal(seed, 500, t_ratio=30.0)))
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4, 5])
+def test_random_networks(seed: int) -> None:
+    _assert_same(*_both(random_network(seed, 200)))
+
+
+def test_energy_dependent_coupling_and_zero_coupling_points() -> None:
+    eps = np.linspace(-2, 2, 50)
+    device = qd.single_dot(eps=eps, T={"L": 2.0, "R": 1.0}, mu={"L": 0.5, "R": 0.0},
+                           gamma={"L": lambda w: 1.0 + 0.2 * np.tanh(w), "R": np.where(eps > 1.5, 0.0, 1.0)})
+    fused, reference = _both(device)
+    _assert_same(fused, reference)
+    cut = eps > 1.5  # lead R cut off: no transfer through it, so no noise either
+    assert np.all(fused.cumulant(1, "N_R")[cut] == 0) and np.all(fused.cumulant(2, "N_R")[cut] == 0)
+
+
+def test_points_that_need_pivoting_go_to_the_numpy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Points the elimination flags are recomputed by the NumPy engine (forced here for every other point)."""
+    device = random_three_terminal(7, 64)
+    fused, reference = _both(device)
+    expected = {q: fused.cumulant(2, q) for q in fused.counting}
+    original = counting_compiled.second_order_device
+
+    def flag_half(*args, **kwargs):  # type: ignore[no-untyped-def]
+        C, _ = original(*args, **kwargs)
+        idx = np.arange(0, C.shape[0], 2)
+        C[idx] = np.nan
+        return C, idx
+
+    monkeypatch.setattr(counting_compiled, "second_order_device", flag_half)
+    again = qd.fluctuations(device, order=2, method="compiled", engine="compiled")
+    for q in fused.counting:
+        np.testing.assert_allclose(again.cumulant(2, q), expected[q], rtol=1e-9, atol=1e-14)
