@@ -166,13 +166,14 @@ class System:
     def energies(self) -> Array:
         """``(*shape, n_states)`` many-body energies [energy unit]: levels of the occupied dots plus the pair terms."""
         occ = self.occupations
-        energies = np.zeros(self.shape + (self.n_states,))
-        term = np.empty_like(energies)  # one scratch array: no temporary per term
-        for k in range(occ.shape[1]):
-            energies += np.multiply(self.dot_levels[..., k, None], occ[:, k], out=term)
-        for k, (a, b) in enumerate(self.pair_dots):
-            energies += np.multiply(self.pair_energies[..., k, None], occ[:, a] & occ[:, b], out=term)
-        return _ro(energies)
+        pair_occ = occ[:, self.pair_dots[:, 0]] & occ[:, self.pair_dots[:, 1]]
+        energies = np.zeros((self.n_states,) + self.shape)  # state-first: each state's sum is one contiguous run
+        for s in range(self.n_states):  # the occupied terms, in the order dots then pairs
+            for k in np.flatnonzero(occ[s]):
+                energies[s] += self.dot_levels[..., k]
+            for k in np.flatnonzero(pair_occ[s]):
+                energies[s] += self.pair_energies[..., k]
+        return _ro(np.moveaxis(energies, 0, -1))
 
     @cached_property
     def channel_coupling(self) -> Array:

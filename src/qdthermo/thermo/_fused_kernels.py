@@ -215,8 +215,9 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, leve
                  occ: Array, pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array, muL: Array,
                  initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
                  f_lead: NDArray[np.intp], f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_],
-                 pair: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], flux: Array,
-                 cur: Array, F: Array, JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover
+                 pair: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], E: Array,
+                 flux: Array, cur: Array, F: Array, JF: Array, S: Array,
+                 regime: NDArray[np.int8]) -> None:  # pragma: no cover
     """Steady state (``solve``) and observables of the points ``idx[start:stop]`` (``start:stop`` if ``idx``
     is empty), in batch-last sub-blocks; outputs as :func:`fused_blocks` documents."""
     n, n_ch, nl, nf = P.shape[0], gcol.shape[0], TL.shape[1], F.shape[0]
@@ -255,14 +256,15 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, leve
         _forces(m, Tl, Ml, cb, f_lead, f_ref, f_energy, Fb, JFb)
         if pair[0] >= 0:
             _regimes(m, w, gb, Tl, Ml, Fb, JFb, f_energy, pair, acc, rb)
-        _store(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, fb, cb, Fb, JFb, Sb, rb, P, fragile, ok, flux, cur, F, JF, S, regime)
+        _store(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, Eb, fb, cb, Fb, JFb, Sb, rb, P, fragile, ok, E, flux, cur,
+               F, JF, S, regime)
 
 
 @kernel(error_model="numpy")
 def _store(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Array, fr: NDArray[np.bool_],
-           vb: NDArray[np.bool_], fb: Array, cb: Array, Fb: Array, JFb: Array, Sb: Array, rb: NDArray[np.int8],
-           P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], flux: Array, cur: Array, F: Array,
-           JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
+           vb: NDArray[np.bool_], Eb: Array, fb: Array, cb: Array, Fb: Array, JFb: Array, Sb: Array,
+           rb: NDArray[np.int8], P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], E: Array, flux: Array,
+           cur: Array, F: Array, JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
     """Write a sub-block's results to the (point-last) outputs, NaN (regime -1) where not valid.
 
     ``contiguous``: the points are ``pts[0] ... pts[0] + m - 1`` (the stores are then contiguous runs).
@@ -278,6 +280,9 @@ def _store(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Arr
         for i in range(Pb.shape[0]):
             for b in range(m):
                 P[i, q + b if contiguous else pts[b]] = Pb[i, b]
+    for i in range(Eb.shape[0]):
+        for b in range(m):
+            E[i, q + b if contiguous else pts[b]] = Eb[i, b]
     for c in range(fb.shape[0]):
         for b in range(m):
             flux[c, q + b if contiguous else pts[b]] = fb[c, b]
@@ -304,19 +309,19 @@ def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, levels: Array, pair
                  pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array, muL: Array, initial: NDArray[np.intp],
                  final: NDArray[np.intp], lead: NDArray[np.intp], f_lead: NDArray[np.intp],
                  f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_], pair: NDArray[np.intp], P: Array,
-                 fragile: NDArray[np.bool_], ok: NDArray[np.bool_], flux: Array, cur: Array, F: Array, JF: Array,
-                 S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
+                 fragile: NDArray[np.bool_], ok: NDArray[np.bool_], E: Array, flux: Array, cur: Array, F: Array,
+                 JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
     """Every observable of ``N`` points (``idx``: the points, or empty for ``0:N``), blocks in parallel.
 
     Inputs, point-first: ``levels``, ``pairs``, ``occ``, ``pocc``, ``g``, ``gcol``, ``TL``, ``muL`` as
     :func:`~qdthermo.kinetics.compiled.block_gather` reads them; the network's ``initial``, ``final``,
     ``lead`` per channel; the force basis (``f_lead``, ``f_ref``, ``f_energy``) and the parallel
     ``pair`` (``-1``: none).  Outputs:
-    ``P`` ``(N, n)`` (read if not ``solve``), ``fragile``, ``ok``, ``flux`` ``(N, n_channels)``,
-    ``cur`` ``(3, N, n_leads)``, ``F``, ``JF`` ``(N, n_forces)``, ``S`` ``(10, N)`` (rows :data:`SCALARS`),
-    ``regime`` ``(2, N)``.
+    ``P`` ``(n, N)`` (read if not ``solve``), ``fragile``, ``ok``, the many-body energies ``E`` ``(n, N)``,
+    ``flux`` ``(n_channels, N)``, ``cur`` ``(3, n_leads, N)``, ``F``, ``JF`` ``(n_forces, N)``, ``S``
+    ``(10, N)`` (rows :data:`SCALARS`), ``regime`` ``(2, N)``: all point-last.
     """
     for blk in prange((N + BLOCK - 1) // BLOCK):
         _fused_range(blk * BLOCK, min(N, (blk + 1) * BLOCK), idx, solve, levels, pairs, occ, pocc, g, gcol, TL, muL,
                      initial, final, lead,
-                     f_lead, f_ref, f_energy, pair, P, fragile, ok, flux, cur, F, JF, S, regime)
+                     f_lead, f_ref, f_energy, pair, P, fragile, ok, E, flux, cur, F, JF, S, regime)

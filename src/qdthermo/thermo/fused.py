@@ -82,7 +82,7 @@ def fused_observables(system: System, net: Network) -> dict[str, Any]:
     """Populations, ``valid`` and every built-in observable of ``system`` by the fused kernel.
 
     Returns a mapping of flat ``(N, ...)`` arrays (views of point-last arrays: each state's, channel's,
-    lead's... values are a contiguous run): ``populations``, ``valid``, ``channel_flux``,
+    lead's... values are a contiguous run): ``populations``, ``valid``, ``energies``, ``channel_flux``,
     ``currents`` ``(3, N, n_leads)`` (particle, energy, heat), ``force_array``, ``flux_array``,
     ``regime`` ``(2, N)`` (the parallel pair's fluxes, in pair order) and the rows of
     :data:`SCALARS`.  Requires :func:`qdthermo._compiled.available`.
@@ -95,21 +95,22 @@ def fused_observables(system: System, net: Network) -> dict[str, Any]:
     if system.parallel_pair is not None:
         pair[:] = [basis.index(system.parallel_pair[0]), basis.index(system.parallel_pair[1])]
     N = int(np.prod(system.shape)) if system.shape else 1
-    P, fragile, valid = np.empty((n, N)), np.zeros(N, dtype=np.bool_), np.empty(N, dtype=np.bool_)
+    P, fragile, valid, E = np.empty((n, N)), np.zeros(N, dtype=np.bool_), np.empty(N, dtype=np.bool_), np.empty((n, N))
     flux, cur = np.empty((n_ch, N)), np.empty((3, nl, N))
     F, JF, S = np.empty((nf, N)), np.empty((nf, N)), np.empty((len(SCALARS), N))
     regime = np.zeros((2, N), dtype=np.int8)
     structure: tuple[Any, ...] = (net.initial, net.final, net.lead, np.ascontiguousarray(basis.lead, dtype=np.intp),
                  np.ascontiguousarray(basis.reference, dtype=np.intp),
                  np.array([k == "E" for k in basis.kind], dtype=np.bool_), pair)
-    outputs: tuple[Any, ...] = (P, fragile, valid, flux, cur, F, JF, S, regime)
+    outputs: tuple[Any, ...] = (P, fragile, valid, E, flux, cur, F, JF, S, regime)
     fused_blocks(N, np.empty(0, dtype=np.intp), True, *inputs, *structure, *outputs)
     if np.any(fragile):  # the NumPy log-space elimination, as on the linear route; then their observables again
         idx = np.flatnonzero(fragile)
         P[:, idx] = _normalise(_log_gth(log_rate_matrix(net, _rates_at(system, net, idx), np.arange(len(idx))))).T
         fused_blocks(len(idx), idx, False, *inputs, *structure, *outputs)
-    return {"populations": P.T, "valid": valid, "channel_flux": flux.T, "currents": cur.transpose(0, 2, 1),
-            "force_array": F.T, "flux_array": JF.T, "regime": regime, **dict(zip(SCALARS, S))}
+    return {"populations": P.T, "valid": valid, "energies": E.T, "channel_flux": flux.T,
+            "currents": cur.transpose(0, 2, 1), "force_array": F.T, "flux_array": JF.T, "regime": regime,
+            **dict(zip(SCALARS, S))}
 
 
 def _rates_at(system: System, net: Network, idx: NDArray[np.intp]) -> Rates:
@@ -142,6 +143,7 @@ def _seed(system: System, out: dict[str, Any]) -> tuple[Array, NDArray[np.bool_]
     cur = out["currents"]
     seed: dict[str, Any] = {
         "_all_valid": all_valid,
+        "energies": _ro(out["energies"], shape + (system.n_states,)),
         "channel_flux": _ro(out["channel_flux"], shape + (system.n_channels,)),
         "_currents": tuple(_ro(cur[k], shape + (cur.shape[-1],)) for k in range(3)),
         "force_array": _ro(out["force_array"], shape + (out["force_array"].shape[-1],)),

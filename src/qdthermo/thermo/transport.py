@@ -126,9 +126,9 @@ class Transport:
         """Lead names, in device order."""
         return self.system.lead_names
 
-    @property
+    @cached_property
     def energies(self) -> Array:
-        """``(*shape, n_states)`` many-body energies [energy unit]."""
+        """``(*shape, n_states)`` many-body energies [energy unit] (those of the system)."""
         return self.system.energies
 
     @property
