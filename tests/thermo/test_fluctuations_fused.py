@@ -65,3 +65,23 @@ def test_points_that_need_pivoting_go_to_the_numpy_engine(monkeypatch: pytest.Mo
     again = qd.fluctuations(device, order=2, method="compiled", engine="compiled")
     for q in fused.counting:
         np.testing.assert_allclose(again.cumulant(2, q), expected[q], rtol=1e-9, atol=1e-14)
+
+
+def test_minimal_pass_result_reads_every_observable_as_a_full_solve() -> None:
+    """The fluctuations' solve writes only populations, energies and entropy production in its compiled pass;
+    everything else its result exports is computed on first use and equals the full compiled solve's."""
+    device = random_three_terminal(7, 300)
+    fl = qd.fluctuations(device, order=2, method="compiled", engine="compiled", counting=["N_t", "J_E"])
+    assert "channel_flux" not in fl.result.__dict__  # not computed by the minimal pass
+    full = qd.solve(device, method="compiled")
+    np.testing.assert_array_equal(fl.result.populations, full.populations)
+    np.testing.assert_array_equal(fl.result.entropy_production, full.entropy_production)
+    a, b = fl.result.to_xarray(), full.to_xarray()
+    assert list(a.data_vars) == list(b.data_vars)
+    for name in a.data_vars:
+        x, y = np.asarray(a[name]), np.asarray(b[name])
+        if x.dtype.kind != "f":
+            np.testing.assert_array_equal(x, y, err_msg=name)
+        else:
+            scale = np.nanmax(np.abs(y)) if np.any(np.isfinite(y)) else 1.0
+            np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-13 * scale, err_msg=name)

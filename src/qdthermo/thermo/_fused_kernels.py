@@ -211,15 +211,16 @@ def _regimes(m: int, w: Array, gb: Array, Tl: Array, Ml: Array, F: Array, JF: Ar
 
 
 @kernel(error_model="numpy")
-def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, levels: Array, pairs: Array,
+def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full: bool, levels: Array, pairs: Array,
                  occ: Array, pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array, muL: Array,
                  initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
                  f_lead: NDArray[np.intp], f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_],
                  pair: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_], ok: NDArray[np.bool_], E: Array,
                  flux: Array, cur: Array, F: Array, JF: Array, S: Array,
                  regime: NDArray[np.int8]) -> None:  # pragma: no cover
-    """Steady state (``solve``) and observables of the points ``idx[start:stop]`` (``start:stop`` if ``idx``
-    is empty), in batch-last sub-blocks; outputs as :func:`fused_blocks` documents."""
+    """Steady state (``solve``) and observables (``full``; else only the entropy production) of the points
+    ``idx[start:stop]`` (``start:stop`` if ``idx`` is empty), in batch-last sub-blocks; outputs as
+    :func:`fused_blocks` documents."""
     n, n_ch, nl, nf = P.shape[0], gcol.shape[0], TL.shape[1], F.shape[0]
     L = lanes(n)
     pts = np.empty(L, dtype=np.intp)
@@ -252,12 +253,34 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, leve
         for b in range(m):
             Sb[0, b] = acc[0, b]
             Sb[9, b] = acc[5, b]
+        if not full:
+            _store_minimal(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, Eb, Sb, P, fragile, ok, E, S)
+            continue
         _leads(m, Tl, Ml, cb, Sb)
         _forces(m, Tl, Ml, cb, f_lead, f_ref, f_energy, Fb, JFb)
         if pair[0] >= 0:
             _regimes(m, w, gb, Tl, Ml, Fb, JFb, f_energy, pair, acc, rb)
         _store(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, Eb, fb, cb, Fb, JFb, Sb, rb, P, fragile, ok, E, flux, cur,
                F, JF, S, regime)
+
+
+@kernel(error_model="numpy")
+def _store_minimal(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Array, fr: NDArray[np.bool_],
+                   vb: NDArray[np.bool_], Eb: Array, Sb: Array, P: Array, fragile: NDArray[np.bool_],
+                   ok: NDArray[np.bool_], E: Array, S: Array) -> None:  # pragma: no cover - compiled
+    """:func:`_store` of the populations, energies and entropy production only (``S`` has one row)."""
+    q = pts[0]
+    for b in range(m):
+        p = q + b if contiguous else pts[b]
+        ok[p] = vb[b]
+        S[0, p] = Sb[0, b] if vb[b] else np.nan
+        if solve:
+            fragile[p] = fr[b]
+    for i in range(Pb.shape[0]):
+        for b in range(m):
+            if solve:
+                P[i, q + b if contiguous else pts[b]] = Pb[i, b]
+            E[i, q + b if contiguous else pts[b]] = Eb[i, b]
 
 
 @kernel(error_model="numpy")
@@ -305,7 +328,7 @@ def _store(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Arr
 
 
 @kernel(parallel=True, error_model="numpy")
-def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, levels: Array, pairs: Array, occ: Array,
+def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, full: bool, levels: Array, pairs: Array, occ: Array,
                  pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array, muL: Array, initial: NDArray[np.intp],
                  final: NDArray[np.intp], lead: NDArray[np.intp], f_lead: NDArray[np.intp],
                  f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_], pair: NDArray[np.intp], P: Array,
@@ -319,9 +342,11 @@ def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, levels: Array, pair
     ``pair`` (``-1``: none).  Outputs:
     ``P`` ``(n, N)`` (read if not ``solve``), ``fragile``, ``ok``, the many-body energies ``E`` ``(n, N)``,
     ``flux`` ``(n_channels, N)``, ``cur`` ``(3, n_leads, N)``, ``F``, ``JF`` ``(n_forces, N)``, ``S``
-    ``(10, N)`` (rows :data:`SCALARS`), ``regime`` ``(2, N)``: all point-last.
+    ``(10, N)`` (rows :data:`SCALARS`), ``regime`` ``(2, N)``: all point-last.  Not ``full``: only ``P``,
+    ``fragile``, ``ok``, ``E`` and the entropy production ``S[0]`` are written (``S`` may have one row, the
+    other outputs no points).
     """
     for blk in prange((N + BLOCK - 1) // BLOCK):
-        _fused_range(blk * BLOCK, min(N, (blk + 1) * BLOCK), idx, solve, levels, pairs, occ, pocc, g, gcol, TL, muL,
-                     initial, final, lead,
-                     f_lead, f_ref, f_energy, pair, P, fragile, ok, E, flux, cur, F, JF, S, regime)
+        _fused_range(blk * BLOCK, min(N, (blk + 1) * BLOCK), idx, solve, full, levels, pairs, occ, pocc, g, gcol,
+                     TL, muL, initial, final, lead, f_lead, f_ref, f_energy, pair, P, fragile, ok, E, flux, cur, F, JF,
+                     S, regime)

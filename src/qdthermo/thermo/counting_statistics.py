@@ -47,7 +47,7 @@ from qdthermo.thermo.counting_api import ROUND_OFF, CountingAPI
 from qdthermo.thermo.fused import kernel_inputs
 from qdthermo.thermo.registry import OBSERVABLES, observable, unregister
 from qdthermo.thermo.result import SteadyState
-from qdthermo.thermo.solver import solve
+from qdthermo.thermo.solver import solve_for
 
 __all__ = ["Fluctuations", "fluctuations", "counted_quantities", "register_observables", "unregister_observables"]
 
@@ -399,7 +399,7 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be an integer >= 1 (allowed range 1 <= order), got {order!r}")
-    result = solve(device, method=method, approach=approach)
+    result = solve_for(device, method=method, approach=approach, full=False)
     known = (coherent_counted_quantities(result) if isinstance(result, CoherentState)
              else counted_quantities(result))
     names = known if isinstance(counting, str) and counting == "all" else tuple(

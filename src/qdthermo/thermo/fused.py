@@ -47,9 +47,10 @@ from qdthermo.thermo.result import SteadyState
 __all__ = ["FUSED", "register_fused", "solve_fused", "fused_observables"]
 
 Array = NDArray[np.float64]
-Fused = Callable[[Device, System, Network, str], "SteadyState | None"]
+Fused = Callable[[Device, System, Network, str, bool], "SteadyState | None"]
 
-#: route name -> ``(device, system, network, route) -> SteadyState`` (None: not applicable, use the NumPy path)
+#: route name -> ``(device, system, network, route, full) -> SteadyState`` (None: not applicable, use the NumPy
+#: path; ``full=False``: populations, energies and entropy production suffice)
 FUSED: dict[str, Fused] = {}
 
 
@@ -78,14 +79,15 @@ def kernel_inputs(system: System) -> tuple[Any, ...]:
             _flat(system.lead_temperature, nl), _flat(system.lead_chemical_potential, nl))
 
 
-def fused_observables(system: System, net: Network) -> dict[str, Any]:
+def fused_observables(system: System, net: Network, *, full: bool = True) -> dict[str, Any]:
     """Populations, ``valid`` and every built-in observable of ``system`` by the fused kernel.
 
     Returns a mapping of flat ``(N, ...)`` arrays (views of point-last arrays: each state's, channel's,
     lead's... values are a contiguous run): ``populations``, ``valid``, ``energies``, ``channel_flux``,
     ``currents`` ``(3, N, n_leads)`` (particle, energy, heat), ``force_array``, ``flux_array``,
     ``regime`` ``(2, N)`` (the parallel pair's fluxes, in pair order) and the rows of
-    :data:`SCALARS`.  Requires :func:`qdthermo._compiled.available`.
+    :data:`SCALARS`; not ``full``: only ``populations``, ``valid``, ``energies`` and
+    ``entropy_production`` (what the counting statistics read).  Requires :func:`qdthermo._compiled.available`.
     """
     n, n_ch, nl = net.n_states, net.n_channels, len(system.lead_names)
     inputs = kernel_inputs(system)
@@ -95,22 +97,25 @@ def fused_observables(system: System, net: Network) -> dict[str, Any]:
     if system.parallel_pair is not None:
         pair[:] = [basis.index(system.parallel_pair[0]), basis.index(system.parallel_pair[1])]
     N = int(np.prod(system.shape)) if system.shape else 1
+    M = N if full else 0  # points of the outputs a minimal pass does not write
     P, fragile, valid, E = np.empty((n, N)), np.zeros(N, dtype=np.bool_), np.empty(N, dtype=np.bool_), np.empty((n, N))
-    flux, cur = np.empty((n_ch, N)), np.empty((3, nl, N))
-    F, JF, S = np.empty((nf, N)), np.empty((nf, N)), np.empty((len(SCALARS), N))
-    regime = np.zeros((2, N), dtype=np.int8)
+    flux, cur = np.empty((n_ch, M)), np.empty((3, nl, M))
+    F, JF, S = np.empty((nf, M)), np.empty((nf, M)), np.empty((len(SCALARS) if full else 1, N))
+    regime = np.zeros((2, M), dtype=np.int8)
     structure: tuple[Any, ...] = (net.initial, net.final, net.lead, np.ascontiguousarray(basis.lead, dtype=np.intp),
                  np.ascontiguousarray(basis.reference, dtype=np.intp),
                  np.array([k == "E" for k in basis.kind], dtype=np.bool_), pair)
     outputs: tuple[Any, ...] = (P, fragile, valid, E, flux, cur, F, JF, S, regime)
-    fused_blocks(N, np.empty(0, dtype=np.intp), True, *inputs, *structure, *outputs)
+    fused_blocks(N, np.empty(0, dtype=np.intp), True, full, *inputs, *structure, *outputs)
     if np.any(fragile):  # the NumPy log-space elimination, as on the linear route; then their observables again
         idx = np.flatnonzero(fragile)
         P[:, idx] = _normalise(_log_gth(log_rate_matrix(net, _rates_at(system, net, idx), np.arange(len(idx))))).T
-        fused_blocks(len(idx), idx, False, *inputs, *structure, *outputs)
-    return {"populations": P.T, "valid": valid, "energies": E.T, "channel_flux": flux.T,
-            "currents": cur.transpose(0, 2, 1), "force_array": F.T, "flux_array": JF.T, "regime": regime,
-            **dict(zip(SCALARS, S))}
+        fused_blocks(len(idx), idx, False, full, *inputs, *structure, *outputs)
+    out = {"populations": P.T, "valid": valid, "energies": E.T, **dict(zip(SCALARS, S))}
+    if full:
+        out.update({"channel_flux": flux.T, "currents": cur.transpose(0, 2, 1), "force_array": F.T,
+                    "flux_array": JF.T, "regime": regime})
+    return out
 
 
 def _rates_at(system: System, net: Network, idx: NDArray[np.intp]) -> Rates:
@@ -140,20 +145,21 @@ def _seed(system: System, out: dict[str, Any]) -> tuple[Array, NDArray[np.bool_]
     shape = system.shape
     P, valid = _ro(out["populations"], shape + (system.n_states,)), _ro(out["valid"], shape)
     all_valid = bool(np.all(valid))
+    seed: dict[str, Any] = {"_all_valid": all_valid, "energies": _ro(out["energies"], shape + (system.n_states,)),
+                            "entropy_production": _ro(out["entropy_production"], shape)}
+    if "currents" not in out:  # a minimal pass: everything else is computed on first use
+        return P, valid, seed
     cur = out["currents"]
-    seed: dict[str, Any] = {
-        "_all_valid": all_valid,
-        "energies": _ro(out["energies"], shape + (system.n_states,)),
+    seed.update({
         "channel_flux": _ro(out["channel_flux"], shape + (system.n_channels,)),
         "_currents": tuple(_ro(cur[k], shape + (cur.shape[-1],)) for k in range(3)),
         "force_array": _ro(out["force_array"], shape + (out["force_array"].shape[-1],)),
         "flux_array": _ro(out["flux_array"], shape + (out["flux_array"].shape[-1],)),
         "current_resolution": _ro(out["current_resolution"], shape),
-        "entropy_production": _ro(out["entropy_production"], shape),
         "entropy_flow": _ro(out["entropy_flow"], shape),
         "performance": Performance(*(_ro(out[name], shape) for name in (
             "power", "heat_input", "efficiency", "carnot_efficiency", "cooling_power", "cop", "carnot_cop"))),
-    }
+    })
     if all_valid:
         seed["_flux"] = seed["channel_flux"]
     if system.parallel_pair is not None:
@@ -165,22 +171,25 @@ def _seed(system: System, out: dict[str, Any]) -> tuple[Array, NDArray[np.bool_]
 
 
 @register_fused("compiled")
-def _solve_compiled(device: Device, system: System, net: Network, route: str) -> SteadyState | None:
+def _solve_compiled(device: Device, system: System, net: Network, route: str, full: bool) -> SteadyState | None:
     """The fused compiled solve (None where Numba is unavailable: the NumPy path is taken)."""
     if not _compiled.available() or net.n_states == 1:
         return None
-    P, valid, seed = _seed(system, fused_observables(system, net))
+    P, valid, seed = _seed(system, fused_observables(system, net, full=full))
     generator = LazyPauliGenerator(net, lambda: rates(system))
     return SteadyState(device=device, system=system, generator=generator, populations=P, valid=valid,
                        route=route, precomputed=seed)
 
 
-def solve_fused(device: Device, system: System, method: Method | str) -> SteadyState | None:
-    """The result by the fused kernel of the route ``method`` selects, or None if it has none."""
+def solve_fused(device: Device, system: System, method: Method | str, *, full: bool = True) -> SteadyState | None:
+    """The result by the fused kernel of the route ``method`` selects, or None if it has none.
+
+    ``full=False``: the kernel computes the populations, energies and entropy production only (for the
+    counting statistics); the other observables of the result are computed on first use.
+    """
     net = network(system)
     name = Method.parse(method)
     if name == "auto":
         name = choose_route(net, int(np.prod(system.shape)) if system.shape else 1)
     fused = FUSED.get(name)
-    return None if fused is None else fused(device, system, net, name)
-
+    return None if fused is None else fused(device, system, net, name, full)

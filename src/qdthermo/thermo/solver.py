@@ -17,7 +17,7 @@ from qdthermo.thermo.coherent import CoherentState, solve_coherent
 from qdthermo.thermo.fused import solve_fused
 from qdthermo.thermo.result import SteadyState
 
-__all__ = ["solve", "InvalidPointsWarning"]
+__all__ = ["solve", "solve_for", "InvalidPointsWarning"]
 
 
 class InvalidPointsWarning(UserWarning):
@@ -118,6 +118,14 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
     >>> bool(np.all(res.entropy_production >= 0)), bool(res.valid.all())
     (True, True)
     """
+    return solve_for(device, method=method, approach=approach)
+
+
+def solve_for(device: Device, *, method: Method | str = Method.AUTO, approach: str | None = None,
+              full: bool = True) -> SteadyState | CoherentState:
+    """:func:`solve`; ``full=False`` lets a fused kernel compute only the populations, energies and entropy
+    production in its pass (the rest on first use): for callers that read nothing else, e.g.
+    :func:`~qdthermo.thermo.counting_statistics.fluctuations`."""
     if approach is None and device.tunnels:
         raise ValueError("this device has interdot tunnelling (qd.Tunnel): choose a density-matrix approach, "
                          "qd.solve(device, approach='global') or approach='local' (docs/coherent.md)")
@@ -127,7 +135,7 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
         raise ValueError("approach='pauli' cannot describe interdot tunnelling (qd.Tunnel): the rate equation "
                          "drops the coherences; use approach='global' or 'local' (docs/coherent.md)")
     system = device.finalized()
-    fused = solve_fused(device, system, method)  # a route with a fused kernel: every observable in one pass
+    fused = solve_fused(device, system, method, full=full)  # a route with a fused kernel: every observable in one pass
     if fused is not None:
         report_invalid(device, fused)
         return fused
