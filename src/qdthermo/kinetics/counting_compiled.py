@@ -28,10 +28,11 @@ times the channel energy; the entropy: ``sign_j`` times ``ln(k^+/k^-)``).  The k
 
 * ``coef`` ``(q, n_jumps)``: the constant factor of each quantity and jump;
 * ``base_of`` ``(q,)``: which per-point array multiplies it (-1: none, the factor is 1);
-* ``bases`` ``(n_bases, points, n_columns)`` and ``column`` ``(n_jumps,)``: the per-point
-  arrays and the column each jump reads (e.g. its channel),
+* ``bases`` ``(n_bases, n_columns, points)`` (point-last, so the kernel's loops over points read
+  contiguous runs) and ``column`` ``(n_jumps,)``: the per-point arrays and the column each jump
+  reads (e.g. its channel),
 
-so that ``d[p, j, a] = coef[a, j] * bases[base_of[a], p, column[j]]``.
+so that ``d[p, j, a] = coef[a, j] * bases[base_of[a], column[j], p]``.
 
 Round-off cleaning and failures
 -------------------------------
@@ -189,7 +190,7 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, r
             continue
         i, f, col = src[j], dst[j], column[j]
         for b in range(m):
-            dj = coef[j] if base < 0 else coef[j] * bases[base, start + b, col]
+            dj = coef[j] if base < 0 else coef[j] * bases[base, col, start + b]
             rd = r[j, b] * dj
             kd[i, b] += rd  # sum over the jumps leaving each state of rate d
             g = rd * p[i, b]
@@ -272,7 +273,7 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
         Tl, Ml = np.empty((nl, m)), np.empty((nl, m))
         r = np.empty((2 * n_ch, m))  # batch-last scratch, as in _second_order_kernel
         p = np.empty((n, m))
-        bases = np.empty((max(base_kind.shape[0], 1), m, n_ch))
+        bases = np.empty((max(base_kind.shape[0], 1), n_ch, m))
         A = np.empty((n, n, m))
         piv = np.empty((n, m))
         ok = np.empty(m, dtype=np.bool_)
@@ -297,7 +298,7 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
                         v = w[ch, b] - Ml[lead[ch], b]
                     elif kind == 2:
                         v = -x[ch, b]
-                    bases[a, b, ch] = v
+                    bases[a, ch, b] = v
         if order > 1:
             _factor(src, dst, r, A, piv, ok, fallback, start, work[0, 0])
         for a in range(coef.shape[0]):
@@ -433,9 +434,9 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
     rate_f = _flat(rate, shape, (J,))
     P0_f = _flat(P0, shape, (n,))
     n_cols = max([np.shape(b)[-1] for b in bases], default=1)
-    bases_f = np.empty((len(bases), rate_f.shape[0], n_cols)) if bases else np.zeros((0, rate_f.shape[0], 1))
-    for i, b in enumerate(bases):
-        bases_f[i] = _flat(b, shape, (n_cols,))
+    bases_f = np.empty((len(bases), n_cols, rate_f.shape[0])) if bases else np.zeros((0, 1, rate_f.shape[0]))
+    for i, b in enumerate(bases):  # point-last
+        bases_f[i] = np.broadcast_to(np.asarray(b, dtype=float), shape + (n_cols,)).reshape(-1, n_cols).T
     column_ = np.ascontiguousarray(column, dtype=np.int64)
     valid_f = np.ones(rate_f.shape[0], dtype=bool) if valid is None else \
         np.ascontiguousarray(np.broadcast_to(valid, shape)).reshape(-1)
@@ -451,7 +452,7 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
                          float(round_off), ro(lr), float(negligible), chunk, out, sigma, fallback, block=1)
     if np.any(fallback):
         idx = np.flatnonzero(fallback)
-        d = _increments(coef_, base_of_, bases_f[:, idx], column_)
+        d = _increments(coef_, base_of_, bases_f[:, :, idx], column_)
         C = counting.scaled_cumulants(n, src_, dst_, rate_f[idx], d, P0_f[idx], order)
         g = rate_f[idx] * P0_f[idx][:, src_]
         M = np.stack([np.einsum("pj,pjq->pq", g, np.abs(d) ** k) for k in range(1, order + 1)], axis=-1)
@@ -460,11 +461,11 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
 
 
 def _increments(coef: Array, base_of: NDArray[np.int64], bases: Array, column: NDArray[np.int64]) -> Array:
-    """The increments ``(points, n_jumps, q)`` of a (small) set of points from their factors."""
-    m = bases.shape[1]
+    """The increments ``(points, n_jumps, q)`` of a (small) set of points from their point-last factors."""
+    m = bases.shape[2]
     d = np.empty((m, coef.shape[1], coef.shape[0]))
     for a in range(coef.shape[0]):
-        base = 1.0 if base_of[a] < 0 else bases[base_of[a]][:, column]
+        base = 1.0 if base_of[a] < 0 else bases[base_of[a]][column].T
         d[..., a] = coef[a] * base
     return d
 
