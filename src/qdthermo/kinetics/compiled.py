@@ -77,8 +77,8 @@ def block_gather(pts: NDArray[np.intp], m: int, levels: Array, pairs: Array, occ
                  Eb: Array, w: Array, Tl: Array, Ml: Array, gb: Array) -> None:  # pragma: no cover - compiled
     """The inputs of the points ``pts[:m]``, batch-last (point index last, so the loops over points vectorise).
 
-    From point-first ``levels`` ``(N, n_dots)``, ``pairs`` ``(N, n_pairs)`` (interaction energies),
-    ``TL``, ``muL`` ``(N, n_leads)`` and ``g`` ``(N, n_columns)`` with the column ``gcol`` of each channel;
+    From point-last ``levels`` ``(n_dots, N)``, ``pairs`` ``(n_pairs, N)`` (interaction energies),
+    ``TL``, ``muL`` ``(n_leads, N)`` and ``g`` ``(n_columns, N)`` with the column ``gcol`` of each channel;
     ``occ`` ``(n, n_dots)`` and ``pocc`` ``(n, n_pairs)`` the 0/1 occupations of dots and pairs.  Forms the
     many-body energies ``Eb`` (as :attr:`~qdthermo.model.system.System.energies`, same order of sums), the
     channel energies ``w = E_j - E_i`` and copies ``Tl``, ``Ml``, ``gb``.
@@ -88,18 +88,18 @@ def block_gather(pts: NDArray[np.intp], m: int, levels: Array, pairs: Array, occ
             Eb[i, b] = 0.0
         for d in range(occ.shape[1]):
             for b in range(m):
-                Eb[i, b] += levels[pts[b], d] * occ[i, d]
+                Eb[i, b] += levels[d, pts[b]] * occ[i, d]
         for k in range(pocc.shape[1]):
             for b in range(m):
-                Eb[i, b] += pairs[pts[b], k] * pocc[i, k]
+                Eb[i, b] += pairs[k, pts[b]] * pocc[i, k]
     for c in range(w.shape[0]):
         for b in range(m):
-            gb[c, b] = g[pts[b], gcol[c]]
+            gb[c, b] = g[gcol[c], pts[b]]
             w[c, b] = Eb[final[c], b] - Eb[initial[c], b]
-    for ell in range(TL.shape[1]):
+    for ell in range(TL.shape[0]):
         for b in range(m):
-            Tl[ell, b] = TL[pts[b], ell]
-            Ml[ell, b] = muL[pts[b], ell]
+            Tl[ell, b] = TL[ell, pts[b]]
+            Ml[ell, b] = muL[ell, pts[b]]
 
 
 @kernel(error_model="numpy")

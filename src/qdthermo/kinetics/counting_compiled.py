@@ -259,7 +259,7 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
     :func:`~qdthermo.kinetics.compiled.block_rates`): no ``(points, jumps)`` array is ever built."""
     n_points = P0.shape[0]
     n_ch = initial.shape[0]
-    nl = TL.shape[1]
+    nl = TL.shape[0]
     column = np.empty(2 * n_ch, dtype=np.int64)
     for j in range(2 * n_ch):
         column[j] = j % n_ch
@@ -320,9 +320,10 @@ def second_order_device(n: int, src: ArrayLike, dst: ArrayLike, inputs: Sequence
     n, src, dst
         States and the directed jumps (``k^+`` jumps of the channels first, then ``k^-``).
     inputs
-        The flat parameters :func:`~qdthermo.kinetics.compiled.block_gather` reads (levels, pair energies,
-        occupations of dots and pairs, couplings and their column per channel, lead temperatures and
-        chemical potentials), ``points`` rows each.
+        The parameters :func:`~qdthermo.kinetics.compiled.block_gather` reads, point-last (levels, pair
+        energies, couplings, lead temperatures and chemical potentials ``(width, points)``; occupations of
+        dots and pairs and the coupling column of each channel), as
+        :func:`~qdthermo.thermo.fused.kernel_inputs` gives them.
     structure
         ``(initial, final, lead)`` of each channel.
     P0 : ndarray, shape (points, n)

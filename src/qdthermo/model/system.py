@@ -32,7 +32,8 @@ Array = NDArray[np.float64]
 
 
 def _ro(arr: NDArray) -> NDArray:  # type: ignore[type-arg]
-    arr = np.array(arr, copy=None, order="C")
+    """``arr`` read-only, in its own layout (the per-point parameters are stored point-last: no copy)."""
+    arr = np.asarray(arr)
     arr.setflags(write=False)
     return arr
 
@@ -323,11 +324,15 @@ def check_memory(n_dots: int, n_leads: int, shape: tuple[int, ...]) -> None:
 
 
 def _stack(values: list[Any], shape: tuple[int, ...]) -> Array:
-    """Per-point values (each broadcastable to ``shape``) stacked on a last axis: ``(*shape, len(values))``."""
-    out = np.empty(shape + (len(values),))
+    """Per-point values (each broadcastable to ``shape``) stacked on a last axis: ``(*shape, len(values))``.
+
+    Stored point-last (a view of a ``(len(values), *shape)`` array): each value is one contiguous run,
+    written and read (by the compiled kernels) without strides.
+    """
+    out = np.empty((len(values),) + shape)
     for k, v in enumerate(values):
-        out[..., k] = v
-    return out
+        out[k] = v
+    return np.moveaxis(out, 0, -1)
 
 
 def _couplings(leads: Any, occ: NDArray[np.int8], gather: "_Gather",
@@ -342,7 +347,7 @@ def _couplings(leads: Any, occ: NDArray[np.int8], gather: "_Gather",
         return _stack([lead.coupling for lead in leads], shape), system.channel_lead
     ci, cj = system.channel_initial, system.channel_final
     w = system.channel_energy if any(callable(lead.coupling) for lead in leads) else None
-    gamma = np.empty(shape + (len(ci),))
+    gamma = np.moveaxis(np.empty((len(ci),) + shape), 0, -1)  # point-last, as _stack
     for ell, lead in enumerate(leads):
         sel = gather.lead_slice(ell)
         gamma[..., sel] = _coupling(lead, occ, ci[sel], cj[sel], None if w is None else w[..., sel],

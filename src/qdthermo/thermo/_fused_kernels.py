@@ -221,7 +221,7 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
     """Steady state (``solve``) and observables (``full``; else only the entropy production) of the points
     ``idx[start:stop]`` (``start:stop`` if ``idx`` is empty), in batch-last sub-blocks; outputs as
     :func:`fused_blocks` documents."""
-    n, n_ch, nl, nf = P.shape[0], gcol.shape[0], TL.shape[1], F.shape[0]
+    n, n_ch, nl, nf = P.shape[0], gcol.shape[0], TL.shape[0], F.shape[0]
     L = lanes(n)
     pts = np.empty(L, dtype=np.intp)
     w, x, kp, km, gb = np.empty((n_ch, L)), np.empty((n_ch, L)), np.empty((n_ch, L)), np.empty((n_ch, L)), \
@@ -336,7 +336,7 @@ def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, full: bool, levels:
                  JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
     """Every observable of ``N`` points (``idx``: the points, or empty for ``0:N``), blocks in parallel.
 
-    Inputs, point-first: ``levels``, ``pairs``, ``occ``, ``pocc``, ``g``, ``gcol``, ``TL``, ``muL`` as
+    Inputs, point-last: ``levels``, ``pairs``, ``occ``, ``pocc``, ``g``, ``gcol``, ``TL``, ``muL`` as
     :func:`~qdthermo.kinetics.compiled.block_gather` reads them; the network's ``initial``, ``final``,
     ``lead`` per channel; the force basis (``f_lead``, ``f_ref``, ``f_energy``) and the parallel
     ``pair`` (``-1``: none).  Outputs:

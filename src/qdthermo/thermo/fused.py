@@ -63,20 +63,27 @@ def register_fused(name: str) -> Callable[[Fused], Fused]:
 
 
 def _flat(a: Array, width: int) -> Array:
-    """``a`` ``(*shape, width)`` as a C-contiguous ``(points, width)`` array (``width`` may be 0)."""
-    a = np.ascontiguousarray(a)
-    return a.reshape(int(np.prod(a.shape[:-1])), width)
+    """``a`` ``(*shape, width)`` as ``(points, width)`` (a view where the layout allows; ``width`` may be 0)."""
+    return a.reshape(-1, width) if a.size else np.empty((int(np.prod(a.shape[:-1])), width))
+
+
+def _lanes(a: Array, width: int) -> Array:
+    """``a`` ``(*shape, width)`` as a C-contiguous point-last ``(width, points)`` array (no copy where ``a`` is
+    stored point-last, as :class:`~qdthermo.model.system.System` stores its parameters)."""
+    a = np.ascontiguousarray(np.moveaxis(a, -1, 0))
+    return a.reshape(width, int(np.prod(a.shape[1:])))
 
 
 def kernel_inputs(system: System) -> tuple[Any, ...]:
-    """What :func:`~qdthermo.kinetics.compiled.block_gather` reads: levels, pair energies, occupations of
-    dots and pairs, couplings and the column of each channel, lead temperatures and chemical potentials."""
+    """What :func:`~qdthermo.kinetics.compiled.block_gather` reads, point-last: levels, pair energies,
+    occupations of dots and pairs, couplings and the column of each channel, lead temperatures and chemical
+    potentials."""
     occ, pd, nl = system.occupations, system.pair_dots, len(system.lead_names)
-    return (_flat(system.dot_levels, occ.shape[1]), _flat(system.pair_energies, len(pd)), occ.astype(np.float64),
+    return (_lanes(system.dot_levels, occ.shape[1]), _lanes(system.pair_energies, len(pd)), occ.astype(np.float64),
             (occ[:, pd[:, 0]] & occ[:, pd[:, 1]]).astype(np.float64),
-            _flat(system.coupling, system.coupling.shape[-1]),
+            _lanes(system.coupling, system.coupling.shape[-1]),
             np.ascontiguousarray(system.coupling_column, dtype=np.intp),
-            _flat(system.lead_temperature, nl), _flat(system.lead_chemical_potential, nl))
+            _lanes(system.lead_temperature, nl), _lanes(system.lead_chemical_potential, nl))
 
 
 def fused_observables(system: System, net: Network, *, full: bool = True) -> dict[str, Any]:
