@@ -5,10 +5,7 @@ shape ``(n,)``, solves it once and reads the requested quantities.  Search
 runs in unit-cube coordinates ``u`` (``x = lo + u (hi - lo)``), so that
 step sizes and tolerances do not depend on the parameters' units.
 
-Local refinement (:func:`refine`) minimises ``sign * value / scale`` with
-:func:`scipy.optimize.minimize`: L-BFGS-B without constraints, SLSQP with
-them; the gradient is a central finite difference evaluated as one batch of
-``2 d + 1`` points (one-sided at a bound or next to an undefined value).
+Local refinement of its points is in :mod:`qdthermo.design.refine`.
 """
 
 from __future__ import annotations
@@ -29,13 +26,9 @@ from qdthermo.model.device import Device
 from qdthermo.model.presets import PRESETS, preset_function
 from qdthermo.thermo import InvalidPointsWarning, SteadyState, solve
 
-__all__ = ["Problem", "Evaluation", "refine", "sample", "device_function"]
+__all__ = ["Problem", "Evaluation", "sample", "device_function"]
 
 Array = NDArray[np.float64]
-
-#: step of the finite-difference gradient in unit-cube coordinates
-FD_STEP = 1e-6
-
 
 def device_function(preset: str | Callable[..., Device]) -> Callable[..., Device]:
     """The device function: a preset given by name or as ``qd.<name>``, or any callable returning a Device."""
@@ -183,127 +176,3 @@ def sample(space: Space, n: int, seed: int | None) -> Array:
     m = max(int(math.ceil(math.log2(max(n, 2)))), 1)
     u = qmc.Sobol(space.dim, scramble=True, seed=seed).random_base2(m)
     return np.vstack([np.full((1, space.dim), 0.5), u])
-
-
-def _gradient_points(u: Array) -> tuple[Array, Array, Array]:
-    """``(2d+1, d)`` points u, u + h e_i, u - h e_i (clipped) and the forward/backward steps."""
-    d = u.size
-    plus = np.clip(u + FD_STEP * np.eye(d), 0.0, 1.0)
-    minus = np.clip(u - FD_STEP * np.eye(d), 0.0, 1.0)
-    return np.vstack([u[None, :], plus, minus]), np.diag(plus) - u, u - np.diag(minus)
-
-
-def _fd(f0: Array, fp: Array, fm: Array, sp: Array, sm: Array) -> Array:
-    """Central difference where both sides are usable, else one-sided, else 0. Shapes ``(d, ...)``."""
-    sp_ = sp.reshape(sp.shape + (1,) * (fp.ndim - 1))
-    sm_ = sm.reshape(sm.shape + (1,) * (fm.ndim - 1))
-    okp = np.isfinite(fp) & (sp_ > 0) & np.isfinite(f0)
-    okm = np.isfinite(fm) & (sm_ > 0) & np.isfinite(f0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        central = (fp - fm) / (sp_ + sm_)
-        forward = (fp - f0) / sp_
-        backward = (f0 - fm) / sm_
-    g = np.where(okp & okm, central, np.where(okp, forward, np.where(okm, backward, 0.0)))
-    return np.asarray(np.moveaxis(g, 0, -1))
-
-
-class _OutOfBudget(Exception):
-    """A local refinement used its evaluation budget (e.g. SLSQP circling an infeasible region)."""
-
-
-@dataclass
-class _Merit:
-    """Normalised objective ``sign * value / scale`` (NaN -> penalty) and constraint margins, cached per point."""
-
-    problem: Problem
-    index: int
-    sign: float
-    scale: float
-    penalty: float
-    extra: tuple[tuple[int, float, float], ...] = ()  # (quantity index, lo, hi): epsilon constraints
-    budget: int = 150  # merit evaluations (each one batch of 2d + 1 points)
-    cache: dict[bytes, tuple[float, Array, Array, Array]] = field(default_factory=dict)
-    points: dict[bytes, Array] = field(default_factory=dict)
-
-    def best(self) -> Array:
-        """The best point seen: feasible with the lowest merit, else the least violating."""
-        def rank(key: bytes) -> tuple[float, float]:
-            f, _, margins, _ = self.cache[key]
-            short = float(np.sum(np.minimum(margins, 0.0)))
-            return (-short, f)
-        return self.points[min(self.cache, key=rank)]
-
-    def _margins(self, ev: Evaluation) -> Array:
-        """``(n, k')`` constraint margins, >= 0 when satisfied, -1 where the value is NaN."""
-        p = self.problem
-        cols = []
-        for j in range(len(p.constraint_names)):
-            c = ev.constraints[:, j]
-            if math.isfinite(p.c_lo[j]):
-                cols.append((c - p.c_lo[j]) / p.c_scale[j])
-            if math.isfinite(p.c_hi[j]):
-                cols.append((p.c_hi[j] - c) / p.c_scale[j])
-        for q, lo, hi in self.extra:
-            v = ev.values[:, q]
-            s = max(abs(lo), abs(hi) if math.isfinite(hi) else 0.0, 1e-300)
-            if math.isfinite(lo):
-                cols.append((v - lo) / s)
-            if math.isfinite(hi):
-                cols.append((hi - v) / s)
-        m = np.stack(cols, axis=-1) if cols else np.zeros((ev.x.shape[0], 0))
-        return np.where(np.isnan(m), -1.0, m)
-
-    def at(self, u: Array) -> tuple[float, Array, Array, Array]:
-        key = np.asarray(u, dtype=np.float64).tobytes()
-        if key not in self.cache:
-            if len(self.cache) >= self.budget:
-                raise _OutOfBudget
-            pts, sp, sm = _gradient_points(np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0))
-            ev = self.problem.evaluate(self.problem.space.to_x(pts))
-            f = self.sign * ev.values[:, self.index] / self.scale
-            margins = self._margins(ev)
-            d = u.size
-            grad = _fd(f[0], f[1:d + 1], f[d + 1:], sp, sm)
-            jac = _fd(margins[0], margins[1:d + 1], margins[d + 1:], sp, sm).reshape(margins.shape[1], d)
-            f0 = float(f[0]) if np.isfinite(f[0]) else self.penalty
-            self.cache[key] = (f0, grad, margins[0], jac)
-            self.points[key] = np.clip(np.array(u, dtype=np.float64), 0.0, 1.0)
-        return self.cache[key]
-
-
-def refine(problem: Problem, u0: Array, index: int, sign: float, scale: float, penalty: float,
-           extra: tuple[tuple[int, float, float], ...] = (), maxiter: int = 100) -> Array:
-    """Locally minimise ``sign * quantity[index] / scale`` from ``u0`` within the unit cube.
-
-    L-BFGS-B without constraints, SLSQP with the problem's constraints and
-    the ``extra`` epsilon constraints ``lo <= quantity[q] <= hi``.  Returns the
-    final point in unit-cube coordinates (clipped); the caller re-evaluates
-    and keeps it only if it is feasible and better.  A run that needs more
-    than 150 merit evaluations (each a batch of ``2 d + 1`` points) stops
-    at the best point it has seen.
-    """
-    merit = _Merit(problem, index, sign, scale, penalty, extra)
-    bounds = [(0.0, 1.0)] * problem.space.dim
-    constrained = bool(problem.constraint_names) or bool(extra)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
-        try:
-            x = _run(merit, u0, bounds, constrained, maxiter)
-        except _OutOfBudget:
-            x = merit.best()
-    return np.clip(x, 0.0, 1.0)
-
-
-def _run(merit: _Merit, u0: Array, bounds: list[tuple[float, float]], constrained: bool, maxiter: int) -> Array:
-    """One scipy run; its final point."""
-    from scipy.optimize import minimize as _scipy_minimize  # lazy: ~0.7 s to import
-
-    if constrained:
-        res = _scipy_minimize(lambda u: merit.at(u)[0], u0, jac=lambda u: merit.at(u)[1], method="SLSQP",
-                              bounds=bounds, options={"maxiter": maxiter, "ftol": 1e-13},
-                              constraints=[{"type": "ineq", "fun": lambda u: merit.at(u)[2],
-                                            "jac": lambda u: merit.at(u)[3]}])
-    else:
-        res = _scipy_minimize(lambda u: merit.at(u)[:2], u0, jac=True, method="L-BFGS-B", bounds=bounds,
-                              options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-11})
-    return np.asarray(res.x, dtype=np.float64)
