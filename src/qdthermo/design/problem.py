@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.design.lockstep import Ask, lockstep
 from qdthermo.design.objectives import Entry, check_constraints, read, resolve
 from qdthermo.design.space import Space, vary_mapper
 from qdthermo.model.device import Device
 from qdthermo.model.presets import PRESETS, preset_function
 from qdthermo.thermo import InvalidPointsWarning, SteadyState, solve
 
-__all__ = ["Problem", "Evaluation", "sample", "device_function"]
+__all__ = ["Problem", "Evaluation", "sample", "device_function", "run_jointly", "joint"]
 
 Array = NDArray[np.float64]
 
@@ -126,6 +129,13 @@ class Problem:
         Points without a steady state are NaN (their warning is not repeated here: they are infeasible).
         """
         x = np.asarray(x, dtype=np.float64)
+        ask = getattr(_JOINT, "ask", None)
+        if ask is not None:  # inside run_jointly: the coordinator solves it
+            result: SteadyState = ask(("solve", self, x))
+            return result
+        return self._solve(x)
+
+    def _solve(self, x: Array) -> SteadyState:
         device = self.func(**self.kwargs(x))
         if device.shape != x.shape[:-1]:
             raise ValueError(f"the fixed parameters must be scalars (or dicts of scalars): the device has shape "
@@ -136,11 +146,12 @@ class Problem:
         self.evaluations += int(np.prod(x.shape[:-1]))
         return result
 
-    def measure(self, result: SteadyState, x: Array) -> Evaluation:
-        """Read the quantities and constraints of a solved batch at ``x`` (``(n, d)``)."""
+    def measure(self, result: SteadyState, x: Array, rows: slice = slice(None)) -> Evaluation:
+        """Read the quantities and constraints of a solved batch at ``x`` (``(n, d)``): its ``rows``."""
         n = x.shape[0]
-        values = np.stack([read(result, e) for e in self.entries], axis=-1) if self.entries else np.zeros((n, 0))
-        cons = (np.stack([read(result, e) for e in self.constraint_entries], axis=-1)
+        values = (np.stack([read(result, e)[rows] for e in self.entries], axis=-1) if self.entries
+                  else np.zeros((n, 0)))
+        cons = (np.stack([read(result, e)[rows] for e in self.constraint_entries], axis=-1)
                 if self.constraint_entries else np.zeros((n, 0)))
         violation = self._violation(cons)
         feasible = np.all(np.isfinite(values), axis=-1) & (violation == 0.0)
@@ -154,7 +165,11 @@ class Problem:
     def evaluate(self, x: Array) -> Evaluation:
         """Solve and measure the ``(n, d)`` points ``x`` (clipped into the box) in one batch."""
         x = self.space.to_x(self.space.to_u(np.atleast_2d(x)))
-        return self.measure(self.solve(x), x)
+        ask = getattr(_JOINT, "ask", None)
+        if ask is not None:  # inside run_jointly: solved with the other problems' points
+            ev: Evaluation = ask(("evaluate", self, x))
+            return ev
+        return self.measure(self._solve(x), x)
 
     def set_scales(self, ev: Evaluation) -> Evaluation:
         """Set the constraint scales from a sample (typical magnitude of each constraint); ``ev`` rescored."""
@@ -176,3 +191,135 @@ def sample(space: Space, n: int, seed: int | None) -> Array:
     m = max(int(math.ceil(math.log2(max(n, 2)))), 1)
     u = qmc.Sobol(space.dim, scramble=True, seed=seed).random_base2(m)
     return np.vstack([np.full((1, space.dim), 0.5), u])
+
+
+# ---------------------------------------------------------------- several problems, one solve per round
+#: per thread: the ``ask`` of the :func:`run_jointly` task running on it
+_JOINT = threading.local()
+
+
+def joint() -> bool:
+    """True on a thread of a :func:`run_jointly` task (its evaluations are batched with the other tasks')."""
+    return getattr(_JOINT, "ask", None) is not None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a`` and ``b`` are one fixed value (the same object, or equal scalars / strings)."""
+    if a is b:
+        return True
+    if isinstance(a, Mapping) or isinstance(b, Mapping):
+        return isinstance(a, Mapping) and isinstance(b, Mapping) and a.keys() == b.keys() and all(
+            _same(a[k], b[k]) for k in a)
+    try:
+        return bool(np.ndim(a) == 0 and np.ndim(b) == 0 and type(a) is type(b) and a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _combined(kwargs: Sequence[Mapping[Any, Any]], sizes: Sequence[int]) -> dict[Any, Any] | None:
+    """One keyword set for the points of several problems (each value an array over all points), or None.
+
+    A value that is the same for every problem is kept as it is; a numeric one that differs is
+    broadcast to each problem's points and concatenated (per-lead dicts entry by entry).  None
+    when the keys differ or a value cannot be stacked (a non-numeric value).
+    """
+    keys = kwargs[0].keys()
+    if any(k.keys() != keys for k in kwargs):
+        return None
+    out: dict[Any, Any] = {}
+    for key in keys:
+        values = [k[key] for k in kwargs]
+        if all(_same(values[0], v) for v in values[1:]):
+            out[key] = values[0]
+            continue
+        if all(isinstance(v, Mapping) for v in values):  # per-lead values: stacked lead by lead
+            inner = _combined(values, sizes)
+            if inner is None:
+                return None
+            out[key] = inner
+            continue
+        try:
+            parts = [np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for v, n in zip(values, sizes)]
+        except (TypeError, ValueError):
+            return None
+        out[key] = np.concatenate(parts)
+    return out
+
+
+def _evaluate_group(requests: Sequence[tuple[Problem, Array]]) -> list[Evaluation]:
+    """Evaluate the points of problems that share one device function in ONE solve (else one by one)."""
+    sizes = [x.shape[0] for _, x in requests]
+    kwargs = _combined([p.kwargs(x) for p, x in requests], sizes)
+    try:
+        device = requests[0][0].func(**kwargs) if kwargs is not None else None
+    except (TypeError, ValueError):  # the device function wants scalars for what differs
+        device = None
+    if device is None or device.shape != (sum(sizes),):
+        return [p.measure(p._solve(x), x) for p, x in requests]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InvalidPointsWarning)
+        result = solve(device)
+    ends = np.cumsum([0, *sizes])
+    out = []
+    for (p, x), a, b in zip(requests, ends[:-1], ends[1:]):
+        out.append(p.measure(result, x, slice(int(a), int(b))))
+        p.evaluations += int(b - a)
+    return out
+
+
+def _answer(requests: list[tuple[str, Problem, Array]]) -> list[Any]:
+    """The coordinator of :func:`run_jointly`: solves alone, evaluations grouped by device function."""
+    replies: list[Any] = [None] * len(requests)
+    groups: dict[int, list[int]] = {}
+    for i, (kind, p, x) in enumerate(requests):
+        if kind == "solve":
+            replies[i] = p._solve(x)
+        else:
+            groups.setdefault(id(p.func), []).append(i)
+    for idx in groups.values():
+        for i, ev in zip(idx, _evaluate_group([(requests[i][1], requests[i][2]) for i in idx])):
+            replies[i] = ev
+    return replies
+
+
+@contextmanager
+def _joined(ask: Ask) -> Iterator[None]:
+    _JOINT.ask = ask
+    try:
+        yield
+    finally:
+        del _JOINT.ask
+
+
+def run_jointly(tasks: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Run independent design computations (``qd.optimize``, ``qd.pareto``, ...) with their solves batched.
+
+    Each task runs on its own thread in lock-step (:func:`~qdthermo.design.lockstep.lockstep`);
+    every :meth:`Problem.evaluate` of a task waits for the others, and the points of all
+    problems with the same device function are solved as ONE device batch (the fixed values
+    that differ between the problems, e.g. a level, become per-point arrays, so the device
+    function must accept arrays for them; otherwise each problem is solved alone).  Each
+    point's values are those of its own solve, so every task returns what it returns alone.
+
+    Parameters
+    ----------
+    tasks
+        Zero-argument callables.
+
+    Returns
+    -------
+    list
+        Their results, in order (an exception of a task is raised after all have ended).
+    """
+    def wrap(task: Callable[[], Any]) -> Callable[[Ask], Any]:
+        def run(ask: Ask) -> Any:
+            with _joined(ask):
+                return task()
+        return run
+
+    from qdthermo.design.refine import quiet_bounds  # the filter every refinement sets, once for all threads
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InvalidPointsWarning)
+        quiet_bounds()
+        return lockstep([wrap(t) for t in tasks], _answer)

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo.design.lockstep import Ask, lockstep, sequential
-from qdthermo.design.problem import Evaluation, Problem
+from qdthermo.design.problem import Evaluation, Problem, joint
 
 __all__ = ["FD_STEP", "Job", "refine", "refine_many"]
 
@@ -197,9 +197,17 @@ def refine_many(problem: Problem, jobs: Sequence[Job], maxiter: int = 100, batch
         The ``(d,)`` final point of each job.
     """
     tasks = [_task(problem, job, maxiter) for job in jobs]
+    run = lockstep if batched else sequential
+    if joint():  # run_jointly set the filter for every thread: a context here would interleave with others'
+        return run(tasks, _batch(problem))
     with warnings.catch_warnings():  # here, not in the tasks' threads: their contexts would interleave
-        warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
-        return (lockstep if batched else sequential)(tasks, _batch(problem))
+        quiet_bounds()
+        return run(tasks, _batch(problem))
+
+
+def quiet_bounds() -> None:
+    """Ignore scipy's warning about steps outside the bounds (the points are clipped to the box)."""
+    warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
 
 
 def refine(problem: Problem, u0: Array, index: int, sign: float, scale: float, penalty: float,
