@@ -344,14 +344,16 @@ def _cross(values: Array, params: Mapping[str, Array], along: str, fluxes: Seque
 
 
 def _zoom_min(values: Array, params: Mapping[str, Array], along: str, flux: str, quad: str, fe_max: float,
-              fn_max: float, n_grid: int, kind: str, refine: int,
-              stop_below: float | None = None) -> tuple[Array, Array, Array]:
+              fn_max: float, n_grid: int, kind: str, refine: int, stop_below: float | None = None,
+              first: Array | None = None) -> tuple[Array, Array, Array]:
     """Minimum of s J over the window per point by grid + ``refine`` zoom steps: ``(min, a, b)`` (a, b in [0, 1]).
 
     With ``stop_below``, a point whose minimum so far is below it leaves the
     zoom (every later step only lowers the minimum, so the point is decided:
     its minimum is below ``stop_below``); its entries are then the minimum so
     far, not the refined one.  Without it every point is refined fully.
+    ``first``: the ``(m, n_grid**2)`` values on the first grid, if already
+    solved (:func:`_first_grids`: one solve gives both fluxes there).
     """
     m = values.shape[0]
     s = _SIGN[quad]
@@ -368,8 +370,9 @@ def _zoom_min(values: Array, params: Mapping[str, Array], along: str, flux: str,
     live = np.arange(m)  # the points still refined
     h_a = h_b = 1.0 / (n_grid - 1)
     for step in range(refine + 1):
-        val = _flux(values[live], {k: np.asarray(v)[live] for k, v in params.items()}, along,
-                    s * fe_max * a, s * fn_max * b, flux, s)
+        val = first if step == 0 and first is not None else _fluxes(
+            values[live], {k: np.asarray(v)[live] for k, v in params.items()}, along, s * fe_max * a,
+            s * fn_max * b, (flux,), s)[flux]
         k = np.argmin(val, axis=1)
         rows = np.arange(live.size)
         best_a[live], best_b[live], best[live] = a[rows, k], b[rows, k], val[rows, k]
@@ -403,50 +406,84 @@ def _min_flux(values: Array, params: Mapping[str, Array], along: str, fluxes: Se
     """
     out: dict[tuple[str, str], tuple[Array, Array, Array, Array]] = {}
     cross = _cross(values, params, along, fluxes)
+    everywhere = {f: np.arange(values.shape[0]) for f in fluxes}
     for quad in quadrants:
         s = _SIGN[quad]
+        first = _first_grids(values, params, along, fluxes, quad, fe_max, fn_max, n_grid, kind, everywhere)
         for flux in fluxes:
-            best, best_a, best_b = _zoom_min(values, params, along, flux, quad, fe_max, fn_max, n_grid, kind, refine)
+            best, best_a, best_b = _zoom_min(values, params, along, flux, quad, fe_max, fn_max, n_grid, kind, refine,
+                                             first=first.get(flux))
             out[(flux, quad)] = (best, s * fe_max * best_a, s * fn_max * best_b, np.asarray(cross[flux]))
     return out
 
 
+def _first_grids(values: Array, params: Mapping[str, Array], along: str, fluxes: Sequence[str], quad: str,
+                 fe_max: float, fn_max: float, n_grid: int, kind: str,
+                 todo: Mapping[str, NDArray[np.intp]]) -> dict[str, Array]:
+    """The first (whole-window) grid of kind "icc" for every flux, from ONE solve: ``{flux: (len(todo[flux]), n)}``.
+
+    The fluxes share that grid (only the zoom steps follow each flux's own minimum), so it is
+    solved once over the union of the points ``todo[flux]`` each flux needs; empty for kind
+    "pseudo" (each flux has its own face) or a single flux.
+    """
+    if kind != "icc" or len(fluxes) < 2:
+        return {}
+    union = np.unique(np.concatenate([todo[f] for f in fluxes]))
+    if union.size == 0:
+        return {}
+    s = _SIGN[quad]
+    u = np.linspace(0.0, 1.0, n_grid)
+    uu, vv = np.meshgrid(u, u, indexing="ij")
+    a = np.broadcast_to(uu.ravel(), (union.size, n_grid * n_grid))
+    b = np.broadcast_to(vv.ravel(), (union.size, n_grid * n_grid))
+    vals = _fluxes(values[union], {k: np.asarray(v)[union] for k, v in params.items()}, along, s * fe_max * a,
+                   s * fn_max * b, fluxes, s)
+    return {f: vals[f][np.searchsorted(union, todo[f])] for f in fluxes}
+
+
 def _exists(values: Array, params: Mapping[str, Array], along: str, fluxes: Sequence[str], quadrants: Sequence[str],
-            fe_max: float, fn_max: float, n_grid: int, kind: str, refine: int,
-            flux_tol: float) -> dict[tuple[str, str], NDArray[np.bool_]]:
+            fe_max: float, fn_max: float, n_grid: int, kind: str, refine: int, flux_tol: float,
+            cross: Mapping[str, Array] | None = None) -> dict[tuple[str, str], NDArray[np.bool_]]:
     """Whether the effect exists per point: ``min s J < -flux_tol or L_ij < 0`` (the minimum of :func:`_min_flux`).
 
     Decided with as few solves as possible, to the same answer: a point with
     L_ij < 0 needs no grid, and a point whose grid minimum is already below
     ``-flux_tol`` skips the remaining zoom steps (they only lower the minimum).
+    ``cross``: the :func:`_cross` coefficients at these points, if known.
     """
-    cross = _cross(values, params, along, fluxes)
+    if cross is None:
+        cross = _cross(values, params, along, fluxes)
+    todo = {f: np.flatnonzero(~(cross[f] < 0)) for f in fluxes}
     out: dict[tuple[str, str], NDArray[np.bool_]] = {}
     for quad in quadrants:
+        first = _first_grids(values, params, along, fluxes, quad, fe_max, fn_max, n_grid, kind, todo)
         for flux in fluxes:
             has = np.asarray(cross[flux] < 0).copy()
-            todo = np.flatnonzero(~has)
-            if todo.size:
-                sub = {k: np.asarray(v)[todo] for k, v in params.items()}
-                best = _zoom_min(values[todo], sub, along, flux, quad, fe_max, fn_max, n_grid, kind, refine,
-                                 stop_below=-flux_tol)[0]
-                has[todo] = best < -flux_tol
+            rows = todo[flux]
+            if rows.size:
+                sub = {k: np.asarray(v)[rows] for k, v in params.items()}
+                best = _zoom_min(values[rows], sub, along, flux, quad, fe_max, fn_max, n_grid, kind, refine,
+                                 stop_below=-flux_tol, first=first.get(flux))[0]
+                has[rows] = best < -flux_tol
             out[(flux, quad)] = has
     return out
 
 
-def _flux(values: Array, params: Mapping[str, Array], along: str, fe: Array, fn: Array, flux: str,
-          s: float) -> Array:
-    """``s J`` of lead t on the (m, n) force points (J_N / Gamma, J_E / (Gamma eps_L))."""
+def _fluxes(values: Array, params: Mapping[str, Array], along: str, fe: Array, fn: Array, fluxes: Sequence[str],
+            s: float) -> dict[str, Array]:
+    """``s J`` of lead t on the (m, n) force points (J_N / Gamma, J_E / (Gamma eps_L)), each flux of one solve."""
     p = {k: np.asarray(v)[:, None] for k, v in params.items()}
     p[along] = values[:, None]
     res = solve(paper_device(fe, fn, **p))
     g = np.broadcast_to(np.asarray(p.get("gamma", 1.0), dtype=float), fe.shape)
-    if flux == "J_N":
-        J = np.asarray(res.particle_current["t"]) / g
-    else:
-        J = np.asarray(res.energy_current["t"]) / (g * np.abs(np.broadcast_to(p.get("eps_L", 1.0), fe.shape)))
-    return np.asarray(s * J)
+    out = {}
+    for flux in fluxes:
+        if flux == "J_N":
+            J = np.asarray(res.particle_current["t"]) / g
+        else:
+            J = np.asarray(res.energy_current["t"]) / (g * np.abs(np.broadcast_to(p.get("eps_L", 1.0), fe.shape)))
+        out[flux] = np.asarray(s * J)
+    return out
 
 
 def icc_edges(span: tuple[float, float] = (-4.0, 0.0), *, along: str = "x", fluxes: Sequence[str] = ("J_N", "J_E"),
@@ -547,10 +584,12 @@ def icc_edges(span: tuple[float, float] = (-4.0, 0.0), *, along: str = "x", flux
         while np.max(hi - lo) > tol:
             mid = 0.5 * (lo + hi)
             has = np.zeros(len(brackets), dtype=bool)
+            cross = _cross(mid, {k: a[idx] for k, a in batch.items()}, along, fluxes)  # one solve for all
             for key in {key for key, _, _ in brackets}:  # one batched decision per (flux, quadrant)
                 ks = np.array([k for k, (kk, _, _) in enumerate(brackets) if kk == key])
                 sub = {k: v[idx[ks]] for k, v in batch.items()}
-                has[ks] = _exists(mid[ks], sub, along, (key[0],), (key[1],), *grid, flux_tol)[key]
+                has[ks] = _exists(mid[ks], sub, along, (key[0],), (key[1],), *grid, flux_tol,
+                                  cross={key[0]: cross[key[0]][ks]})[key]
             side = np.where(has, mid, side)
             move_lo = has == below  # the midpoint is on the side of lo
             lo, hi = np.where(move_lo, mid, lo), np.where(move_lo, hi, mid)
