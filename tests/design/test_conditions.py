@@ -108,3 +108,17 @@ def test_pseudo_edges_and_validation() -> None:
     # a generic edge: L_NE along eps_R at fixed x (x0(eps_R) is increasing: invert one point)
     eR = onsager_sign_edge(0.0, along="eps_R", bracket=(-1.0, 1.0), x=float(onsager_sign_edge(0.5)))
     assert float(eR) == pytest.approx(0.5, abs=1e-8)
+
+
+def test_existence_decided_early_equals_the_full_grid_minimum():
+    from qdthermo.design.conditions import _exists, _min_flux
+
+    x = np.linspace(-4.0, 0.0, 17)
+    params = {"eps_R": np.full(x.size, 2.0)}
+    for kind in ("icc", "pseudo"):
+        full = _min_flux(x, params, "x", ("J_N", "J_E"), ("Q1", "Q3"), 0.9, 2.0, 9, kind, 2)
+        fast = _exists(x, params, "x", ("J_N", "J_E"), ("Q1", "Q3"), 0.9, 2.0, 9, kind, 2, 1e-12)
+        for key, (m, _, _, cross) in full.items():
+            want = (m < -1e-12) | (cross < 0)
+            assert np.array_equal(fast[key], want)
+            assert want.any() and not want.all()  # both answers occur

@@ -334,6 +334,65 @@ _SIGN = {"Q1": 1.0, "Q3": -1.0}
 _UNIT = {"J_N": "Gamma", "J_E": "Gamma eps_L"}
 
 
+def _cross(values: Array, params: Mapping[str, Array], along: str, fluxes: Sequence[str]) -> dict[str, Array]:
+    """The exact cross-coefficient L_ij of each flux (L_NE for J_N, L_EN for J_E) at the points ``values``."""
+    p = {k: np.asarray(v) for k, v in params.items()}
+    p[along] = values
+    lr = linear_response(paper_device(0.0, 0.0, **p))
+    return {f: np.broadcast_to(np.asarray(lr.coefficient(f, "F_E" if f == "J_N" else "F_N")), values.shape)
+            for f in fluxes}
+
+
+def _zoom_min(values: Array, params: Mapping[str, Array], along: str, flux: str, quad: str, fe_max: float,
+              fn_max: float, n_grid: int, kind: str, refine: int, stop_below: float | None = None,
+              first: Array | None = None) -> tuple[Array, Array, Array]:
+    """Minimum of s J over the window per point by grid + ``refine`` zoom steps: ``(min, a, b)`` (a, b in [0, 1]).
+
+    With ``stop_below``, a point whose minimum so far is below it leaves the
+    zoom (every later step only lowers the minimum, so the point is decided:
+    its minimum is below ``stop_below``); its entries are then the minimum so
+    far, not the refined one.  Without it every point is refined fully.
+    ``first``: the ``(m, n_grid**2)`` values on the first grid, if already
+    solved (:func:`_first_grids`: one solve gives both fluxes there).
+    """
+    m = values.shape[0]
+    s = _SIGN[quad]
+    u = np.linspace(0.0, 1.0, n_grid)
+    if kind == "icc":
+        uu, vv = np.meshgrid(u, u, indexing="ij")
+        a, b = np.broadcast_to(uu.ravel(), (m, n_grid * n_grid)), np.broadcast_to(vv.ravel(), (m, n_grid ** 2))
+    elif flux == "J_N":  # own force F_N = 0: the line in F~_E
+        a, b = np.broadcast_to(u, (m, n_grid)), np.zeros((m, n_grid))
+    else:
+        a, b = np.zeros((m, n_grid)), np.broadcast_to(u, (m, n_grid))
+    a, b = np.array(a), np.array(b)
+    best_a, best_b, best = np.zeros(m), np.zeros(m), np.full(m, np.inf)
+    live = np.arange(m)  # the points still refined
+    h_a = h_b = 1.0 / (n_grid - 1)
+    for step in range(refine + 1):
+        val = first if step == 0 and first is not None else _fluxes(
+            values[live], {k: np.asarray(v)[live] for k, v in params.items()}, along, s * fe_max * a,
+            s * fn_max * b, (flux,), s)[flux]
+        k = np.argmin(val, axis=1)
+        rows = np.arange(live.size)
+        best_a[live], best_b[live], best[live] = a[rows, k], b[rows, k], val[rows, k]
+        if step == refine:
+            break
+        keep = np.ones(live.size, dtype=bool) if stop_below is None else ~(best[live] < stop_below)
+        live = live[keep]
+        if live.size == 0:
+            break
+        # zoom: n_grid points (per free direction) over +-1 cell of the best point, clipped to the window
+        loc = np.linspace(-1.0, 1.0, n_grid)
+        da = loc * h_a if (kind == "icc" or flux == "J_N") else np.zeros(1)
+        db = loc * h_b if (kind == "icc" or flux == "J_E") else np.zeros(1)
+        A, B = np.meshgrid(da, db, indexing="ij")
+        a = np.clip(best_a[live][:, None] + A.ravel()[None, :], 0.0, 1.0)
+        b = np.clip(best_b[live][:, None] + B.ravel()[None, :], 0.0, 1.0)
+        h_a, h_b = 2 * h_a / (n_grid - 1), 2 * h_b / (n_grid - 1)
+    return best, best_a, best_b
+
+
 def _min_flux(values: Array, params: Mapping[str, Array], along: str, fluxes: Sequence[str], quadrants: Sequence[str],
               fe_max: float, fn_max: float, n_grid: int, kind: str, refine: int
               ) -> dict[tuple[str, str], tuple[Array, Array, Array, Array]]:
@@ -345,57 +404,86 @@ def _min_flux(values: Array, params: Mapping[str, Array], along: str, fluxes: Se
     ``refine`` zoom steps re-grid ``n_grid`` points over +-1 cell around the best point.
     L_ij is the exact cross-coefficient of the flux (L_NE for J_N, L_EN for J_E).
     """
-    m = values.shape[0]
     out: dict[tuple[str, str], tuple[Array, Array, Array, Array]] = {}
-    u = np.linspace(0.0, 1.0, n_grid)
-    p = {k: np.asarray(v) for k, v in params.items()}
-    p[along] = values
-    lr = linear_response(paper_device(0.0, 0.0, **p))
+    cross = _cross(values, params, along, fluxes)
+    everywhere = {f: np.arange(values.shape[0]) for f in fluxes}
     for quad in quadrants:
         s = _SIGN[quad]
+        first = _first_grids(values, params, along, fluxes, quad, fe_max, fn_max, n_grid, kind, everywhere)
         for flux in fluxes:
-            if kind == "icc":
-                uu, vv = np.meshgrid(u, u, indexing="ij")
-                a, b = np.broadcast_to(uu.ravel(), (m, n_grid * n_grid)), np.broadcast_to(vv.ravel(), (m, n_grid ** 2))
-            elif flux == "J_N":  # own force F_N = 0: the line in F~_E
-                a, b = np.broadcast_to(u, (m, n_grid)), np.zeros((m, n_grid))
-            else:
-                a, b = np.zeros((m, n_grid)), np.broadcast_to(u, (m, n_grid))
-            a, b = np.array(a), np.array(b)
-            h_a = h_b = 1.0 / (n_grid - 1)
-            for step in range(refine + 1):
-                val = _flux(values, params, along, s * fe_max * a, s * fn_max * b, flux, s)
-                k = np.argmin(val, axis=1)
-                rows = np.arange(m)
-                best_a, best_b, best = a[rows, k], b[rows, k], val[rows, k]
-                if step == refine:
-                    break
-                # zoom: n_grid points (per free direction) over +-1 cell of the best point, clipped to the window
-                loc = np.linspace(-1.0, 1.0, n_grid)
-                da = loc * h_a if (kind == "icc" or flux == "J_N") else np.zeros(1)
-                db = loc * h_b if (kind == "icc" or flux == "J_E") else np.zeros(1)
-                A, B = np.meshgrid(da, db, indexing="ij")
-                a = np.clip(best_a[:, None] + A.ravel()[None, :], 0.0, 1.0)
-                b = np.clip(best_b[:, None] + B.ravel()[None, :], 0.0, 1.0)
-                h_a, h_b = 2 * h_a / (n_grid - 1), 2 * h_b / (n_grid - 1)
-            # L_ij < 0: the effect exists at arbitrarily small forces (the region closes onto the origin)
-            cross = np.broadcast_to(np.asarray(lr.coefficient(flux, "F_E" if flux == "J_N" else "F_N")), (m,))
-            out[(flux, quad)] = (best, s * fe_max * best_a, s * fn_max * best_b, np.asarray(cross))
+            best, best_a, best_b = _zoom_min(values, params, along, flux, quad, fe_max, fn_max, n_grid, kind, refine,
+                                             first=first.get(flux))
+            out[(flux, quad)] = (best, s * fe_max * best_a, s * fn_max * best_b, np.asarray(cross[flux]))
     return out
 
 
-def _flux(values: Array, params: Mapping[str, Array], along: str, fe: Array, fn: Array, flux: str,
-          s: float) -> Array:
-    """``s J`` of lead t on the (m, n) force points (J_N / Gamma, J_E / (Gamma eps_L))."""
+def _first_grids(values: Array, params: Mapping[str, Array], along: str, fluxes: Sequence[str], quad: str,
+                 fe_max: float, fn_max: float, n_grid: int, kind: str,
+                 todo: Mapping[str, NDArray[np.intp]]) -> dict[str, Array]:
+    """The first (whole-window) grid of kind "icc" for every flux, from ONE solve: ``{flux: (len(todo[flux]), n)}``.
+
+    The fluxes share that grid (only the zoom steps follow each flux's own minimum), so it is
+    solved once over the union of the points ``todo[flux]`` each flux needs; empty for kind
+    "pseudo" (each flux has its own face) or a single flux.
+    """
+    if kind != "icc" or len(fluxes) < 2:
+        return {}
+    union = np.unique(np.concatenate([todo[f] for f in fluxes]))
+    if union.size == 0:
+        return {}
+    s = _SIGN[quad]
+    u = np.linspace(0.0, 1.0, n_grid)
+    uu, vv = np.meshgrid(u, u, indexing="ij")
+    a = np.broadcast_to(uu.ravel(), (union.size, n_grid * n_grid))
+    b = np.broadcast_to(vv.ravel(), (union.size, n_grid * n_grid))
+    vals = _fluxes(values[union], {k: np.asarray(v)[union] for k, v in params.items()}, along, s * fe_max * a,
+                   s * fn_max * b, fluxes, s)
+    return {f: vals[f][np.searchsorted(union, todo[f])] for f in fluxes}
+
+
+def _exists(values: Array, params: Mapping[str, Array], along: str, fluxes: Sequence[str], quadrants: Sequence[str],
+            fe_max: float, fn_max: float, n_grid: int, kind: str, refine: int, flux_tol: float,
+            cross: Mapping[str, Array] | None = None) -> dict[tuple[str, str], NDArray[np.bool_]]:
+    """Whether the effect exists per point: ``min s J < -flux_tol or L_ij < 0`` (the minimum of :func:`_min_flux`).
+
+    Decided with as few solves as possible, to the same answer: a point with
+    L_ij < 0 needs no grid, and a point whose grid minimum is already below
+    ``-flux_tol`` skips the remaining zoom steps (they only lower the minimum).
+    ``cross``: the :func:`_cross` coefficients at these points, if known.
+    """
+    if cross is None:
+        cross = _cross(values, params, along, fluxes)
+    todo = {f: np.flatnonzero(~(cross[f] < 0)) for f in fluxes}
+    out: dict[tuple[str, str], NDArray[np.bool_]] = {}
+    for quad in quadrants:
+        first = _first_grids(values, params, along, fluxes, quad, fe_max, fn_max, n_grid, kind, todo)
+        for flux in fluxes:
+            has = np.asarray(cross[flux] < 0).copy()
+            rows = todo[flux]
+            if rows.size:
+                sub = {k: np.asarray(v)[rows] for k, v in params.items()}
+                best = _zoom_min(values[rows], sub, along, flux, quad, fe_max, fn_max, n_grid, kind, refine,
+                                 stop_below=-flux_tol, first=first.get(flux))[0]
+                has[rows] = best < -flux_tol
+            out[(flux, quad)] = has
+    return out
+
+
+def _fluxes(values: Array, params: Mapping[str, Array], along: str, fe: Array, fn: Array, fluxes: Sequence[str],
+            s: float) -> dict[str, Array]:
+    """``s J`` of lead t on the (m, n) force points (J_N / Gamma, J_E / (Gamma eps_L)), each flux of one solve."""
     p = {k: np.asarray(v)[:, None] for k, v in params.items()}
     p[along] = values[:, None]
     res = solve(paper_device(fe, fn, **p))
     g = np.broadcast_to(np.asarray(p.get("gamma", 1.0), dtype=float), fe.shape)
-    if flux == "J_N":
-        J = np.asarray(res.particle_current["t"]) / g
-    else:
-        J = np.asarray(res.energy_current["t"]) / (g * np.abs(np.broadcast_to(p.get("eps_L", 1.0), fe.shape)))
-    return np.asarray(s * J)
+    out = {}
+    for flux in fluxes:
+        if flux == "J_N":
+            J = np.asarray(res.particle_current["t"]) / g
+        else:
+            J = np.asarray(res.energy_current["t"]) / (g * np.abs(np.broadcast_to(p.get("eps_L", 1.0), fe.shape)))
+        out[flux] = np.asarray(s * J)
+    return out
 
 
 def icc_edges(span: tuple[float, float] = (-4.0, 0.0), *, along: str = "x", fluxes: Sequence[str] = ("J_N", "J_E"),
@@ -477,9 +565,10 @@ def icc_edges(span: tuple[float, float] = (-4.0, 0.0), *, along: str = "x", flux
     scan = np.linspace(float(span[0]), float(span[1]), n_scan)
 
     bi = np.repeat(np.arange(nb), n_scan)
-    mins = _min_flux(np.tile(scan, nb), {k: v[bi] for k, v in batch.items()}, along, fluxes, quadrants, fe_max,
-                     fn_max, n_grid, kind, refine)
-    present = {key: ((v[0] < -flux_tol) | (v[3] < 0)).reshape(nb, n_scan) for key, v in mins.items()}
+    grid = (fe_max, fn_max, n_grid, kind, refine)
+    exists = _exists(np.tile(scan, nb), {k: v[bi] for k, v in batch.items()}, along, fluxes, quadrants, *grid,
+                     flux_tol)
+    present = {key: v.reshape(nb, n_scan) for key, v in exists.items()}
     # every change of existence between neighbouring scan points: one bracket
     brackets = [(key, b, j) for key, pr in present.items() for b in range(nb) for j in range(n_scan - 1)
                 if pr[b, j] != pr[b, j + 1]]
@@ -489,33 +578,30 @@ def icc_edges(span: tuple[float, float] = (-4.0, 0.0), *, along: str = "x", flux
         hi = np.array([scan[j + 1] for _, _, j in brackets])
         below = np.array([present[key][b, j] for key, b, j in brackets])
         idx = np.array([b for _, b, _ in brackets])
-        # the side with the effect: its minimum and where it sits (updated as the bracket shrinks)
-        best = []
-        for k, (key, b, j) in enumerate(brackets):
-            jj = j if below[k] else j + 1
-            best.append(tuple(float(v.reshape(nb, n_scan)[b, jj]) for v in mins[key][:3]))
+        # the side with the effect: where its minimum is taken (the last midpoint with the effect, else the
+        # scan point on that side); the minima themselves are computed once, at the end
+        side = np.array([scan[j] if below[k] else scan[j + 1] for k, (_, _, j) in enumerate(brackets)])
         while np.max(hi - lo) > tol:
             mid = 0.5 * (lo + hi)
             has = np.zeros(len(brackets), dtype=bool)
-            for key in {key for key, _, _ in brackets}:  # one batched solve per (flux, quadrant)
+            cross = _cross(mid, {k: a[idx] for k, a in batch.items()}, along, fluxes)  # one solve for all
+            for key in {key for key, _, _ in brackets}:  # one batched decision per (flux, quadrant)
                 ks = np.array([k for k, (kk, _, _) in enumerate(brackets) if kk == key])
                 sub = {k: v[idx[ks]] for k, v in batch.items()}
-                m_k, fe_k, fn_k, l_k = _min_flux(mid[ks], sub, along, (key[0],), (key[1],), fe_max, fn_max, n_grid,
-                                            kind, refine)[key]
-                for i, k in enumerate(ks):
-                    has[k] = m_k[i] < -flux_tol or l_k[i] < 0
-                    if has[k]:
-                        best[k] = (float(m_k[i]), float(fe_k[i]), float(fn_k[i]))
+                has[ks] = _exists(mid[ks], sub, along, (key[0],), (key[1],), *grid, flux_tol,
+                                  cross={key[0]: cross[key[0]][ks]})[key]
+            side = np.where(has, mid, side)
             move_lo = has == below  # the midpoint is on the side of lo
             lo, hi = np.where(move_lo, mid, lo), np.where(move_lo, hi, mid)
+        best: list[tuple[float, float, float]] = [(np.nan, 0.0, 0.0)] * len(brackets)
+        for key in {key for key, _, _ in brackets}:
+            ks = np.array([k for k, (kk, _, _) in enumerate(brackets) if kk == key])
+            sub = {k: v[idx[ks]] for k, v in batch.items()}
+            m_k, fe_k, fn_k, _ = _min_flux(side[ks], sub, along, (key[0],), (key[1],), *grid)[key]
+            for i, k in enumerate(ks):
+                best[k] = (float(m_k[i]), float(fe_k[i]), float(fn_k[i]))
         # does the cross-coefficient change sign inside the final bracket (the linear-response edge)?
-        ends = []
-        for v in (lo, hi):
-            p = {k: a[idx] for k, a in batch.items()}
-            p[along] = v
-            lr = linear_response(paper_device(0.0, 0.0, **p))
-            ends.append({f: np.broadcast_to(np.asarray(lr.coefficient(f, "F_E" if f == "J_N" else "F_N")), v.shape)
-                         for f in fluxes})
+        ends = [_cross(v, {k: a[idx] for k, a in batch.items()}, along, fluxes) for v in (lo, hi)]
         for k, (key, b, _) in enumerate(brackets):
             if not best[k][0] < -flux_tol:  # seen only through L_ij < 0: below the grid's resolution
                 best[k] = (np.nan, 0.0, 0.0)

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo.design.optimum import _concat, search
-from qdthermo.design.problem import Evaluation, Problem, refine, sample
+from qdthermo.design.optimum import _concat, search_all
+from qdthermo.design.problem import Evaluation, Problem, sample
+from qdthermo.design.refine import Job, refine_many
 from qdthermo.model.device import Device
 from qdthermo.thermo import OBSERVABLES, SteadyState
 
@@ -222,9 +223,8 @@ def pareto(
     if not np.any(ev.feasible):
         raise ValueError(f"no feasible point found for objectives {list(senses)} over vary={dict(vary)!r} "
                          f"({ev.x.shape[0]} candidates; every objective must be defined and the constraints met)")
-    everything = ev
-    for k in range(len(senses)):  # the ends: each objective's own optimum
-        everything = _concat(everything, search(problem, k, float(signs[k]), ev, starts=2))
+    # the ends: each objective's own optimum (every refinement in one lock-step group)
+    everything = _concat(ev, search_all(problem, [(k, float(signs[k])) for k in range(len(senses))], ev, starts=2))
     if len(senses) == 2 and refine_points > 0:
         everything = _concat(everything, _epsilon(problem, everything, signs, refine_points))
     idx = _front(everything, signs)
@@ -256,11 +256,11 @@ def _epsilon(problem: Problem, ev: Evaluation, signs: Array, count: int) -> Eval
     scale = float(np.max(np.abs(ev.values[idx, 0]))) or 1.0
     penalty = float(np.max(s[:, 0]) / scale + 1.0)
     u = problem.space.to_u(ev.x[idx])
-    refined = []
+    jobs = []
     for level in np.linspace(lo1, hi1, count + 2)[1:-1]:
         meets = s[:, 1] <= level
         seed = int(np.flatnonzero(meets)[np.argmin(s[meets, 0])])
         bound = level * signs[1]  # the level in the objective's own sign
         extra = ((1, bound, np.inf),) if signs[1] < 0 else ((1, -np.inf, bound),)
-        refined.append(refine(problem, u[seed], 0, float(signs[0]), scale, penalty, extra))
-    return problem.evaluate(problem.space.to_x(np.array(refined)))
+        jobs.append(Job(u[seed], 0, float(signs[0]), scale, penalty, extra))
+    return problem.evaluate(problem.space.to_x(np.array(refine_many(problem, jobs))))

@@ -9,7 +9,7 @@ Method (batch-first):
 3. refine the best ``starts`` distinct feasible points (the least violating
    ones if none is feasible) with :func:`scipy.optimize.minimize`
    (L-BFGS-B, or SLSQP with constraints) on batched finite-difference
-   gradients (:mod:`qdthermo.design.problem`);
+   gradients, all starts in lock-step (:mod:`qdthermo.design.refine`);
 4. evaluate the refined points in one batch and keep the best feasible
    point among them and the samples.
 
@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo.design.problem import Evaluation, Problem, refine, sample
+from qdthermo.design.problem import Evaluation, Problem, sample
+from qdthermo.design.refine import Job, refine_many
 from qdthermo.model.device import Device
 from qdthermo.thermo import Performance, SteadyState
 
@@ -127,9 +128,9 @@ def best_index(ev: Evaluation, index: int, sign: float) -> int | None:
     return int(np.argmin(score))
 
 
-def search(problem: Problem, index: int, sign: float, ev: Evaluation, starts: int,
-           extra: tuple[tuple[int, float, float], ...] = ()) -> Evaluation:
-    """Refine the best ``starts`` distinct points of the sample ``ev``; return the refined points, evaluated."""
+def _jobs(problem: Problem, index: int, sign: float, ev: Evaluation, starts: int,
+          extra: tuple[tuple[int, float, float], ...] = ()) -> list[Job]:
+    """The refinements of the best ``starts`` distinct points of the sample ``ev`` for one objective."""
     u = problem.space.to_u(ev.x)
     f = sign * ev.values[:, index]
     finite = ev.feasible
@@ -140,8 +141,24 @@ def search(problem: Problem, index: int, sign: float, ev: Evaluation, starts: in
         order = np.argsort(np.where(finite, f, np.inf), kind="stable")[: int(np.sum(finite))]
     else:
         order = np.argsort(np.where(np.isfinite(f), ev.violation, np.inf), kind="stable")
-    seeds = _distinct(order, u, starts)
-    refined = [refine(problem, u[i], index, sign, scale, penalty, extra) for i in seeds]
+    return [Job(u[i], index, sign, scale, penalty, extra) for i in _distinct(order, u, starts)]
+
+
+def search(problem: Problem, index: int, sign: float, ev: Evaluation, starts: int,
+           extra: tuple[tuple[int, float, float], ...] = ()) -> Evaluation:
+    """Refine the best ``starts`` distinct points of the sample ``ev``; return the refined points, evaluated."""
+    return search_all(problem, [(index, sign)], ev, starts, extra)
+
+
+def search_all(problem: Problem, targets: list[tuple[int, float]], ev: Evaluation, starts: int,
+               extra: tuple[tuple[int, float, float], ...] = ()) -> Evaluation:
+    """:func:`search` for each ``(index, sign)`` of ``targets``, every refinement in one lock-step group.
+
+    The refined points come in the order of ``targets`` (as one :func:`search` after the other), evaluated
+    as one batch.
+    """
+    jobs = [job for index, sign in targets for job in _jobs(problem, index, sign, ev, starts, extra)]
+    refined = refine_many(problem, jobs)
     if not refined:
         return problem.evaluate(np.zeros((0, problem.space.dim)))
     return problem.evaluate(problem.space.to_x(np.array(refined)))

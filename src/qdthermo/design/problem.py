@@ -5,37 +5,33 @@ shape ``(n,)``, solves it once and reads the requested quantities.  Search
 runs in unit-cube coordinates ``u`` (``x = lo + u (hi - lo)``), so that
 step sizes and tolerances do not depend on the parameters' units.
 
-Local refinement (:func:`refine`) minimises ``sign * value / scale`` with
-:func:`scipy.optimize.minimize`: L-BFGS-B without constraints, SLSQP with
-them; the gradient is a central finite difference evaluated as one batch of
-``2 d + 1`` points (one-sided at a bound or next to an undefined value).
+Local refinement of its points is in :mod:`qdthermo.design.refine`.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.design.lockstep import Ask, lockstep
 from qdthermo.design.objectives import Entry, check_constraints, read, resolve
 from qdthermo.design.space import Space, vary_mapper
 from qdthermo.model.device import Device
 from qdthermo.model.presets import PRESETS, preset_function
 from qdthermo.thermo import InvalidPointsWarning, SteadyState, solve
 
-__all__ = ["Problem", "Evaluation", "refine", "sample", "device_function"]
+__all__ = ["Problem", "Evaluation", "sample", "device_function", "run_jointly", "joint"]
 
 Array = NDArray[np.float64]
-
-#: step of the finite-difference gradient in unit-cube coordinates
-FD_STEP = 1e-6
-
 
 def device_function(preset: str | Callable[..., Device]) -> Callable[..., Device]:
     """The device function: a preset given by name or as ``qd.<name>``, or any callable returning a Device."""
@@ -133,6 +129,13 @@ class Problem:
         Points without a steady state are NaN (their warning is not repeated here: they are infeasible).
         """
         x = np.asarray(x, dtype=np.float64)
+        ask = getattr(_JOINT, "ask", None)
+        if ask is not None:  # inside run_jointly: the coordinator solves it
+            result: SteadyState = ask(("solve", self, x))
+            return result
+        return self._solve(x)
+
+    def _solve(self, x: Array) -> SteadyState:
         device = self.func(**self.kwargs(x))
         if device.shape != x.shape[:-1]:
             raise ValueError(f"the fixed parameters must be scalars (or dicts of scalars): the device has shape "
@@ -143,11 +146,12 @@ class Problem:
         self.evaluations += int(np.prod(x.shape[:-1]))
         return result
 
-    def measure(self, result: SteadyState, x: Array) -> Evaluation:
-        """Read the quantities and constraints of a solved batch at ``x`` (``(n, d)``)."""
+    def measure(self, result: SteadyState, x: Array, rows: slice = slice(None)) -> Evaluation:
+        """Read the quantities and constraints of a solved batch at ``x`` (``(n, d)``): its ``rows``."""
         n = x.shape[0]
-        values = np.stack([read(result, e) for e in self.entries], axis=-1) if self.entries else np.zeros((n, 0))
-        cons = (np.stack([read(result, e) for e in self.constraint_entries], axis=-1)
+        values = (np.stack([read(result, e)[rows] for e in self.entries], axis=-1) if self.entries
+                  else np.zeros((n, 0)))
+        cons = (np.stack([read(result, e)[rows] for e in self.constraint_entries], axis=-1)
                 if self.constraint_entries else np.zeros((n, 0)))
         violation = self._violation(cons)
         feasible = np.all(np.isfinite(values), axis=-1) & (violation == 0.0)
@@ -161,7 +165,11 @@ class Problem:
     def evaluate(self, x: Array) -> Evaluation:
         """Solve and measure the ``(n, d)`` points ``x`` (clipped into the box) in one batch."""
         x = self.space.to_x(self.space.to_u(np.atleast_2d(x)))
-        return self.measure(self.solve(x), x)
+        ask = getattr(_JOINT, "ask", None)
+        if ask is not None:  # inside run_jointly: solved with the other problems' points
+            ev: Evaluation = ask(("evaluate", self, x))
+            return ev
+        return self.measure(self._solve(x), x)
 
     def set_scales(self, ev: Evaluation) -> Evaluation:
         """Set the constraint scales from a sample (typical magnitude of each constraint); ``ev`` rescored."""
@@ -185,125 +193,133 @@ def sample(space: Space, n: int, seed: int | None) -> Array:
     return np.vstack([np.full((1, space.dim), 0.5), u])
 
 
-def _gradient_points(u: Array) -> tuple[Array, Array, Array]:
-    """``(2d+1, d)`` points u, u + h e_i, u - h e_i (clipped) and the forward/backward steps."""
-    d = u.size
-    plus = np.clip(u + FD_STEP * np.eye(d), 0.0, 1.0)
-    minus = np.clip(u - FD_STEP * np.eye(d), 0.0, 1.0)
-    return np.vstack([u[None, :], plus, minus]), np.diag(plus) - u, u - np.diag(minus)
+# ---------------------------------------------------------------- several problems, one solve per round
+#: per thread: the ``ask`` of the :func:`run_jointly` task running on it
+_JOINT = threading.local()
 
 
-def _fd(f0: Array, fp: Array, fm: Array, sp: Array, sm: Array) -> Array:
-    """Central difference where both sides are usable, else one-sided, else 0. Shapes ``(d, ...)``."""
-    sp_ = sp.reshape(sp.shape + (1,) * (fp.ndim - 1))
-    sm_ = sm.reshape(sm.shape + (1,) * (fm.ndim - 1))
-    okp = np.isfinite(fp) & (sp_ > 0) & np.isfinite(f0)
-    okm = np.isfinite(fm) & (sm_ > 0) & np.isfinite(f0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        central = (fp - fm) / (sp_ + sm_)
-        forward = (fp - f0) / sp_
-        backward = (f0 - fm) / sm_
-    g = np.where(okp & okm, central, np.where(okp, forward, np.where(okm, backward, 0.0)))
-    return np.asarray(np.moveaxis(g, 0, -1))
+def joint() -> bool:
+    """True on a thread of a :func:`run_jointly` task (its evaluations are batched with the other tasks')."""
+    return getattr(_JOINT, "ask", None) is not None
 
 
-class _OutOfBudget(Exception):
-    """A local refinement used its evaluation budget (e.g. SLSQP circling an infeasible region)."""
+def _same(a: Any, b: Any) -> bool:
+    """``a`` and ``b`` are one fixed value (the same object, or equal scalars / strings)."""
+    if a is b:
+        return True
+    if isinstance(a, Mapping) or isinstance(b, Mapping):
+        return isinstance(a, Mapping) and isinstance(b, Mapping) and a.keys() == b.keys() and all(
+            _same(a[k], b[k]) for k in a)
+    try:
+        return bool(np.ndim(a) == 0 and np.ndim(b) == 0 and type(a) is type(b) and a == b)
+    except (TypeError, ValueError):
+        return False
 
 
-@dataclass
-class _Merit:
-    """Normalised objective ``sign * value / scale`` (NaN -> penalty) and constraint margins, cached per point."""
+def _combined(kwargs: Sequence[Mapping[Any, Any]], sizes: Sequence[int]) -> dict[Any, Any] | None:
+    """One keyword set for the points of several problems (each value an array over all points), or None.
 
-    problem: Problem
-    index: int
-    sign: float
-    scale: float
-    penalty: float
-    extra: tuple[tuple[int, float, float], ...] = ()  # (quantity index, lo, hi): epsilon constraints
-    budget: int = 150  # merit evaluations (each one batch of 2d + 1 points)
-    cache: dict[bytes, tuple[float, Array, Array, Array]] = field(default_factory=dict)
-    points: dict[bytes, Array] = field(default_factory=dict)
-
-    def best(self) -> Array:
-        """The best point seen: feasible with the lowest merit, else the least violating."""
-        def rank(key: bytes) -> tuple[float, float]:
-            f, _, margins, _ = self.cache[key]
-            short = float(np.sum(np.minimum(margins, 0.0)))
-            return (-short, f)
-        return self.points[min(self.cache, key=rank)]
-
-    def _margins(self, ev: Evaluation) -> Array:
-        """``(n, k')`` constraint margins, >= 0 when satisfied, -1 where the value is NaN."""
-        p = self.problem
-        cols = []
-        for j in range(len(p.constraint_names)):
-            c = ev.constraints[:, j]
-            if math.isfinite(p.c_lo[j]):
-                cols.append((c - p.c_lo[j]) / p.c_scale[j])
-            if math.isfinite(p.c_hi[j]):
-                cols.append((p.c_hi[j] - c) / p.c_scale[j])
-        for q, lo, hi in self.extra:
-            v = ev.values[:, q]
-            s = max(abs(lo), abs(hi) if math.isfinite(hi) else 0.0, 1e-300)
-            if math.isfinite(lo):
-                cols.append((v - lo) / s)
-            if math.isfinite(hi):
-                cols.append((hi - v) / s)
-        m = np.stack(cols, axis=-1) if cols else np.zeros((ev.x.shape[0], 0))
-        return np.where(np.isnan(m), -1.0, m)
-
-    def at(self, u: Array) -> tuple[float, Array, Array, Array]:
-        key = np.asarray(u, dtype=np.float64).tobytes()
-        if key not in self.cache:
-            if len(self.cache) >= self.budget:
-                raise _OutOfBudget
-            pts, sp, sm = _gradient_points(np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0))
-            ev = self.problem.evaluate(self.problem.space.to_x(pts))
-            f = self.sign * ev.values[:, self.index] / self.scale
-            margins = self._margins(ev)
-            d = u.size
-            grad = _fd(f[0], f[1:d + 1], f[d + 1:], sp, sm)
-            jac = _fd(margins[0], margins[1:d + 1], margins[d + 1:], sp, sm).reshape(margins.shape[1], d)
-            f0 = float(f[0]) if np.isfinite(f[0]) else self.penalty
-            self.cache[key] = (f0, grad, margins[0], jac)
-            self.points[key] = np.clip(np.array(u, dtype=np.float64), 0.0, 1.0)
-        return self.cache[key]
-
-
-def refine(problem: Problem, u0: Array, index: int, sign: float, scale: float, penalty: float,
-           extra: tuple[tuple[int, float, float], ...] = (), maxiter: int = 100) -> Array:
-    """Locally minimise ``sign * quantity[index] / scale`` from ``u0`` within the unit cube.
-
-    L-BFGS-B without constraints, SLSQP with the problem's constraints and
-    the ``extra`` epsilon constraints ``lo <= quantity[q] <= hi``.  Returns the
-    final point in unit-cube coordinates (clipped); the caller re-evaluates
-    and keeps it only if it is feasible and better.  A run that needs more
-    than 150 merit evaluations (each a batch of ``2 d + 1`` points) stops
-    at the best point it has seen.
+    A value that is the same for every problem is kept as it is; a numeric one that differs is
+    broadcast to each problem's points and concatenated (per-lead dicts entry by entry).  None
+    when the keys differ or a value cannot be stacked (a non-numeric value).
     """
-    merit = _Merit(problem, index, sign, scale, penalty, extra)
-    bounds = [(0.0, 1.0)] * problem.space.dim
-    constrained = bool(problem.constraint_names) or bool(extra)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
+    keys = kwargs[0].keys()
+    if any(k.keys() != keys for k in kwargs):
+        return None
+    out: dict[Any, Any] = {}
+    for key in keys:
+        values = [k[key] for k in kwargs]
+        if all(_same(values[0], v) for v in values[1:]):
+            out[key] = values[0]
+            continue
+        if all(isinstance(v, Mapping) for v in values):  # per-lead values: stacked lead by lead
+            inner = _combined(values, sizes)
+            if inner is None:
+                return None
+            out[key] = inner
+            continue
         try:
-            x = _run(merit, u0, bounds, constrained, maxiter)
-        except _OutOfBudget:
-            x = merit.best()
-    return np.clip(x, 0.0, 1.0)
+            parts = [np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for v, n in zip(values, sizes)]
+        except (TypeError, ValueError):
+            return None
+        out[key] = np.concatenate(parts)
+    return out
 
 
-def _run(merit: _Merit, u0: Array, bounds: list[tuple[float, float]], constrained: bool, maxiter: int) -> Array:
-    """One scipy run; its final point."""
-    from scipy.optimize import minimize as _scipy_minimize  # lazy: ~0.7 s to import
+def _evaluate_group(requests: Sequence[tuple[Problem, Array]]) -> list[Evaluation]:
+    """Evaluate the points of problems that share one device function in ONE solve (else one by one)."""
+    sizes = [x.shape[0] for _, x in requests]
+    kwargs = _combined([p.kwargs(x) for p, x in requests], sizes)
+    try:
+        device = requests[0][0].func(**kwargs) if kwargs is not None else None
+    except (TypeError, ValueError):  # the device function wants scalars for what differs
+        device = None
+    if device is None or device.shape != (sum(sizes),):
+        return [p.measure(p._solve(x), x) for p, x in requests]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InvalidPointsWarning)
+        result = solve(device)
+    ends = np.cumsum([0, *sizes])
+    out = []
+    for (p, x), a, b in zip(requests, ends[:-1], ends[1:]):
+        out.append(p.measure(result, x, slice(int(a), int(b))))
+        p.evaluations += int(b - a)
+    return out
 
-    if constrained:
-        res = _scipy_minimize(lambda u: merit.at(u)[0], u0, jac=lambda u: merit.at(u)[1], method="SLSQP",
-                              bounds=bounds, options={"maxiter": maxiter, "ftol": 1e-13},
-                              constraints=[{"type": "ineq", "fun": lambda u: merit.at(u)[2],
-                                            "jac": lambda u: merit.at(u)[3]}])
-    else:
-        res = _scipy_minimize(lambda u: merit.at(u)[:2], u0, jac=True, method="L-BFGS-B", bounds=bounds,
-                              options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-11})
-    return np.asarray(res.x, dtype=np.float64)
+
+def _answer(requests: list[tuple[str, Problem, Array]]) -> list[Any]:
+    """The coordinator of :func:`run_jointly`: solves alone, evaluations grouped by device function."""
+    replies: list[Any] = [None] * len(requests)
+    groups: dict[int, list[int]] = {}
+    for i, (kind, p, x) in enumerate(requests):
+        if kind == "solve":
+            replies[i] = p._solve(x)
+        else:
+            groups.setdefault(id(p.func), []).append(i)
+    for idx in groups.values():
+        for i, ev in zip(idx, _evaluate_group([(requests[i][1], requests[i][2]) for i in idx])):
+            replies[i] = ev
+    return replies
+
+
+@contextmanager
+def _joined(ask: Ask) -> Iterator[None]:
+    _JOINT.ask = ask
+    try:
+        yield
+    finally:
+        del _JOINT.ask
+
+
+def run_jointly(tasks: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Run independent design computations (``qd.optimize``, ``qd.pareto``, ...) with their solves batched.
+
+    Each task runs on its own thread in lock-step (:func:`~qdthermo.design.lockstep.lockstep`);
+    every :meth:`Problem.evaluate` of a task waits for the others, and the points of all
+    problems with the same device function are solved as ONE device batch (the fixed values
+    that differ between the problems, e.g. a level, become per-point arrays, so the device
+    function must accept arrays for them; otherwise each problem is solved alone).  Each
+    point's values are those of its own solve, so every task returns what it returns alone.
+
+    Parameters
+    ----------
+    tasks
+        Zero-argument callables.
+
+    Returns
+    -------
+    list
+        Their results, in order (an exception of a task is raised after all have ended).
+    """
+    def wrap(task: Callable[[], Any]) -> Callable[[Ask], Any]:
+        def run(ask: Ask) -> Any:
+            with _joined(ask):
+                return task()
+        return run
+
+    from qdthermo.design.refine import quiet_bounds  # the filter every refinement sets, once for all threads
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InvalidPointsWarning)
+        quiet_bounds()
+        return lockstep([wrap(t) for t in tasks], _answer)

@@ -248,11 +248,22 @@ def add_caption(fig: "Figure", text: str, fontsize: float = 8.0) -> float:
 def save_figure(fig: "Figure", out: Path, stem: str, cfg: PaperConfig) -> list[Path]:
     """Save ``fig`` as ``stem.png`` and ``stem.<vector_format>`` (in the paper's :data:`STYLE`); return the paths."""
     import matplotlib as mpl
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
     paths = [out / f"{stem}.png", out / f"{stem}.{cfg.vector_format}"]
-    with mpl.rc_context(STYLE):  # type: ignore[arg-type]
-        fig.savefig(paths[0], dpi=cfg.dpi)
-        fig.savefig(paths[1], metadata={"Creator": "qdthermo paper"})
+    engine = fig.get_layout_engine()
+    # after fig.tight_layout() the figure keeps a placeholder engine that lays nothing out, yet savefig draws
+    # the whole figure once more for it before drawing it into the file: drop it while saving (one draw a file)
+    idle = isinstance(engine, PlaceHolderLayoutEngine)
+    if idle:
+        fig._layout_engine = None  # type: ignore[attr-defined]  # set_layout_engine("none") would keep it
+    try:
+        with mpl.rc_context(STYLE):  # type: ignore[arg-type]
+            fig.savefig(paths[0], dpi=cfg.dpi)
+            fig.savefig(paths[1], metadata={"Creator": "qdthermo paper"})
+    finally:
+        if idle:
+            fig._layout_engine = engine  # type: ignore[attr-defined]
     return paths
 
 

@@ -14,6 +14,7 @@ Where the flux shows no ICC in the window the values are NaN ("no ICC").
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 import qdthermo as qd
+from qdthermo.design.problem import run_jointly
 from qdthermo.paper._common import add_caption, caption, fattrs, styled
 from qdthermo.paper.config import PaperConfig, interaction
 
@@ -71,7 +73,9 @@ def _one(cfg: PaperConfig, role: str, eps_R: float, samples: int) -> dict[str, A
 def compute(cfg: PaperConfig) -> xr.Dataset:
     """Maximum power and efficiency at maximum power of the ICC engine and refrigerator, and their fronts."""
     samples = 256 if cfg.quick else 1024
-    res = {(r, e): _one(cfg, r, e, samples) for r in ROLES for e in EPS_R}
+    keys = [(r, e) for r in ROLES for e in EPS_R]
+    # the searches are independent: they run together, each round's points solved as one batch
+    res = dict(zip(keys, run_jointly([functools.partial(_one, cfg, r, e, samples) for r, e in keys])))
     dims = ("role", "eps_R")
 
     def grid(key: str) -> np.ndarray:

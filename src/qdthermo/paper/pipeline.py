@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
@@ -227,7 +228,7 @@ class _Figures:
         ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["qdthermo.paper.pipeline", "matplotlib.backends.backend_agg",
-                                        "matplotlib.backends.backend_svg"])
+                                        "matplotlib.backends.backend_svg", *PRELOAD])
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_one_blas_thread)
         self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None]]] = {}
 
@@ -249,6 +250,30 @@ class _Figures:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: modules xarray imports on the first Dataset and the first ``to_netcdf`` when they are installed (the duck-array
+#: check imports dask.array, the write lock asks dask.distributed for its scheduler): ~0.6 s of imports, done
+#: by the figure workers' fork server and, in the driver, on a background thread while the first steps compute
+PRELOAD = ("dask.array", "dask.distributed")
+
+
+def _import_quietly(names: tuple[str, ...]) -> None:
+    """Import ``names`` if installed (an absent or broken optional module is skipped)."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - optional: xarray imports them itself if needed (and reports then)
+            pass
+
+
+def preload_in_background() -> threading.Thread:
+    """Start importing :data:`PRELOAD` on a daemon thread; return it (the run joins it before the report)."""
+    thread = threading.Thread(target=_import_quietly, args=(PRELOAD,), name="qdthermo-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def _one_blas_thread() -> None:
@@ -331,6 +356,7 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
     pending: list[Path | Future[list[Path]]] = []
     n_fig = _figure_workers()
     figures = _Figures(n_fig) if n_fig else None
+    preload = preload_in_background()
     # BLAS on one thread: the solves are many tiny matrix products, which OpenBLAS threads (spinning while
     # they wait) slow down by 10-60x on a busy machine; the figure workers use the other core
     with _atomic_folder(out) as tmp, tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step",
@@ -352,6 +378,7 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
         finally:
             if figures is not None:
                 figures.close()
+            preload.join()
         bar.set_postfix_str("claims")
         t0 = time.perf_counter()
         paper_data = PaperData(cfg=cfg, levels=data["levels"], plane=data["plane"], cuts=data["cuts"],
