@@ -255,7 +255,8 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, leve
         _forces(m, Tl, Ml, cb, f_lead, f_ref, f_energy, Fb, JFb)
         if pair[0] >= 0:
             _regimes(m, w, gb, Tl, Ml, Fb, JFb, f_energy, pair, acc, rb)
-        _store(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, fb, cb, Fb, JFb, Sb, rb, P, fragile, ok, flux, cur, F, JF, S, regime)
+        _store(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, fb, cb, Fb, JFb, Sb, rb, P, fragile, ok, flux, cur, F, JF,
+               S, regime)
 
 
 @kernel(error_model="numpy")
