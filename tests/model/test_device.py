@@ -118,3 +118,24 @@ def test_coupled_transport_parametrisation() -> None:
     assert res.forces["F_E"] == pytest.approx(F_E, rel=1e-14)
     assert res.forces["F_N"] == pytest.approx(F_N, rel=1e-14)
     assert res.forces["F_R"] == 0.0
+
+
+def test_energies_by_state_equal_the_sum_over_terms_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large batches form the many-body energies state by state: the same bits (signed zeros too)."""
+    import qdthermo.model.system as msys
+    from qdthermo.model.system import System
+
+    rng = np.random.default_rng(3)
+    sy = System.from_device(qd.coupled_transport(np.linspace(-1, 0.5, 90)[:, None], np.linspace(-3, 3, 70)[None, :],
+                                                 eps_L=1.0, J=12.0))
+    levels = rng.standard_normal(sy.dot_levels.shape) * 1e3
+    levels[::3, ::7, 0] = -0.0
+    levels[1, 1, :] = -0.0
+    pairs = rng.standard_normal(sy.pair_energies.shape)
+    pairs[::4] = -0.0
+    for lv, pe in [(sy.dot_levels, sy.pair_energies), (levels, pairs)]:
+        fast = dataclasses.replace(sy, dot_levels=lv, pair_energies=pe).energies
+        monkeypatch.setattr(msys, "_BY_STATE_MIN_POINTS", 10**12)
+        slow = dataclasses.replace(sy, dot_levels=lv, pair_energies=pe).energies
+        monkeypatch.setattr(msys, "_BY_STATE_MIN_POINTS", 4096)
+        assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
