@@ -136,16 +136,17 @@ class Serial:
                 yield _worker.run_chunk(job, k)
             return
         self._start(job, prepare)
-        for k in ks:
-            with _worker._one_blas_thread():
-                data = _worker.compute_chunk(job, k)
-            self.todo.put((k, data))
-            self.in_flight += 1
-            del data
-            while self.in_flight > _WRITES_IN_FLIGHT or (self.in_flight and not self.written.empty()):
+        with _worker.freed_memory_kept():  # each chunk reuses the memory of the previous one
+            for k in ks:
+                with _worker._one_blas_thread():
+                    data = _worker.compute_chunk(job, k)
+                self.todo.put((k, data))
+                self.in_flight += 1
+                del data
+                while self.in_flight > _WRITES_IN_FLIGHT or (self.in_flight and not self.written.empty()):
+                    yield self._next()
+            while self.in_flight:
                 yield self._next()
-        while self.in_flight:
-            yield self._next()
 
     def _next(self) -> tuple[int, None]:
         k, exc = self.written.get()
