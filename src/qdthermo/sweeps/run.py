@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -170,13 +168,6 @@ def write_sweep(
     """
     if _bootstrapping_worker():  # a worker importing an unguarded script: stop it quietly, the driver explains
         raise SystemExit(1)
-    with _fewer_gc_pauses():
-        return _write_sweep(preset, store, chunk_points, scheduler, progress, params)
-
-
-def _write_sweep(preset: str | Callable[..., Any], store: str | os.PathLike[str] | None, chunk_points: int | None,
-                 scheduler: Any, progress: bool, params: dict[str, Any]) -> Any:
-    """:func:`write_sweep`'s work."""
     path = Path(store) if store is not None else None
     existing = read_spec(path) if path is not None and _exists(path) else None
     if existing is not None and chunk_points is None:
@@ -256,26 +247,6 @@ def _exists(path: Path) -> bool:
     if path.is_dir():
         return any(path.iterdir())
     return path.exists()
-
-
-@contextlib.contextmanager
-def _fewer_gc_pauses() -> Iterator[None]:
-    """Context: the cyclic garbage collector's first threshold raised to :data:`_GC_THRESHOLD0`, then restored.
-
-    A sweep allocates few reference cycles, but loading the compiled kernels (Numba)
-    creates many objects: with the default threshold (700) that meant ~200 collections,
-    ~60 ms, in a 4 x 10^6-point sweep.  Collections still run, 70x less often.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], _GC_THRESHOLD0), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
-#: first threshold of the garbage collector during a sweep (allocations between two young collections)
-_GC_THRESHOLD0 = 50_000
 
 
 def _passive_openmp() -> None:
