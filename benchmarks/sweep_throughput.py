@@ -7,11 +7,12 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/sweep_throughput.py --n 300 --no-big # quick look
     .venv/bin/python benchmarks/sweep_throughput.py --n 2000 --no-big --baseline-src ../main/src  # vs another tree
 
-Each sweep runs in a child process (``write_sweep(qd.coupled_transport, F_E=..., F_N=...,
-store=...)``, every observable written: what ``qdthermo sweep`` runs; ``--api sweep``
-times ``qd.sweep``, which also opens the store with xarray at the end), timed from
-process start to exit, so the figures include interpreter start, imports, the probe,
-store creation and all writes.  Start-up: ``qdthermo sweep`` of a 10 x 10 grid
+Each sweep runs in a child process (``qdthermo sweep CONFIG --out STORE`` of the
+coupled-transport device, every observable written; ``--api write`` runs
+``write_sweep(...)``, what the command runs, in ``python -c``; ``--api sweep`` runs
+``qd.sweep``, which also opens the store with xarray at the end), timed from process
+start to exit, so the figures include interpreter start, imports, the probe, store
+creation, all writes and the exit.  Start-up: ``qdthermo sweep`` of a 10 x 10 grid
 (TOML config) in a fresh process, best and median of ``--startup-repeat`` runs, and
 ``python -c "import qdthermo"``.
 Memory is sampled every 0.1 s over the whole process tree (driver, fork server,
@@ -68,14 +69,16 @@ run(qd.coupled_transport, store=store, progress=False,
     F_E=np.linspace(-1.0, 0.5, n_E), F_N=np.linspace(-3.0, 3.0, n_N), eps_L=1.0, J=12.0)
 """
 
+
+
+def grid_toml(n_E: int, n_N: int) -> str:
+    """The ``qdthermo sweep`` configuration of the benchmark's sweep on an ``n_E x n_N`` grid."""
+    return (f'preset = "coupled_transport"\n[parameters]\nF_E = {{ start = -1.0, stop = 0.5, num = {n_E} }}\n'
+            f"F_N = {{ start = -3.0, stop = 3.0, num = {n_N} }}\neps_L = 1.0\nJ = 12.0\n")
+
+
 #: the 10 x 10 grid of the start-up timing (``qdthermo sweep CONFIG --out STORE``)
-SMALL_TOML = """preset = "coupled_transport"
-[parameters]
-F_E = { start = -1.0, stop = 0.5, num = 10 }
-F_N = { start = -3.0, stop = 3.0, num = 10 }
-eps_L = 1.0
-J = 12.0
-"""
+SMALL_TOML = grid_toml(10, 10)
 
 CLI = "import sys; from qdthermo.cli import main; sys.argv[0] = 'qdthermo'; main()"
 
@@ -151,9 +154,16 @@ def run_sweep(n_E: int, n_N: int, store: Path, chunk: str, scheduler: str, limit
               src: Path = ROOT / "src", api: str = "write") -> dict[str, Any]:
     """One sweep in a fresh process (source tree ``src``), timed from its start to its exit, memory sampled."""
     env = {**os.environ, "PYTHONPATH": str(src)}
+    if api == "cli":  # qdthermo sweep CONFIG --out STORE
+        config = store.with_suffix(".toml")
+        config.write_text(grid_toml(n_E, n_N))
+        cmd = [sys.executable, "-c", CLI, "sweep", str(config), "--out", str(store), "--no-progress"]
+        cmd += [] if chunk == "default" else ["--chunk-points", chunk]
+        cmd += [] if scheduler == "default" else ["--scheduler", scheduler]
+    else:
+        cmd = [sys.executable, "-c", CHILD, str(n_E), str(n_N), str(store), chunk, scheduler, api]
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(n_E), str(n_N), str(store), chunk, scheduler, api],
-                            env=env, start_new_session=True)
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     mem = TreeMemory(proc.pid)
     interrupted = False
     progress: list[tuple[float, int]] = []  # (time, chunks recorded done), polled from the store
@@ -319,7 +329,8 @@ def markdown(out: dict[str, Any]) -> str:
                       f"{st['import_best_s']} s best, {st['import_median_s']} s median."]
     lines += [
         "",
-        "* coupled_transport (F_E x F_N, eps_L = 1, J = 12), every observable written to Zarr "
+        f"* `{out.get('api', 'write')}` child: coupled_transport (F_E x F_N, eps_L = 1, J = 12), every observable "
+        "written to Zarr "
         "(uncompressed), default chunk_points and scheduler (this grid: the compiled route in process, "
         "131 072 points per chunk, a writer thread writing each chunk while the next is computed).",
         "* end to end: a fresh process, from its start to its exit (interpreter, imports, probe, store "
@@ -340,8 +351,9 @@ def main() -> None:
     ap.add_argument("--chunk-points", default="default")
     ap.add_argument("--scheduler", default="default",
                     help="default (by grid size), serial, processes, local, address")
-    ap.add_argument("--api", choices=("write", "sweep"), default="write",
-                    help="write: write_sweep, as `qdthermo sweep`; sweep: qd.sweep (opens the store at the end)")
+    ap.add_argument("--api", choices=("cli", "write", "sweep"), default="cli",
+                    help="cli: `qdthermo sweep CONFIG --out STORE`; write: write_sweep (what the command runs) "
+                         "in `python -c`; sweep: qd.sweep (opens the store with xarray at the end)")
     ap.add_argument("--baseline-src", default=None,
                     help="another source tree (a src directory): each throughput run is repeated with it")
     ap.add_argument("--startup-repeat", type=int, default=7, help="fresh processes of the start-up timing (0: none)")
@@ -365,7 +377,7 @@ def main() -> None:
                     "python": platform.python_version(), "platform": platform.platform(),
                     "load_average_at_start": os.getloadavg()},
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"), "api": args.api,
     }
     runs: list[dict[str, Any]] = []
     old_runs: list[dict[str, Any]] = []
