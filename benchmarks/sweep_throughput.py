@@ -413,7 +413,8 @@ def main() -> None:
     if not args.no_big:
         store = base / "big.zarr"
         shutil.rmtree(store, ignore_errors=True)
-        r = run_sweep(10_000, 10_000, store, args.chunk_points, args.scheduler, args.big_seconds or None)
+        r = run_sweep(10_000, 10_000, store, args.chunk_points, args.scheduler, args.big_seconds or None,
+                      api=args.api)
         print(json.dumps(r), flush=True)
         out["big"] = r
         shutil.rmtree(store, ignore_errors=True)
