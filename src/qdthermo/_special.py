@@ -1,9 +1,11 @@
-"""``scipy.special`` functions imported on first use.
+"""``scipy.special`` functions imported on first use, and ``expit`` in NumPy.
 
 ``import scipy.special`` takes about 0.45 s (it loads SciPy's array-API
 layer); importing it lazily keeps ``import qdthermo`` and ``qdthermo --help``
-fast.  The functions are the SciPy ufuncs themselves (same values, same
-speed); only the first call pays the import.
+fast.  :func:`xlogy` and :func:`logsumexp` are the SciPy functions themselves
+(same values, same speed); only the first call pays the import.
+:func:`expit`, on the path of every rate, is SciPy's formula in NumPy, so that
+a small sweep or a single point never pays that import.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import functools
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 __all__ = ["expit", "logsumexp", "xlogy"]
 
@@ -22,9 +26,27 @@ def _scipy_special() -> ModuleType:
     return scipy.special
 
 
-def expit(x: Any, *args: Any, **kwargs: Any) -> Any:
-    """The logistic function ``1 / (1 + exp(-x))`` (:func:`scipy.special.expit`)."""
-    return _scipy_special().expit(x, *args, **kwargs)
+def expit(x: Any) -> Any:
+    """The logistic function ``1 / (1 + exp(-x))``, as :func:`scipy.special.expit` evaluates it.
+
+    SciPy computes exactly ``1 / (1 + exp(-x))`` (``scipy/special/_logit.h``):
+    the same expression in NumPy gives the same values (bit for bit where
+    NumPy's ``exp`` is the C library's, as on AVX2 machines) without importing
+    ``scipy.special``.  ``exp(-x)`` overflows to ``inf`` for ``x < -709``,
+    giving 0 (the exact limit) without a warning, as SciPy does.
+
+    Parameters
+    ----------
+    x
+        Real array-like or scalar.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.floating
+        ``1 / (1 + exp(-x))``, of the shape and (floating) dtype of ``x``.
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(x)))
 
 
 def xlogy(x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:

@@ -118,3 +118,27 @@ def test_coupled_transport_parametrisation() -> None:
     assert res.forces["F_E"] == pytest.approx(F_E, rel=1e-14)
     assert res.forces["F_N"] == pytest.approx(F_N, rel=1e-14)
     assert res.forces["F_R"] == 0.0
+
+
+def test_energies_by_state_equal_the_sum_over_terms_bit_for_bit() -> None:
+    """The many-body energies, formed state by state from the occupied terms only, are bit for bit the sum
+    over every term times its occupation started at +0.0 (signed zeros too)."""
+    from qdthermo.model.system import System
+
+    rng = np.random.default_rng(3)
+    sy = System.from_device(qd.coupled_transport(np.linspace(-1, 0.5, 90)[:, None], np.linspace(-3, 3, 70)[None, :],
+                                                 eps_L=1.0, J=12.0))
+    levels = rng.standard_normal(sy.dot_levels.shape) * 1e3
+    levels[::3, ::7, 0] = -0.0
+    levels[1, 1, :] = -0.0
+    pairs = rng.standard_normal(sy.pair_energies.shape)
+    pairs[::4] = -0.0
+    occ = sy.occupations
+    for lv, pe in [(sy.dot_levels, sy.pair_energies), (levels, pairs)]:
+        got = dataclasses.replace(sy, dot_levels=lv, pair_energies=pe).energies
+        want = np.zeros(sy.shape + (sy.n_states,))
+        for k in range(occ.shape[1]):
+            want = want + lv[..., k, None] * occ[:, k]
+        for k, (a, b) in enumerate(sy.pair_dots):
+            want = want + pe[..., k, None] * (occ[:, a] & occ[:, b])
+        assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want))

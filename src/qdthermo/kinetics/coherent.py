@@ -36,10 +36,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from qdthermo._special import expit
@@ -48,6 +47,9 @@ from qdthermo.kinetics.counting import trace_cumulants
 from qdthermo.kinetics.evolve import propagate
 from qdthermo.kinetics.hamiltonian import annihilators, hamiltonian, number_operator
 from qdthermo.kinetics.rates import fermi_argument
+
+if TYPE_CHECKING:  # scipy.sparse is imported where it is used (it costs ~0.2 s)
+    import scipy.sparse as sp
 from qdthermo.model.system import System
 
 __all__ = ["APPROACHES", "COHERENT_METHODS", "CoherentGenerator", "coherent_generator", "choose_coherent_route",
@@ -231,6 +233,8 @@ def _structure(n_dots: int) -> _Structure:
     m_in, m_out = a[p] == a[q], b[p] == b[q]  # in-jumps |a><b|: L^+ L = |b_p><b_q|; out-jumps: |a_p><a_q|
     rows = np.concatenate([b[p[m_in]] * n + b[q[m_in]], a[p[m_out]] * n + a[q[m_out]]])
     cols = np.concatenate([(p * P + q)[m_in], P2 + (p * P + q)[m_out]])
+    import scipy.sparse as sp
+
     to_k = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n2, 2 * P2))
     return _Structure(n_dots, n, a.astype(np.intp), b.astype(np.intp), flat_in.astype(np.intp),
                       flat_out.astype(np.intp), to_k)

@@ -23,13 +23,15 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
 from qdthermo.kinetics.sparse import RESIDUAL_TOL, ConvergenceWarning
+
+if TYPE_CHECKING:  # scipy.sparse is imported where it is used (it costs ~0.2 s)
+    import scipy.sparse as sp
 
 __all__ = ["BlockIndex", "block_index", "dense_block", "sparse_block", "steady_state_sparse"]
 
@@ -118,6 +120,8 @@ def dense_block(bi: BlockIndex, heff: CArray | None, jump_in: NDArray[np.generic
 def sparse_block(bi: BlockIndex, heff: CArray, jump_in: NDArray[np.generic],
                  jump_out: NDArray[np.generic]) -> sp.csr_matrix:
     """The block Liouvillian of one point as a sparse ``(k, k)`` matrix (arguments as :func:`dense_block`)."""
+    import scipy.sparse as sp
+
     k, n = bi.size, bi.n
     where = np.full(n * n, -1, dtype=np.intp)
     where[bi.flat] = np.arange(k)
@@ -153,6 +157,9 @@ def steady_state_sparse(bi: BlockIndex, heff: CArray, jump_in: NDArray[np.generi
     x, valid, residual
         ``(m, k)`` block entries, ``(m,)`` validity, ``(m,)`` relative residuals.
     """
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
     m, k = heff.shape[0], bi.size
     x = np.full((m, k), np.nan, dtype=complex)
     residual = np.full(m, np.inf)

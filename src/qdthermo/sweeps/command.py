@@ -56,6 +56,24 @@ def sweep(config: str, out: str, scheduler: str | None, chunk_points: int | None
         raise click.ClickException(str(exc)) from None
     shape = " x ".join(f"{d} {n}" for d, n in sizes.items())
     click.echo(f"wrote {shape or 'one point'} of {cfg.preset} to {out}")
+    _quick_exit()
+
+
+def _quick_exit() -> None:
+    """In the ``qdthermo`` process: skip the garbage collection of the interpreter's shutdown.
+
+    The command is done and the process exits next.  With Numba loaded (the compiled route)
+    that last collection walks about a million objects: 0.2 s of a 4 x 10^6-point sweep's
+    2-3 s.  Everything the sweep wrote is closed already; standard streams are still flushed
+    and ``atexit`` handlers still run.  Only where the process's ``__main__`` runs the
+    ``qdthermo`` command (the console script): a caller of the command in its own process
+    (``click.testing.CliRunner``) keeps its collections.
+    """
+    import gc
+
+    command = getattr(sys.modules.get("__main__"), "main", None)  # the console script's qdthermo.cli.main
+    if getattr(getattr(command, "callback", None), "__module__", None) == "qdthermo.cli":
+        gc.freeze()
 
 
 def _interrupted(config: str, out: str, scheduler: str | None, chunk_points: int | None, progress: bool) -> str:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo.model.registry import format_value
-from qdthermo.sweeps import _worker
+from qdthermo.sweeps import _worker, executors
 from qdthermo.sweeps._worker import Job
 from qdthermo.sweeps.plan import Plan, fingerprint, make_plan
 from qdthermo.sweeps.store import (
@@ -31,29 +28,10 @@ from qdthermo.sweeps.store import (
     write_done,
 )
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
 __all__ = ["sweep", "write_sweep"]
 
 #: seconds between two writes of the ``chunk_done`` record
 _DONE_FLUSH_S = 0.25
-
-
-def n_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-#: seconds to wait for a Dask scheduler given by address
-CONNECT_TIMEOUT_S = 3.0
-
-_GUARD = ("the worker processes of the sweep could not start: a script that calls qd.sweep with the default "
-          "process pool must guard its entry point with 'if __name__ == \"__main__\":' (the workers import "
-          "the script again), or pass scheduler=\"serial\"")
 
 
 def sweep(
@@ -199,14 +177,15 @@ def write_sweep(
     plan = make_plan(preset, params, chunk_points)
     _validate_axes(plan)
     finished = path is not None and existing is not None and bool(read_done(path).all())
-    # workers start while the driver probes and prepares the store
-    with _Serial() if finished else _executor(plan, scheduler) as ex:
-        schema = _worker.probe(plan)
+    compiled = _use_compiled(plan)
+    if compiled:
+        _passive_openmp()
+    # worker processes (if any) start while the driver probes and prepares the store
+    with executors.Serial() if finished else executors.choose(plan, scheduler, compiled) as ex:
+        method = "compiled" if compiled else "auto"
+        schema = _worker.probe(plan, method)  # the chunks' route: the same variables, dtypes and attributes
         spec = {**plan.spec(), "observables": schema.spec()}
         fp = fingerprint(spec)
-        method = "compiled" if _use_compiled(plan) else "auto"
-        if method != "auto":  # the probe's single point took "auto": the chunks take the compiled route
-            schema = dataclasses.replace(schema, attrs={**schema.attrs, "steady_state_route": method})
         job = Job(plan, schema, None if path is None else str(path), uuid.uuid4().hex, method)
         attrs = dataset_attrs(job, spec, fp)
 
@@ -223,12 +202,13 @@ def write_sweep(
                 for name, arr in data.items():
                     arrays[name][sl] = arr
 
-            _run(ex, job, np.zeros(plan.n_chunks, dtype=bool), progress, add, lambda: None)
+            _run(ex, job, np.zeros(plan.n_chunks, dtype=bool), progress, add, lambda: None, None)
             import xarray as xr
 
             data_vars = {f.name: (plan.dims + f.dims, arrays[f.name], f.attrs) for f in schema.fields}
             return xr.Dataset(data_vars, coords=coords(job), attrs=attrs)
 
+        prepare: Callable[[], None] | None = None
         if existing is not None:
             old, old_fp = existing
             if old_fp != fp:
@@ -237,8 +217,12 @@ def write_sweep(
                                  + ". Use another store path or remove the old store.")
             remove_partial_files(path)
             done = read_done(path)
-        else:
-            create_store(path, job, attrs)
+        else:  # created by the executor (a writer thread) while the first chunk is computed
+            store_path = path
+
+            def prepare() -> None:
+                create_store(store_path, job, attrs)
+
             done = np.zeros(plan.n_chunks, dtype=bool)
 
         last = [time.monotonic(), False]  # time of the last flush, anything to flush
@@ -254,7 +238,7 @@ def write_sweep(
             if time.monotonic() - last[0] >= _DONE_FLUSH_S:
                 flush()
 
-        _run(ex, job, done.copy(), progress, mark, flush)
+        _run(ex, job, done.copy(), progress, mark, flush, prepare)
     return dict(zip(plan.dims, plan.shape))
 
 
@@ -265,32 +249,25 @@ def _exists(path: Path) -> bool:
     return path.exists()
 
 
+def _passive_openmp() -> None:
+    """Threads of the compiled route's OpenMP pool sleep, rather than spin, while they wait.
+
+    The compiled route runs its blocks on Numba's OpenMP layer (libgomp); by default a thread
+    that finishes its share spins at the barrier, on the core the sweep's writer thread needs
+    (about 8% of the CPU time of a 4 x 10^6-point sweep on two cores).  ``OMP_WAIT_POLICY`` is
+    read when libgomp loads (on the first parallel kernel call): set here only if unset, and
+    without effect if libgomp is loaded already.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def _bootstrapping_worker() -> bool:
-    """Whether this process is a spawned worker still importing the parent's ``__main__``."""
-    import multiprocessing as mp
+    """Whether this process is a spawned worker still importing the parent's ``__main__``.
 
-    return bool(getattr(mp.current_process(), "_inheriting", False))
-
-
-def _check_picklable(plan: Plan) -> None:
-    """A user's device function must reach the worker processes."""
-    import pickle
-
-    func = plan.preset
-    if isinstance(func, str):
-        return
-    name = plan.name
-    problem = None
-    try:
-        pickle.dumps(func)
-    except Exception as exc:  # noqa: BLE001 - pickling raises many types
-        problem = str(exc) or type(exc).__name__
-    main = sys.modules.get("__main__")
-    if problem is None and getattr(func, "__module__", None) == "__main__" and not getattr(main, "__file__", None):
-        problem = "it is defined in an interactive session, which worker processes cannot import"
-    if problem is not None:
-        raise ValueError(f"the device function {name} cannot be sent to worker processes ({problem}); define "
-                         "it at module level in an importable module, or pass scheduler=\"serial\"")
+    A spawned worker has imported :mod:`multiprocessing` already; elsewhere it is not imported for this.
+    """
+    mp = sys.modules.get("multiprocessing")
+    return mp is not None and bool(getattr(mp.current_process(), "_inheriting", False))
 
 
 #: networks with more states than this are swept one point per task (each point is a sparse solve)
@@ -361,259 +338,23 @@ def _validate_axes(plan: Plan) -> None:
 
 
 # ------------------------------------------------------------- executors
-class _Serial:
-    """Chunks in this process; with a store, each chunk is written by a background thread while the next is computed.
+def _run(ex: Any, job: Job, done: NDArray[np.bool_], progress: bool, add: Callable[[int, Any], None],
+         flush: Callable[[], None], prepare: Callable[[], None] | None) -> None:
+    """Run the chunks not ``done`` on ``ex``; hand each result to ``add``; ``flush`` at the end or on Ctrl-C.
 
-    At most :data:`_WRITES_IN_FLIGHT` chunks wait for their write; a chunk is
-    reported (and then marked done) only once its write has finished, so an
-    interruption loses nothing and marks nothing unwritten.
+    ``prepare`` (the store's creation, or None) runs before the first chunk is written, on the
+    executor (in this process: on the writer thread, while the first chunk is computed).
     """
-
-    def __init__(self) -> None:
-        self.writer: Any = None
-        self.pending: list[tuple[int, Future[None]]] = []
-
-    def __enter__(self) -> _Serial:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.writer is not None:
-            self.writer.shutdown(wait=True)
-
-    def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
-        if job.store is None:
-            for k in ks:
-                yield _worker.run_chunk(job, k)
-            return
-        from concurrent.futures import ThreadPoolExecutor
-
-        if self.writer is None:
-            self.writer = ThreadPoolExecutor(1, thread_name_prefix="qdthermo-sweep-writer")
-        for k in ks:
-            with _worker._one_blas_thread():
-                data = _worker.compute_chunk(job, k)
-            self.pending.append((k, self.writer.submit(_worker.write_chunk, job, k, data)))
-            del data
-            while self.pending and (len(self.pending) > _WRITES_IN_FLIGHT or self.pending[0][1].done()):
-                yield self._next()
-        while self.pending:
-            yield self._next()
-
-    def _next(self) -> tuple[int, None]:
-        k, f = self.pending.pop(0)
-        f.result()
-        return k, None
-
-    def drain(self) -> list[tuple[int, Any]]:
-        """After Ctrl-C: finish the writes under way, report those that succeeded."""
-        out = []
-        for k, f in self.pending:
-            try:
-                f.result()
-            except Exception:  # noqa: BLE001 - a failed write is simply not marked done
-                continue
-            out.append((k, None))
-        self.pending.clear()
-        return out
-
-
-#: chunks computed and waiting for their write in the in-process executor (memory: one chunk each)
-_WRITES_IN_FLIGHT = 1
-
-#: grids with fewer points run in this process: starting worker processes (~1 s) costs more than it gains
-POOL_MIN_POINTS = 400_000
-
-
-class _Pool:
-    """Chunks on a pool of local worker processes (at most two chunks per worker in flight)."""
-
-    def __init__(self, plan: Plan, n_workers: int) -> None:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-        if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["qdthermo.sweeps._worker", "qdthermo.thermo.solver", "zarr"])
-        self.limit = 2 * n_workers
-        self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_worker.init_pool_worker,
-                                        initargs=(os.getpid(),))
-        # start the workers in the background (the fork server imports qdthermo first) while the
-        # driver probes and prepares the store; each solves one point to be ready for its first chunk
-        self.starting = threading.Thread(target=lambda: [self.pool.submit(_worker.warm_up, plan)
-                                                         for _ in range(n_workers)], daemon=True)
-        self.starting.start()
-        self.pending: dict[Future[Any], int] = {}
-
-    def __enter__(self) -> _Pool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.starting.join()
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
-
-        self.starting.join()
-        it = iter(ks)
-        started = False
-        while True:
-            try:
-                while len(self.pending) < self.limit and (k := next(it, None)) is not None:
-                    self.pending[self.pool.submit(_worker.run_chunk, job, k)] = k
-                if not self.pending:
-                    return
-                finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
-                results = []
-                for f in finished:
-                    del self.pending[f]
-                    results.append(f.result())
-            except BrokenProcessPool:
-                self.pending.clear()
-                if not started and _unguarded_script():
-                    raise RuntimeError(_GUARD) from None
-                raise RuntimeError("a worker process of the sweep died (out of memory or killed?); the chunks "
-                                   "finished so far are kept in the store; run again to resume") from None
-            started = True
-            yield from results
-
-    def drain(self) -> list[tuple[int, Any]]:
-        """After Ctrl-C: cancel what has not started, keep what finishes."""
-        from concurrent.futures import wait
-
-        for f in self.pending:
-            f.cancel()
-        wait(self.pending)
-        out = [f.result() for f in self.pending if not f.cancelled() and f.exception() is None]
-        self.pending.clear()
-        return out
-
-
-class _Dask:
-    """Chunks on a Dask distributed cluster (an address, a Client, or a new LocalCluster)."""
-
-    def __init__(self, scheduler: Any) -> None:
-        import logging
-
-        from distributed import Client, LocalCluster
-
-        self.cluster = None
-        self.own_client = not isinstance(scheduler, Client)
-        if isinstance(scheduler, Client):
-            self.client = scheduler
-        elif scheduler == "local":
-            self.cluster = LocalCluster(n_workers=n_cores(), threads_per_worker=1, processes=True,
-                                        dashboard_address=":0", silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-            self.client.run(_worker.keep_freed_memory)  # our own worker processes
-        else:
-            self.client = _connect(Client, scheduler)
-        self.pending: dict[Any, int] = {}
-
-    def __enter__(self) -> _Dask:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pending:
-            self.client.cancel(list(self.pending))
-        if self.own_client:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-    def run(self, job: Job, ks: Iterable[int]) -> Iterator[tuple[int, Any]]:
-        from distributed import as_completed
-
-        remote_job = self.client.scatter(job, broadcast=True, hash=False)
-        it = iter(ks)
-        limit = 2 * max(1, sum(self.client.nthreads().values()))
-        ac = as_completed()
-
-        def submit() -> None:
-            k = next(it, None)
-            if k is not None:
-                f = self.client.submit(_worker.run_chunk, remote_job, k, key=f"qdthermo-sweep-{job.run_id}-{k}",
-                                       pure=False)
-                self.pending[f] = k
-                ac.add(f)
-
-        for _ in range(limit):
-            submit()
-        for f in ac:
-            del self.pending[f]
-            result = f.result()
-            f.release()
-            yield result
-            submit()
-
-    def drain(self) -> list[tuple[int, Any]]:
-        if self.pending:
-            self.client.cancel(list(self.pending))
-            self.pending.clear()
-        return []
-
-
-def _unguarded_script() -> bool:
-    """Whether the driver runs a script (its workers re-import it) rather than a console or a module."""
-    main = sys.modules.get("__main__")
-    return bool(getattr(main, "__file__", None))
-
-
-def _connect(client: Any, address: str) -> Any:
-    """A ``distributed.Client`` for ``address``, or one clear error within :data:`CONNECT_TIMEOUT_S`."""
-    import logging
-
-    quiet = [logging.getLogger(n) for n in ("distributed.client", "distributed.comm.tcp", "distributed.core")]
-    levels = [log.level for log in quiet]
-    for log in quiet:
-        log.setLevel(logging.CRITICAL)
-    try:
-        return client(address, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError) as exc:
-        raise ValueError(f"no Dask scheduler answers at {address} within {CONNECT_TIMEOUT_S:g} s "
-                         f"({type(exc).__name__}); start one ('dask scheduler'), check the address, or use "
-                         "--scheduler local (a new local cluster) or serial") from None
-    except ValueError as exc:
-        raise ValueError(f"{address!r} is not a Dask scheduler address such as tcp://host:8786 ({exc})") from None
-    finally:
-        for log, level in zip(quiet, levels):
-            log.setLevel(level)
-
-
-def _executor(plan: Plan, scheduler: Any) -> Any:
-    if scheduler == "serial":
-        return _Serial()
-    if scheduler is None:
-        n = min(n_cores(), plan.n_chunks)
-        if n <= 1:
-            return _Serial()
-        _check_picklable(plan)  # also for small grids: the same function must work for any grid size
-        if plan.n_points < POOL_MIN_POINTS or _use_compiled(plan):
-            return _Serial()  # small, or the compiled route (it already runs on every core)
-        return _Pool(plan, n)
-    if scheduler == "processes":
-        n = max(1, min(n_cores(), plan.n_chunks))
-        _check_picklable(plan)
-        return _Pool(plan, n)
-    from distributed import Client
-
-    if (isinstance(scheduler, str) and scheduler) or isinstance(scheduler, Client):
-        _check_picklable(plan)
-        return _Dask(scheduler)
-    raise ValueError(f"scheduler must be None, 'serial', 'local', 'processes', the address of a Dask scheduler "
-                     f"('tcp://host:8786') or a distributed.Client, got {format_value(scheduler)}")
-
-
-def _run(ex: Any, job: Job, done: NDArray[np.bool_], progress: bool,
-         add: Callable[[int, Any], None], flush: Callable[[], None]) -> None:
-    """Run the chunks not ``done`` on ``ex``; hand each result to ``add``; ``flush`` at the end or on Ctrl-C."""
-    from tqdm import tqdm
-
     plan = job.plan
     pending = [int(k) for k in np.flatnonzero(~done)]
     if not pending:
+        if prepare is not None:
+            prepare()
         return
+    if progress:
+        from tqdm import tqdm
+    else:  # no bar: no tqdm import
+        tqdm = _NoBar
 
     def size(k: int) -> int:
         a, b = plan.chunk_range(k)
@@ -623,7 +364,7 @@ def _run(ex: Any, job: Job, done: NDArray[np.bool_], progress: bool,
     with tqdm(total=plan.n_points, initial=initial, unit="pt", unit_scale=True, desc="sweep",
               disable=not progress, file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
         try:
-            for k, data in ex.run(job, pending):
+            for k, data in ex.run(job, pending, prepare):
                 add(k, data)
                 bar.update(size(k))
         except KeyboardInterrupt:
@@ -632,3 +373,19 @@ def _run(ex: Any, job: Job, done: NDArray[np.bool_], progress: bool,
             raise
         finally:
             flush()
+
+
+class _NoBar:
+    """What :func:`_run` uses of a ``tqdm`` bar, doing nothing (``progress=False``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        """Nothing to show."""

@@ -1,6 +1,7 @@
 """The Zarr store of a sweep: layout, identity check, completion record, opening.
 
-Layout (Zarr format 3, readable with :func:`xarray.open_zarr`):
+Layout (Zarr format 3, uncompressed, readable with :func:`xarray.open_zarr`;
+written without the ``zarr`` package, see :mod:`qdthermo.sweeps._rawzarr`):
 
 * one array per observable, dims = the swept parameters, then the
   observable's own dims (``state``, ``lead``, ...); over the swept dims its
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo.sweeps._rawzarr import array_metadata, encode, group_metadata, raw_array, write_chunk_file, write_metadata
 from qdthermo.sweeps._worker import Job, zarr_v3
 from qdthermo.sweeps.plan import axis_attrs, canonical_json
 
@@ -78,12 +80,8 @@ def coords(job: Job, *, store: bool = False) -> dict[str, Any]:
     return out
 
 
-def _compression() -> dict[str, Any]:
-    """LZ4 level 1 with byte shuffle, in the spelling of the installed Zarr."""
-    if zarr_v3():
-        from zarr.codecs import BloscCodec
-
-        return {"compressors": (BloscCodec(cname="lz4", clevel=1, shuffle="shuffle"),)}
+def _compression() -> dict[str, Any]:  # pragma: no cover - Zarr 2 (Python 3.10)
+    """LZ4 level 1 with byte shuffle, for the format 2 stores of Zarr 2 (format 3 stores are uncompressed)."""
     from numcodecs import Blosc
 
     return {"compressor": Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)}
@@ -119,40 +117,34 @@ def _fill_attrs(dtype: np.dtype[Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def _write_layout(tmp: Path, job: Job, attrs: dict[str, Any]) -> None:
-    """The store's layout with Zarr alone (no xarray, no Dask): the metadata :func:`xarray.Dataset.to_zarr` writes.
+    """The store's layout, written directly (no zarr, no xarray): the metadata :meth:`xarray.Dataset.to_zarr` writes.
 
     Coordinates and ``chunk_done`` are written with their values; every
-    observable is an empty array (fill value) chunked as the sweep.
+    observable is an empty array (fill value) chunked as the sweep.  All
+    arrays are uncompressed (see :mod:`qdthermo.sweeps._rawzarr` and
+    ``docs/sweeps.md``: compression cost more than the rest of the writing).
     """
-    import zarr
-
     plan = job.plan
-    group = zarr.create_group(str(tmp), zarr_format=3, attributes=_plain_attrs(attrs))
+    write_metadata(tmp, group_metadata(_plain_attrs(attrs)))
 
-    def array(name: str, dims: tuple[str, ...], values: NDArray[Any] | None, at: dict[str, Any], *,
-              shape: tuple[int, ...] = (), dtype: Any = None, chunks: tuple[int, ...] = (), compressors: Any = "auto",
-              ) -> None:
-        dt = np.dtype(dtype if values is None else values.dtype)
-        fill, extra = _fill_attrs(dt) if dt.kind != "O" else (None, {})
-        kw: dict[str, Any] = {} if fill is None else {"fill_value": fill}
-        if dt.kind == "O":
-            dt_arg: Any = str
-        else:
-            dt_arg = dt
-        arr = group.create_array(name, shape=shape if values is None else values.shape, dtype=dt_arg,
-                                 chunks=chunks if values is None else values.shape or (), compressors=compressors,
-                                 attributes={**_plain_attrs(at), **extra}, dimension_names=dims, **kw)
+    def array(name: str, dims: tuple[str, ...], at: dict[str, Any], dt: np.dtype[Any], shape: tuple[int, ...],
+              chunks: tuple[int, ...], values: NDArray[Any] | None = None) -> None:
+        fill, extra = _fill_attrs(dt)
+        if fill is None:
+            fill = "" if dt.kind in "OUT" else np.zeros((), dt).item()
+        write_metadata(tmp / name, array_metadata(shape, dt, chunks, fill, {**_plain_attrs(at), **extra}, dims))
         if values is not None:
-            arr[...] = values
+            write_chunk_file(tmp / name / "c" / "0", encode(values))
 
-    for name, (dims, values, at) in coords(job, store=True).items():
-        array(name, (dims,), np.asarray(values), at)
-    comp = _compression()["compressors"]
+    for name, (dim, values, at) in coords(job, store=True).items():
+        values = np.asarray(values)
+        array(name, (dim,), at, values.dtype, values.shape, values.shape, values)
     for f in job.schema.fields:
-        array(f.name, plan.dims + f.dims, None, f.attrs, shape=plan.shape + f.shape, dtype=f.dtype,
-              chunks=plan.chunk_shape + f.shape, compressors=comp)
-    array(DONE, ("sweep_chunk",), np.zeros(plan.n_chunks, dtype=bool),
-          {"long_name": "chunk finished and written (flat chunk index)"})
+        array(f.name, plan.dims + f.dims, f.attrs, np.dtype(f.dtype), plan.shape + f.shape,
+              plan.chunk_shape + f.shape)
+    done = np.zeros(plan.n_chunks, dtype=bool)
+    array(DONE, ("sweep_chunk",), {"long_name": "chunk finished and written (flat chunk index)"}, done.dtype,
+          done.shape, done.shape, done)
 
 
 def _plain_attrs(at: dict[str, Any]) -> dict[str, Any]:
@@ -188,12 +180,15 @@ def read_spec(path: Path) -> tuple[dict[str, Any], str]:
     ValueError
         If ``path`` is not a qdthermo sweep store.
     """
-    import zarr
-
     if not Path(path).exists():
         raise ValueError(f"path: no sweep store at {str(path)!r} (nothing exists there)")
     try:
-        attrs = zarr.open_group(path, mode="r").attrs
+        if zarr_v3():  # the group's zarr.json, read directly
+            attrs = json.loads((Path(path) / "zarr.json").read_text())["attributes"]
+        else:  # pragma: no cover - Zarr 2 (Python 3.10)
+            import zarr
+
+            attrs = zarr.open_group(path, mode="r").attrs
         return json.loads(str(attrs[SPEC_ATTR])), str(attrs[FINGERPRINT_ATTR])
     except Exception:
         raise ValueError(f"{str(path)!r} exists and is not a qdthermo sweep store; "
@@ -243,6 +238,9 @@ def describe_mismatch(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def read_done(path: Path) -> NDArray[np.bool_]:
     """The ``chunk_done`` record of a store."""
+    raw = raw_array(Path(path) / DONE) if zarr_v3() else None
+    if raw is not None:
+        return np.asarray(raw.read_all(), dtype=bool)
     import zarr
 
     return np.asarray(zarr.open_array(path, path=DONE, mode="r")[...], dtype=bool)
@@ -250,6 +248,10 @@ def read_done(path: Path) -> NDArray[np.bool_]:
 
 def write_done(path: Path, done: NDArray[np.bool_]) -> None:
     """Overwrite the ``chunk_done`` record (one small chunk file, replaced atomically)."""
+    raw = raw_array(Path(path) / DONE) if zarr_v3() else None
+    if raw is not None:
+        raw.write((slice(0, done.size),), done)
+        return
     import zarr
 
     zarr.open_array(path, path=DONE, mode="r+")[...] = done
