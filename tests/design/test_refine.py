@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import qdthermo as qd
 from qdthermo.design.optimum import _jobs
@@ -32,3 +33,28 @@ def test_refine_many_lockstep_equals_sequential_runs():
             assert np.array_equal(a, b)
         single = refine(problem, jobs[0].u0, 0, -1.0, jobs[0].scale, jobs[0].penalty)
         assert np.array_equal(single, seq[0])
+
+
+def test_a_run_ending_just_outside_an_active_constraint_is_repaired(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SLSQP may stop a round-off short of an active constraint (COP 1.99999999998 for COP >= 2); the
+    refinement then steps onto its feasible side instead of losing the optimum. Here every start is
+    nudged so that its run ends just outside: the optimum must still be found, strictly feasible."""
+    import qdthermo.design.refine as refine_module
+
+    original = refine_module._run
+
+    def short_of_the_constraint(merit, u0, bounds, constrained, maxiter):  # type: ignore[no-untyped-def]
+        x = original(merit, u0, bounds, constrained, maxiter)
+        _, _, m, J = merit.at(x)
+        active = np.abs(m) < 1e-6
+        if np.any(active):  # move a round-off distance to the infeasible side of the active constraint
+            g = J[active][0]
+            x = np.clip(x - 1e-10 * g / float(g @ g), 0.0, 1.0)
+        return x
+
+    monkeypatch.setattr(refine_module, "_run", short_of_the_constraint)
+    held = qd.optimize(qd.single_dot, maximize="cooling_power", constraints={"cop": (2.0, None)},
+                       vary={"eps": (-10.0, 10.0), "mu_L": (-5.0, 5.0)}, T={"L": 1.0, "R": 0.8}, mu=0.0, gamma=1.0)
+    assert float(held.performance.cop) >= 2.0
+    assert float(held.performance.cop) == pytest.approx(2.0, abs=1e-6)
+    assert held.value == pytest.approx(0.0291657, rel=1e-5)

@@ -154,10 +154,39 @@ def _task(problem: Problem, job: Job, maxiter: int) -> Callable[[Ask], Array]:
         constrained = bool(problem.constraint_names) or bool(job.extra)
         try:
             x = _run(merit, job.u0, [(0.0, 1.0)] * problem.space.dim, constrained, maxiter)
+            if constrained:
+                x = _feasible(merit, np.clip(x, 0.0, 1.0))
         except _OutOfBudget:
             x = merit.best()
         return np.clip(x, 0.0, 1.0)
     return run
+
+
+#: largest constraint shortfall (in units of the constraint's scale) that :func:`_feasible` repairs
+FEASIBILITY_REPAIR = 1e-6
+
+
+def _feasible(merit: _Merit, u: Array) -> Array:
+    """``u``, or a strictly feasible point next to it where SLSQP ended just outside an active constraint.
+
+    SLSQP converges onto an active constraint from either side: its last iterate may miss it by
+    round-off (a COP of 1.99999999998 for ``cop >= 2``), and an infeasible point is never accepted.
+    Shortfalls up to :data:`FEASIBILITY_REPAIR` are repaired by least-norm steps along the gradients
+    of the violated margins, overshooting by the shortfall itself (at most four steps, each one
+    evaluation); otherwise, or if that fails, the best feasible point the run evaluated, if any.
+    """
+    for _ in range(4):
+        _, _, m, J = merit.at(u)
+        short = m < 0.0
+        if not np.any(short):
+            return u
+        if np.min(m) < -FEASIBILITY_REPAIR or not np.all(np.isfinite(J[short])):
+            break
+        Ja = J[short]
+        step = Ja.T @ np.linalg.lstsq(Ja @ Ja.T, -2.0 * m[short] + 1e-15, rcond=None)[0]
+        u = np.clip(u + step, 0.0, 1.0)
+    best = merit.best()
+    return best if np.all(merit.at(best)[2] >= 0.0) else u
 
 
 def _batch(problem: Problem) -> Callable[[list[Array]], list[Evaluation]]:
