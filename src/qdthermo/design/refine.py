@@ -109,6 +109,12 @@ class _Merit:
             return (-short, f)
         return self.points[min(self.cache, key=rank)]
 
+    @property
+    def n_problem_margins(self) -> int:
+        """How many of the margins (the first ones) belong to the problem's constraints, not the job's ``extra``."""
+        p = self.problem
+        return sum(math.isfinite(p.c_lo[j]) + math.isfinite(p.c_hi[j]) for j in range(len(p.constraint_names)))
+
     def _margins(self, ev: Evaluation) -> Array:
         """``(n, k')`` constraint margins, >= 0 when satisfied, -1 where the value is NaN."""
         p = self.problem
@@ -154,7 +160,7 @@ def _task(problem: Problem, job: Job, maxiter: int) -> Callable[[Ask], Array]:
         constrained = bool(problem.constraint_names) or bool(job.extra)
         try:
             x = _run(merit, job.u0, [(0.0, 1.0)] * problem.space.dim, constrained, maxiter)
-            if constrained:
+            if problem.constraint_names:
                 x = _feasible(merit, np.clip(x, 0.0, 1.0))
         except _OutOfBudget:
             x = merit.best()
@@ -165,28 +171,37 @@ def _task(problem: Problem, job: Job, maxiter: int) -> Callable[[Ask], Array]:
 #: largest constraint shortfall (in units of the constraint's scale) that :func:`_feasible` repairs
 FEASIBILITY_REPAIR = 1e-6
 
+#: longest repair step, in unit-cube coordinates (a longer one means the linearisation is not to be trusted)
+REPAIR_STEP = 1e-6
+
 
 def _feasible(merit: _Merit, u: Array) -> Array:
-    """``u``, or a strictly feasible point next to it where SLSQP ended just outside an active constraint.
+    """``u``, or a feasible point next to it where SLSQP ended just outside an active constraint.
 
     SLSQP converges onto an active constraint from either side: its last iterate may miss it by
-    round-off (a COP of 1.99999999998 for ``cop >= 2``), and an infeasible point is never accepted.
-    Shortfalls up to :data:`FEASIBILITY_REPAIR` are repaired by least-norm steps along the gradients
-    of the violated margins, overshooting by the shortfall itself (at most four steps, each one
-    evaluation); otherwise, or if that fails, the best feasible point the run evaluated, if any.
+    round-off (a COP of 1.99999999998 for ``cop >= 2``), and a point that violates a constraint of
+    the problem is never accepted.  Shortfalls of the problem's constraints up to
+    :data:`FEASIBILITY_REPAIR` are repaired by least-norm steps along the gradients of the violated
+    margins, overshooting by the shortfall itself, each step at most :data:`REPAIR_STEP` long (at
+    most four steps, one evaluation each); if that does not succeed, ``u`` is returned unchanged.
+    The job's epsilon constraints (``extra``, the levels of a Pareto scan) are not repaired: the
+    caller does not require them.
     """
+    k = merit.n_problem_margins
+    v = u
     for _ in range(4):
-        _, _, m, J = merit.at(u)
-        short = m < 0.0
-        if not np.any(short):
+        _, _, m, J = merit.at(v)
+        short = np.flatnonzero(m[:k] < 0.0)
+        if short.size == 0:
+            return v
+        if np.min(m[short]) < -FEASIBILITY_REPAIR or not np.all(np.isfinite(J[short])):
             return u
-        if np.min(m) < -FEASIBILITY_REPAIR or not np.all(np.isfinite(J[short])):
-            break
         Ja = J[short]
         step = Ja.T @ np.linalg.lstsq(Ja @ Ja.T, -2.0 * m[short] + 1e-15, rcond=None)[0]
-        u = np.clip(u + step, 0.0, 1.0)
-    best = merit.best()
-    return best if np.all(merit.at(best)[2] >= 0.0) else u
+        if not np.linalg.norm(step) <= REPAIR_STEP:
+            return u
+        v = np.clip(v + step, 0.0, 1.0)
+    return u
 
 
 def _batch(problem: Problem) -> Callable[[list[Array]], list[Evaluation]]:
