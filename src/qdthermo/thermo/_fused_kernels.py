@@ -268,7 +268,8 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
 def _store_minimal(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Array, fr: NDArray[np.bool_],
                    vb: NDArray[np.bool_], Eb: Array, Sb: Array, P: Array, fragile: NDArray[np.bool_],
                    ok: NDArray[np.bool_], E: Array, S: Array) -> None:  # pragma: no cover - compiled
-    """:func:`_store` of the populations, energies and entropy production only (``S`` has one row)."""
+    """The part of :func:`_store` a minimal pass writes: flags, populations (if ``solve``), energies and the
+    entropy production ``S[0]`` (``S`` may have that one row)."""
     q = pts[0]
     for b in range(m):
         p = q + b if contiguous else pts[b]
@@ -276,10 +277,12 @@ def _store_minimal(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool,
         S[0, p] = Sb[0, b] if vb[b] else np.nan
         if solve:
             fragile[p] = fr[b]
-    for i in range(Pb.shape[0]):
-        for b in range(m):
-            if solve:
+    if solve:
+        for i in range(Pb.shape[0]):
+            for b in range(m):
                 P[i, q + b if contiguous else pts[b]] = Pb[i, b]
+    for i in range(Eb.shape[0]):
+        for b in range(m):
             E[i, q + b if contiguous else pts[b]] = Eb[i, b]
 
 
@@ -291,21 +294,11 @@ def _store(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Arr
     """Write a sub-block's results to the (point-last) outputs, NaN (regime -1) where not valid.
 
     ``contiguous``: the points are ``pts[0] ... pts[0] + m - 1`` (the stores are then contiguous runs).
+    Populations, energies, flags and the entropy production as :func:`_store_minimal`, then the rest.
     """
+    _store_minimal(m, pts, contiguous, solve, Pb, fr, vb, Eb, Sb, P, fragile, ok, E, S)
     nan = np.nan
     q = pts[0]
-    for b in range(m):
-        p = q + b if contiguous else pts[b]
-        ok[p] = vb[b]
-        if solve:
-            fragile[p] = fr[b]
-    if solve:
-        for i in range(Pb.shape[0]):
-            for b in range(m):
-                P[i, q + b if contiguous else pts[b]] = Pb[i, b]
-    for i in range(Eb.shape[0]):
-        for b in range(m):
-            E[i, q + b if contiguous else pts[b]] = Eb[i, b]
     for c in range(fb.shape[0]):
         for b in range(m):
             flux[c, q + b if contiguous else pts[b]] = fb[c, b]
@@ -317,7 +310,7 @@ def _store(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Arr
         for b in range(m):
             F[k, q + b if contiguous else pts[b]] = Fb[k, b]
             JF[k, q + b if contiguous else pts[b]] = JFb[k, b] if vb[b] else nan
-    for r in range(9):
+    for r in range(1, 9):
         for b in range(m):
             S[r, q + b if contiguous else pts[b]] = Sb[r, b] if vb[b] else nan
     for b in range(m):
