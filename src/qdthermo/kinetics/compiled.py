@@ -83,6 +83,10 @@ def block_gather(pts: NDArray[np.intp], m: int, levels: Array, pairs: Array, occ
     many-body energies ``Eb`` (as :attr:`~qdthermo.model.system.System.energies`, same order of sums), the
     channel energies ``w = E_j - E_i`` and copies ``Tl``, ``Ml``, ``gb``.
     """
+    q = pts[0]
+    if pts[m - 1] - q == m - 1:  # consecutive points (the usual case): read contiguous runs
+        _gather_run(q, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
+        return
     for i in range(Eb.shape[0]):
         for b in range(m):
             Eb[i, b] = 0.0
@@ -100,6 +104,33 @@ def block_gather(pts: NDArray[np.intp], m: int, levels: Array, pairs: Array, occ
         for b in range(m):
             Tl[ell, b] = TL[ell, pts[b]]
             Ml[ell, b] = muL[ell, pts[b]]
+
+
+@kernel(error_model="numpy", inline="always")
+def _gather_run(q: int, m: int, levels: Array, pairs: Array, occ: Array, pocc: Array, TL: Array, muL: Array, g: Array,
+                gcol: NDArray[np.intp], initial: NDArray[np.intp], final: NDArray[np.intp], Eb: Array, w: Array,
+                Tl: Array, Ml: Array, gb: Array) -> None:  # pragma: no cover - compiled
+    """:func:`block_gather` of the consecutive points ``q ... q + m - 1`` (the same sums in the same order)."""
+    for i in range(Eb.shape[0]):
+        for b in range(m):
+            Eb[i, b] = 0.0
+        for d in range(occ.shape[1]):
+            o = occ[i, d]
+            for b in range(m):
+                Eb[i, b] += levels[d, q + b] * o
+        for k in range(pocc.shape[1]):
+            o = pocc[i, k]
+            for b in range(m):
+                Eb[i, b] += pairs[k, q + b] * o
+    for c in range(w.shape[0]):
+        col, f, i = gcol[c], final[c], initial[c]
+        for b in range(m):
+            gb[c, b] = g[col, q + b]
+            w[c, b] = Eb[f, b] - Eb[i, b]
+    for ell in range(TL.shape[0]):
+        for b in range(m):
+            Tl[ell, b] = TL[ell, q + b]
+            Ml[ell, b] = muL[ell, q + b]
 
 
 @kernel(error_model="numpy")

@@ -109,52 +109,56 @@ def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x
 
 
 @kernel(error_model="numpy")
-def _leads(m: int, Tl: Array, Ml: Array, cur: Array, S: Array) -> None:  # pragma: no cover - compiled
+def _leads(m: int, Tl: Array, Ml: Array, cur: Array, S: Array, t: Array) -> None:  # pragma: no cover - compiled
     """Heat currents, entropy flow and :func:`~qdthermo.thermo.performance.performance` into ``S[1:9]``.
 
-    ``S[9]`` holds the current resolution (the tolerance of the performance figures).
+    ``S[9]`` holds the current resolution (the tolerance of the performance figures).  ``t`` ``(7, lanes)``
+    is scratch: per point the highest and lowest temperature, the heat from the hottest lead, from the
+    intermediate ones and into the coldest, the second-lowest temperature and whether a warmer lead absorbs
+    heat (every loop runs over the points innermost).
     """
     nl = Tl.shape[0]
+    Tmax, Tmin, hot, mid, cooling, T2, warm = t[0], t[1], t[2], t[3], t[4], t[5], t[6]
     for b in range(m):
         S[1, b] = 0.0
         S[2, b] = 0.0
+        Tmax[b] = Tl[0, b]
+        Tmin[b] = Tl[0, b]
+        hot[b] = 0.0
+        mid[b] = 0.0
+        cooling[b] = 0.0
+        T2[b] = np.inf
+        warm[b] = 0.0
     for ell in range(nl):
         for b in range(m):
             cur[2, ell, b] = cur[1, ell, b] - Ml[ell, b] * cur[0, ell, b]
             S[1, b] += cur[2, ell, b] / Tl[ell, b]
             S[2, b] += Ml[ell, b] * cur[0, ell, b]
-    for b in range(m):
-        Tmax = Tl[0, b]
-        Tmin = Tl[0, b]
-        for ell in range(nl):
-            Tmax = max(Tmax, Tl[ell, b])
-            Tmin = min(Tmin, Tl[ell, b])
-        power = -S[2, b]
-        hot = 0.0
-        mid = 0.0
-        cooling = 0.0
-        T2 = np.inf
-        warm_absorbs = False
-        atol = S[9, b]
-        for ell in range(nl):
+            Tmax[b] = max(Tmax[b], Tl[ell, b])
+            Tmin[b] = min(Tmin[b], Tl[ell, b])
+    for ell in range(nl):
+        for b in range(m):
             h = cur[2, ell, b]
             T = Tl[ell, b]
-            hot += h if T == Tmax else 0.0
-            mid += max(h, 0.0) if (T > Tmin and T < Tmax) else 0.0
-            cooling += h if T == Tmin else 0.0
-            T2 = T2 if T == Tmin else min(T2, T)
-            warm_absorbs = warm_absorbs or (T != Tmin and h > atol)
-        Q_in = hot + mid
-        gradient = Tmax > Tmin
-        carnot_eff = 1.0 - Tmin / Tmax
-        carnot_cop = Tmin / (T2 - Tmin) if gradient else np.nan
+            hot[b] += h if T == Tmax[b] else 0.0
+            mid[b] += max(h, 0.0) if (T > Tmin[b] and T < Tmax[b]) else 0.0
+            cooling[b] += h if T == Tmin[b] else 0.0
+            T2[b] = T2[b] if T == Tmin[b] else min(T2[b], T)
+            warm[b] = 1.0 if (T != Tmin[b] and h > S[9, b]) else warm[b]
+    for b in range(m):
+        atol = S[9, b]
+        power = -S[2, b]
+        Q_in = hot[b] + mid[b]
+        gradient = Tmax[b] > Tmin[b]
+        carnot_eff = 1.0 - Tmin[b] / Tmax[b]
+        carnot_cop = Tmin[b] / (T2[b] - Tmin[b]) if gradient else np.nan
         eff = power / Q_in if gradient and power > atol and Q_in > atol else np.nan
-        cop = cooling / (-power) if gradient and power < -atol and cooling > atol and not warm_absorbs else np.nan
+        cop = cooling[b] / (-power) if gradient and power < -atol and cooling[b] > atol and warm[b] == 0.0 else np.nan
         S[2, b] = power
         S[3, b] = Q_in
         S[4, b] = eff if eff <= carnot_eff else np.nan
         S[5, b] = carnot_eff
-        S[6, b] = cooling
+        S[6, b] = cooling[b]
         S[7, b] = cop if cop <= carnot_cop else np.nan
         S[8, b] = carnot_cop
 
@@ -180,8 +184,8 @@ def _regimes(m: int, w: Array, gb: Array, Tl: Array, Ml: Array, F: Array, JF: Ar
              pair: NDArray[np.intp], t: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
     """Regimes (by forces, default tolerances) of the parallel pair's fluxes: ``SteadyState.classify``.
 
-    ``t`` ``(4, lanes)`` is scratch for the scales: lowest and highest temperature, largest ``|mu|``,
-    largest coupling times the energy scale ``max(|w|, T_max)``.
+    ``t`` ``(5, lanes)`` is scratch for the scales: lowest and highest temperature, largest ``|mu|``,
+    largest coupling, largest ``|w|``; the energy scale is ``max(|w|, T_max)``.
     """
     for b in range(m):
         t[0, b] = Tl[0, b]
@@ -194,11 +198,13 @@ def _regimes(m: int, w: Array, gb: Array, Tl: Array, Ml: Array, F: Array, JF: Ar
             t[1, b] = max(t[1, b], Tl[ell, b])
             t[2, b] = max(t[2, b], abs(Ml[ell, b]))
     for b in range(m):
-        w_max = abs(w[0, b])
-        for c in range(w.shape[0]):
+        t[4, b] = abs(w[0, b])  # the largest |w|
+    for c in range(w.shape[0]):
+        for b in range(m):
             t[3, b] = max(t[3, b], gb[c, b])
-            w_max = max(w_max, abs(w[c, b]))
-        t[1, b] = max(w_max, t[1, b])  # the energy scale (T_max is not needed beyond it)
+            t[4, b] = max(t[4, b], abs(w[c, b]))
+    for b in range(m):
+        t[1, b] = max(t[4, b], t[1, b])  # the energy scale (T_max is not needed beyond it)
     for q in range(2):
         i, j = pair[q], pair[1 - q]
         for b in range(m):
@@ -228,7 +234,7 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
         np.empty((n_ch, L))
     Tl, Ml = np.empty((nl, L)), np.empty((nl, L))
     Q, piv, Pb, lP, Eb = np.empty((n, n, L)), np.empty((n, L)), np.empty((n, L)), np.empty((n, L)), np.empty((n, L))
-    t, acc = np.empty((2, L)), np.empty((6, L))
+    t, acc, lt = np.empty((2, L)), np.empty((6, L)), np.empty((7, L))
     fb, cb, Fb, JFb = np.empty((n_ch, L)), np.empty((3, nl, L)), np.empty((nf, L)), np.empty((nf, L))
     Sb, rb = np.empty((10, L)), np.zeros((2, L), dtype=np.int8)
     fr, vb = np.empty(L, dtype=np.bool_), np.empty(L, dtype=np.bool_)
@@ -256,12 +262,34 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
         if not full:
             _store_minimal(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, Eb, Sb, P, fragile, ok, E, S)
             continue
-        _leads(m, Tl, Ml, cb, Sb)
+        _leads(m, Tl, Ml, cb, Sb, lt)
         _forces(m, Tl, Ml, cb, f_lead, f_ref, f_energy, Fb, JFb)
         if pair[0] >= 0:
             _regimes(m, w, gb, Tl, Ml, Fb, JFb, f_energy, pair, acc, rb)
         _store(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, Eb, fb, cb, Fb, JFb, Sb, rb, P, fragile, ok, E, flux, cur,
                F, JF, S, regime)
+
+
+@kernel(error_model="numpy", inline="always")
+def _put(m: int, pts: NDArray[np.intp], contiguous: bool, src: Array, dst: Array) -> None:  # pragma: no cover
+    """``dst[:, points] = src[:, :m]``, row by row (a contiguous run per row where the points are)."""
+    if contiguous:
+        q = pts[0]
+        for r in range(src.shape[0]):
+            for b in range(m):
+                dst[r, q + b] = src[r, b]
+    else:
+        for r in range(src.shape[0]):
+            for b in range(m):
+                dst[r, pts[b]] = src[r, b]
+
+
+@kernel(error_model="numpy")
+def _mask(m: int, vb: NDArray[np.bool_], a: Array) -> None:  # pragma: no cover - compiled
+    """NaN in every row of ``a`` where the point is not valid."""
+    for r in range(a.shape[0]):
+        for b in range(m):
+            a[r, b] = a[r, b] if vb[b] else np.nan
 
 
 @kernel(error_model="numpy")
@@ -278,12 +306,8 @@ def _store_minimal(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool,
         if solve:
             fragile[p] = fr[b]
     if solve:
-        for i in range(Pb.shape[0]):
-            for b in range(m):
-                P[i, q + b if contiguous else pts[b]] = Pb[i, b]
-    for i in range(Eb.shape[0]):
-        for b in range(m):
-            E[i, q + b if contiguous else pts[b]] = Eb[i, b]
+        _put(m, pts, contiguous, Pb, P)
+    _put(m, pts, contiguous, Eb, E)
 
 
 @kernel(error_model="numpy")
@@ -297,27 +321,26 @@ def _store(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Arr
     Populations, energies, flags and the entropy production as :func:`_store_minimal`, then the rest.
     """
     _store_minimal(m, pts, contiguous, solve, Pb, fr, vb, Eb, Sb, P, fragile, ok, E, S)
-    nan = np.nan
-    q = pts[0]
-    for c in range(fb.shape[0]):
-        for b in range(m):
-            flux[c, q + b if contiguous else pts[b]] = fb[c, b]
+    _put(m, pts, contiguous, fb, flux)
     for k in range(3):
-        for ell in range(cb.shape[1]):
-            for b in range(m):
-                cur[k, ell, q + b if contiguous else pts[b]] = cb[k, ell, b] if vb[b] else nan
-    for k in range(Fb.shape[0]):
-        for b in range(m):
-            F[k, q + b if contiguous else pts[b]] = Fb[k, b]
-            JF[k, q + b if contiguous else pts[b]] = JFb[k, b] if vb[b] else nan
-    for r in range(1, 9):
-        for b in range(m):
-            S[r, q + b if contiguous else pts[b]] = Sb[r, b] if vb[b] else nan
+        _mask(m, vb, cb[k])
+        _put(m, pts, contiguous, cb[k], cur[k])
+    _put(m, pts, contiguous, Fb, F)
+    _mask(m, vb, JFb)
+    _put(m, pts, contiguous, JFb, JF)
+    _mask(m, vb, Sb[1:9])  # not the current resolution S[9]: it is defined at every point
     for b in range(m):
-        p = q + b if contiguous else pts[b]
-        S[9, p] = Sb[9, b]  # the current resolution is defined at every point
-        regime[0, p] = rb[0, b] if vb[b] else -1
-        regime[1, p] = rb[1, b] if vb[b] else -1
+        rb[0, b] = rb[0, b] if vb[b] else -1
+        rb[1, b] = rb[1, b] if vb[b] else -1
+    _put(m, pts, contiguous, Sb[1:], S[1:])
+    for r in range(2):
+        if contiguous:
+            q = pts[0]
+            for b in range(m):
+                regime[r, q + b] = rb[r, b]
+        else:
+            for b in range(m):
+                regime[r, pts[b]] = rb[r, b]
 
 
 @kernel(parallel=True, error_model="numpy")
