@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, TypeVar
 
-__all__ = ["available", "kernel", "prange", "threads", "run_blocks"]
+__all__ = ["available", "deferred", "kernel", "prange", "threads", "run_blocks"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,7 +41,27 @@ def prange(*args: int) -> range:
     return range(*args)
 
 
-class _Lazy:
+class _Deferred:
+    """Something a kernel uses that needs Numba to build (an intrinsic): built when a kernel using it compiles."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._compiled: Any = None
+
+    @property
+    def compiled(self) -> Any:
+        """The built object (built on first access)."""
+        if self._compiled is None:
+            self._compiled = self._build()
+        return self._compiled
+
+
+def deferred(build: Callable[[], Any]) -> Any:
+    """A kernel global built by ``build()`` (which may import Numba) when the first kernel using it compiles."""
+    return _Deferred(build)
+
+
+class _Lazy(_Deferred):
     """A kernel compiled on its first call (Numba is imported only then)."""
 
     def __init__(self, func: Callable[..., Any], options: dict[str, Any]) -> None:
@@ -61,7 +81,7 @@ class _Lazy:
         deps = {inspect.getfile(self.py_func)}
         for name in self.py_func.__code__.co_names:  # a kernel calling kernels: compile the callees first
             value = glb.get(name)
-            if isinstance(value, _Lazy) and value is not self:
+            if isinstance(value, _Deferred) and value is not self:
                 glb[name] = value.compiled
                 value = glb[name]
             deps |= _DEPS.get(id(value), frozenset())

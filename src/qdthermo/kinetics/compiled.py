@@ -44,6 +44,7 @@ from numpy.typing import NDArray
 
 from qdthermo import _compiled
 from qdthermo._compiled import kernel, prange
+from qdthermo._libm import exp_row
 from qdthermo.kinetics.generator import PauliGenerator
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
@@ -138,16 +139,16 @@ def block_rates(m: int, w: Array, Tl: Array, Ml: Array, gb: Array, lead: NDArray
                 km: Array) -> None:  # pragma: no cover - compiled
     """``x = (w - mu)/T``, ``k^+ = Gamma expit(-x)``, ``k^- = Gamma expit(x)`` of a batch-last block.
 
-    ``expit(x) = 1/(1 + exp(-x))`` evaluated as SciPy evaluates it (the same libm ``exp``), so the rates
-    are bit for bit those of :func:`~qdthermo.kinetics.rates.rates`.  ``ln(k^+/k^-) = -x``.
+    ``expit(x) = 1/(1 + exp(-x))`` evaluated as :func:`qdthermo._special.expit` evaluates it, with the C
+    library's ``exp`` evaluated lane-parallel (:func:`qdthermo._libm.exp_row`, bit for bit the library's), so
+    the rates are bit for bit those of :func:`~qdthermo.kinetics.rates.rates`.  ``ln(k^+/k^-) = -x``.
     """
     for c in range(w.shape[0]):
         ell = lead[c]
         for b in range(m):
             x[c, b] = (w[c, b] - Ml[ell, b]) / Tl[ell, b]
-        for b in range(m):
-            kp[c, b] = np.exp(x[c, b])
-            km[c, b] = np.exp(-x[c, b])
+        exp_row(m, x[c], kp[c], 1.0)
+        exp_row(m, x[c], km[c], -1.0)
         for b in range(m):
             kp[c, b] = gb[c, b] * (1.0 / (1.0 + kp[c, b]))
             km[c, b] = gb[c, b] * (1.0 / (1.0 + km[c, b]))
