@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from qdthermo import _compiled, _libm
-from qdthermo._libm import exp_row
+from qdthermo._libm import exp_row, log_row
 
 pytestmark = pytest.mark.skipif(not _compiled.available(), reason="needs Numba")
 
@@ -67,3 +67,29 @@ def test_table_is_two_to_the_k_over_128() -> None:
         bits_head = struct.unpack("<Q", struct.pack("<d", head))[0]
         assert int(_libm.EXP_TABLE[2 * k + 1]) == (bits_head - (k << 45)) % 2**64
         assert int(_libm.EXP_TABLE[2 * k]) == struct.unpack("<Q", struct.pack("<d", tail))[0]
+
+
+@_compiled.kernel(error_model="numpy")
+def _log_rows(x: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    for r in range(x.shape[0]):
+        log_row(x.shape[1], x[r], out[r])
+
+
+def test_log_row_is_the_libraries_log_bit_for_bit() -> None:
+    rng = np.random.default_rng(8)
+    near_hi = 1 + float.fromhex("0x1.09p-4")  # the near-1 path: 1 - 1/16 <= x < near_hi
+    x = np.concatenate([
+        rng.uniform(0.0, 1.0, 300_000),  # populations
+        1.0 + rng.uniform(-0.07, 0.07, 200_000),  # both sides of the near-1 path's edges
+        np.exp(rng.uniform(-745.0, 709.0, 200_000)),
+        rng.uniform(-1.0, 0.0, 1000),
+        np.array([0.0, -0.0, 1.0, np.inf, -np.inf, np.nan, 5e-324, 2.2250738585072014e-308, 1 - 2.0**-4,
+                  np.nextafter(1 - 2.0**-4, 0), near_hi, np.nextafter(near_hi, 0), np.nextafter(1, 0),
+                  np.nextafter(1, 2), 0.6875, np.nextafter(0.6875, 0), 1.7976931348623157e308])])
+    x2 = x.reshape(1, -1)
+    got = np.empty_like(x2)
+    _log_rows(x2, got)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.log(x)
+    same = (got[0].view(np.uint64) == expected.view(np.uint64)) | (np.isnan(got[0]) & np.isnan(expected))
+    assert same.all(), f"{int((~same).sum())} of {x.size} differ, e.g. x = {x[~same][:3]!r}"

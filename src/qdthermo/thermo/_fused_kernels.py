@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo._compiled import kernel, prange
+from qdthermo._libm import log_row
 from qdthermo.kinetics.compiled import BLOCK, block_gather, block_gth, block_rates, lanes
 from qdthermo.thermo.performance import _X_UNDERFLOW, RESOLUTION_MARGIN
 
@@ -58,12 +59,13 @@ def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> 
 @kernel(error_model="numpy")
 def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x: Array, kp: Array, km: Array,
               Ml: Array, initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp], flux: Array,
-              cur: Array, acc: Array) -> None:  # pragma: no cover - compiled
+              cur: Array, acc: Array, u: Array) -> None:  # pragma: no cover - compiled
     """Channel fluxes, per-lead particle and energy currents, entropy production and the current resolution.
 
     ``acc`` rows: 0 entropy production (Schnakenberg, as :func:`~qdthermo.thermo.entropy.schnakenberg_terms`),
     1 largest ``k^+ + k^-``, 2 sum of ``|w - mu|/T``, 3 ``sum E (a + b)``, 4 ``sum E (k^+ + k^-)``; then row 5
-    the current resolution (:func:`~qdthermo.thermo.performance.current_resolution`).
+    the current resolution (:func:`~qdthermo.thermo.performance.current_resolution`).  ``u`` ``(lanes,)`` is
+    scratch; ``ln P`` is the C library's (:func:`qdthermo._libm.log_row`, lane-parallel).
     """
     n, n_ch = P.shape[0], w.shape[0]
     fill = 1.0 / n
@@ -79,7 +81,8 @@ def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x
                 cur[k, ell, b] = 0.0
     for i in range(n):  # ln P once per state
         for b in range(m):
-            lP[i, b] = np.log(P[i, b] if valid[b] else fill)
+            u[b] = P[i, b] if valid[b] else fill
+        log_row(m, u, lP[i])
     for c in range(n_ch):
         for b in range(m):
             acc[1, b] = max(acc[1, b], kp[c, b] + km[c, b])
@@ -255,7 +258,7 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
         for i in range(n):
             for b in range(m):
                 vb[b] = vb[b] and np.isfinite(Pb[i, b])
-        _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc)
+        _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc, t[0])
         for b in range(m):
             Sb[0, b] = acc[0, b]
             Sb[9, b] = acc[5, b]
