@@ -234,7 +234,7 @@ _double = deferred(lambda: _intrinsics()[1])
 _fma = deferred(lambda: _intrinsics()[2])
 
 
-@kernel(inline="always")
+@kernel()
 def _exp_fast(x: float) -> float:  # pragma: no cover - compiled
     """``exp(x)`` by the library's fast path (valid for ``2^-54 <= |x| < 512``), branch-free."""
     kd = _fma(x, _INVLN2N, _SHIFT)
@@ -250,14 +250,14 @@ def _exp_fast(x: float) -> float:  # pragma: no cover - compiled
     return _fma(scale, tmp, scale)  # type: ignore[no-any-return]
 
 
-@kernel(inline="always")
+@kernel()
 def _outside(x: float) -> bool:  # pragma: no cover - compiled
     """True where :func:`_exp_fast` does not apply (``|x| < 2^-54``, ``|x| >= 512``, NaN)."""
     top = (_bits(x) >> np.uint64(52)) & np.uint64(0x7FF)
     return top - np.uint64(_FAST_LOW) > np.uint64(_FAST_SPAN - 1)  # type: ignore[no-any-return]
 
 
-@kernel(error_model="numpy", inline="always")
+@kernel(error_model="numpy")
 def exp_row(m: int, x: Array, out: Array, sign: float) -> None:  # pragma: no cover - compiled
     """``out[b] = exp(sign * x[b])`` for ``b < m`` (``sign`` is +1 or -1), bit for bit the C library's ``exp``."""
     if not _FAST:
@@ -276,7 +276,7 @@ def exp_row(m: int, x: Array, out: Array, sign: float) -> None:  # pragma: no co
                 out[b] = np.exp(v)
 
 
-@kernel(inline="always")
+@kernel()
 def _log_far(x: float) -> float:  # pragma: no cover - compiled
     """``ln x`` by the library's table path (valid for normal positive ``x`` not within 1/16 of 1), branch-free."""
     ix = _bits(x)
@@ -293,7 +293,7 @@ def _log_far(x: float) -> float:  # pragma: no cover - compiled
     return _fma(r * r2, p, _fma(r2, _A0, lo)) + hi  # type: ignore[no-any-return]
 
 
-@kernel(inline="always")
+@kernel()
 def _log_near(x: float) -> float:  # pragma: no cover - compiled
     """``ln x`` by the library's path for ``x`` within 1/16 of 1 (``x != 1``), branch-free."""
     r = x - 1.0
@@ -310,13 +310,13 @@ def _log_near(x: float) -> float:  # pragma: no cover - compiled
     return hi + _fma(p, r3, lo)  # type: ignore[no-any-return]
 
 
-@kernel(inline="always")
+@kernel()
 def _log_outside(ix: int) -> bool:  # pragma: no cover - compiled
     """True for the bits of a zero, subnormal, negative, infinite or NaN argument (the library's special cases)."""
     return (ix >> np.uint64(48)) - np.uint64(0x10) > np.uint64(0x7FDF)  # type: ignore[no-any-return]
 
 
-@kernel(error_model="numpy", inline="always")
+@kernel(error_model="numpy")
 def log_row(m: int, x: Array, out: Array) -> None:  # pragma: no cover - compiled
     """``out[b] = ln x[b]`` for ``b < m``, bit for bit the C library's ``log`` (see :func:`exp_row`)."""
     if not _FAST:

@@ -107,7 +107,7 @@ def block_gather(pts: NDArray[np.intp], m: int, levels: Array, pairs: Array, occ
             Ml[ell, b] = muL[ell, pts[b]]
 
 
-@kernel(error_model="numpy", inline="always")
+@kernel(error_model="numpy")
 def _gather_run(q: int, m: int, levels: Array, pairs: Array, occ: Array, pocc: Array, TL: Array, muL: Array, g: Array,
                 gcol: NDArray[np.intp], initial: NDArray[np.intp], final: NDArray[np.intp], Eb: Array, w: Array,
                 Tl: Array, Ml: Array, gb: Array) -> None:  # pragma: no cover - compiled

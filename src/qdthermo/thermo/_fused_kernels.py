@@ -273,7 +273,7 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
                F, JF, S, regime)
 
 
-@kernel(error_model="numpy", inline="always")
+@kernel(error_model="numpy")
 def _put(m: int, pts: NDArray[np.intp], contiguous: bool, src: Array, dst: Array) -> None:  # pragma: no cover
     """``dst[:, points] = src[:, :m]``, row by row (a contiguous run per row where the points are)."""
     if contiguous:
