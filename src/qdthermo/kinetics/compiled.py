@@ -4,10 +4,11 @@ The same algorithm as the NumPy route ``"linear"``
 (:func:`~qdthermo.kinetics.steady.steady_state_linear`): the rates ``i -> j``
 are scaled by the point's largest rate and the states are eliminated by the
 subtraction-free Grassmann-Taksar-Heyman (GTH) form of Gaussian elimination,
-so both routes agree to round-off.  The batch is split into blocks that run
-in parallel (a ``prange`` loop whose body is one call of the serial kernel
-with its helpers inlined: cheap to compile); each block allocates its ``n x n``
-work matrix once, so no ``n_points x n_channels`` temporary is ever formed.
+so both routes agree to round-off.  The batch is split into ranges of points
+that a serial ``nogil`` kernel handles on every core
+(:func:`qdthermo._compiled.run_blocks`: a thread pool and a work queue, no
+parallel kernel to compile); each range allocates its ``n x n`` work matrix
+once, so no ``n_points x n_channels`` temporary is ever formed.
 
 Points the linear route would send to log space (a rate below 1e-140 of the
 point's largest, or a failed elimination) are flagged by the kernel and
@@ -43,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo import _compiled
-from qdthermo._compiled import kernel, prange
+from qdthermo._compiled import kernel
 from qdthermo._libm import exp_row
 from qdthermo.kinetics.generator import PauliGenerator
 from qdthermo.kinetics.network import Network
@@ -239,8 +240,8 @@ def block_gth(m: int, kp: Array, km: Array, gb: Array, initial: NDArray[np.intp]
 @kernel(error_model="numpy")
 def _steady_kernel(start: int, stop: int, kp: Array, km: Array, g: Array, initial: NDArray[np.intp],
                    final: NDArray[np.intp], P: Array, fragile: NDArray[np.bool_]) -> None:  # pragma: no cover
-    """``P[p]`` and ``fragile[p]`` of the points ``start:stop`` from their rates (serial;
-    :func:`_steady_blocks` runs blocks of :data:`BLOCK` points in parallel)."""
+    """``P[p]`` and ``fragile[p]`` of the points ``start:stop`` from their rates (serial, ``nogil``:
+    :func:`steady_state_compiled` runs ranges of points on every core with :func:`qdthermo._compiled.run_blocks`)."""
     n = P.shape[1]
     n_ch = kp.shape[1]
     L = min(lanes(n), max(stop - start, 1))
@@ -262,15 +263,6 @@ def _steady_kernel(start: int, stop: int, kp: Array, km: Array, g: Array, initia
             fragile[q0 + b] = fr[b]
             for i in range(n):
                 P[q0 + b, i] = Pb[i, b]
-
-
-@kernel(parallel=True, error_model="numpy")
-def _steady_blocks(kp: Array, km: Array, g: Array, initial: NDArray[np.intp], final: NDArray[np.intp], P: Array,
-                   fragile: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
-    """:func:`_steady_kernel` over blocks of :data:`BLOCK` points in parallel (a loop body of one call)."""
-    N = P.shape[0]
-    for blk in prange((N + BLOCK - 1) // BLOCK):
-        _steady_kernel(blk * BLOCK, min(N, (blk + 1) * BLOCK), kp, km, g, initial, final, P, fragile)
 
 
 def log_space(net: Network, k: Rates, P: Array, fragile: NDArray[np.bool_]) -> None:
@@ -298,7 +290,7 @@ def steady_state_compiled(net: Network, k: Rates) -> Array:
     kp, km, g = (np.ascontiguousarray(_flat_channels(k, a)) for a in (k.plus, k.minus, k.coupling))
     P = np.empty((kp.shape[0], n))
     fragile = np.empty(kp.shape[0], dtype=np.bool_)
-    _steady_blocks(kp, km, g, net.initial, net.final, P, fragile)
+    _compiled.run_blocks(_steady_kernel, kp.shape[0], kp, km, g, net.initial, net.final, P, fragile, block=BLOCK)
     log_space(net, k, P, fragile)
     out: Array = P.reshape(shape + (n,))
     out.setflags(write=False)

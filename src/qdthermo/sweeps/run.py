@@ -178,8 +178,6 @@ def write_sweep(
     _validate_axes(plan)
     finished = path is not None and existing is not None and bool(read_done(path).all())
     compiled = _use_compiled(plan)
-    if compiled:
-        _passive_openmp()
     # worker processes (if any) start while the driver probes and prepares the store
     with executors.Serial() if finished else executors.choose(plan, scheduler, compiled) as ex:
         method = "compiled" if compiled else "auto"
@@ -247,18 +245,6 @@ def _exists(path: Path) -> bool:
     if path.is_dir():
         return any(path.iterdir())
     return path.exists()
-
-
-def _passive_openmp() -> None:
-    """Threads of the compiled route's OpenMP pool sleep, rather than spin, while they wait.
-
-    The compiled route runs its blocks on Numba's OpenMP layer (libgomp); by default a thread
-    that finishes its share spins at the barrier, on the core the sweep's writer thread needs
-    (about 8% of the CPU time of a 4 x 10^6-point sweep on two cores).  ``OMP_WAIT_POLICY`` is
-    read when libgomp loads (on the first parallel kernel call): set here only if unset, and
-    without effect if libgomp is loaded already.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _bootstrapping_worker() -> bool:

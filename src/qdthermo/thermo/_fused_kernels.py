@@ -15,10 +15,12 @@ Units: energies, temperatures and chemical potentials in the energy unit, rates 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
-from qdthermo._compiled import kernel, prange
+from qdthermo._compiled import kernel, run_blocks
 from qdthermo._libm import log_row
 from qdthermo.kinetics.compiled import BLOCK, block_gather, block_gth, block_rates, lanes
 from qdthermo.thermo.performance import _X_UNDERFLOW, RESOLUTION_MARGIN
@@ -346,26 +348,21 @@ def _store(m: int, pts: NDArray[np.intp], contiguous: bool, solve: bool, Pb: Arr
                 regime[r, pts[b]] = rb[r, b]
 
 
-@kernel(parallel=True, error_model="numpy")
-def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, full: bool, levels: Array, pairs: Array, occ: Array,
-                 pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array, muL: Array, initial: NDArray[np.intp],
-                 final: NDArray[np.intp], lead: NDArray[np.intp], f_lead: NDArray[np.intp],
-                 f_ref: NDArray[np.intp], f_energy: NDArray[np.bool_], pair: NDArray[np.intp], P: Array,
-                 fragile: NDArray[np.bool_], ok: NDArray[np.bool_], E: Array, flux: Array, cur: Array, F: Array,
-                 JF: Array, S: Array, regime: NDArray[np.int8]) -> None:  # pragma: no cover - compiled
-    """Every observable of ``N`` points (``idx``: the points, or empty for ``0:N``), blocks in parallel.
+def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, full: bool, *arrays: NDArray[Any]) -> None:
+    """Every observable of ``N`` points (``idx``: the points, or empty for ``0:N``), blocks on every core.
 
-    Inputs, point-last: ``levels``, ``pairs``, ``occ``, ``pocc``, ``g``, ``gcol``, ``TL``, ``muL`` as
-    :func:`~qdthermo.kinetics.compiled.block_gather` reads them; the network's ``initial``, ``final``,
-    ``lead`` per channel; the force basis (``f_lead``, ``f_ref``, ``f_energy``) and the parallel
-    ``pair`` (``-1``: none).  Outputs:
+    ``arrays``, in order: the inputs, point-last: ``levels``, ``pairs``, ``occ``, ``pocc``, ``g``, ``gcol``,
+    ``TL``, ``muL`` as :func:`~qdthermo.kinetics.compiled.block_gather` reads them; the network's
+    ``initial``, ``final``, ``lead`` per channel; the force basis (``f_lead``, ``f_ref``, ``f_energy``) and
+    the parallel ``pair`` (``-1``: none); then the outputs:
     ``P`` ``(n, N)`` (read if not ``solve``), ``fragile``, ``ok``, the many-body energies ``E`` ``(n, N)``,
     ``flux`` ``(n_channels, N)``, ``cur`` ``(3, n_leads, N)``, ``F``, ``JF`` ``(n_forces, N)``, ``S``
     ``(10, N)`` (rows :data:`SCALARS`), ``regime`` ``(2, N)``: all point-last.  Not ``full``: only ``P``,
     ``fragile``, ``ok``, ``E`` and the entropy production ``S[0]`` are written (``S`` may have one row, the
     other outputs no points).
+
+    The serial kernel :func:`_fused_range` runs on ranges of points on a thread pool
+    (:func:`qdthermo._compiled.run_blocks`: a work queue, so a core slowed by other load takes fewer
+    ranges; no parallel kernel to compile).
     """
-    for blk in prange((N + BLOCK - 1) // BLOCK):
-        _fused_range(blk * BLOCK, min(N, (blk + 1) * BLOCK), idx, solve, full, levels, pairs, occ, pocc, g, gcol,
-                     TL, muL, initial, final, lead, f_lead, f_ref, f_energy, pair, P, fragile, ok, E, flux, cur, F, JF,
-                     S, regime)
+    run_blocks(_fused_range, N, idx, solve, full, *arrays, block=BLOCK)
