@@ -85,3 +85,76 @@ def test_minimal_pass_result_reads_every_observable_as_a_full_solve() -> None:
         else:
             scale = np.nanmax(np.abs(y)) if np.any(np.isfinite(y)) else 1.0
             np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-13 * scale, err_msg=name)
+
+
+def _fragile_and_invalid_device(n: int = 600, seed: int = 11) -> tuple[qd.Device, np.ndarray]:
+    """The paper's device at random points; some (``cold``) so cold that a rate is below 1e-140 of the largest
+    (the compiled steady state goes to log space there), some with leads t and b cut off (no unique steady
+    state)."""
+    rng = np.random.default_rng(seed)
+    cold = rng.random(n) < 0.15
+    cut = rng.random(n) < 0.1
+    T0 = np.where(cold, rng.uniform(0.004, 0.01, n), rng.uniform(0.2, 2.0, n))
+    return qd.three_terminal(
+        eps_L=rng.uniform(-3, 3, n), eps_R=rng.uniform(-3, 3, n), U=rng.uniform(0, 3, n), J=rng.uniform(0, 2, n),
+        T={lead: T0 * rng.uniform(1.0, 3.0, n) for lead in "tbr"},
+        mu={lead: rng.uniform(-1, 1, n) for lead in "tbr"},
+        gamma={"t": np.where(cut, 0.0, rng.uniform(0.1, 2, n)), "b": np.where(cut, 0.0, rng.uniform(0.1, 2, n)),
+               "r": rng.uniform(0.1, 2, n)}), cold
+
+
+def test_one_pass_equals_the_two_pass_route_with_fragile_and_invalid_points() -> None:
+    """qd.fluctuations counts in the solve's compiled pass; bit for bit the solve's minimal pass followed by
+    the device kernel (and the NumPy engine to round-off), log-space and invalid points included."""
+    from qdthermo.kinetics.steady import _TINY_RATE
+    from qdthermo.thermo.solver import solve_for
+
+    device, cold = _fragile_and_invalid_device()
+    with pytest.warns(qd.InvalidPointsWarning):
+        fused = qd.fluctuations(device, order=2, method="compiled", engine="compiled")
+        two_pass = solve_for(device, method="compiled", full=False)
+        reference = qd.fluctuations(device, order=2, method="linear", engine="numpy")
+    assert "_fused_cumulants" in fused.result.__dict__ and "_fused_cumulants" not in two_pass.__dict__
+    res = fused.result
+    k = res.rates
+    tiny = np.min(np.minimum(k.plus, k.minus), axis=-1) < _TINY_RATE * np.max(np.maximum(k.plus, k.minus), axis=-1)
+    assert np.sum(tiny & res.valid) > 10 and np.sum(~res.valid) > 10  # both kinds of points are there
+    separate = qd.Fluctuations(two_pass, 2, fused.counting, "compiled")
+    for name in ("populations", "valid", "energies", "entropy_production"):
+        np.testing.assert_array_equal(getattr(res, name), getattr(two_pass, name), err_msg=name)
+    for name in fused.counting:
+        for order in (1, 2):
+            np.testing.assert_array_equal(fused.cumulant(order, name), separate.cumulant(order, name),
+                                          err_msg=f"C{order} {name}")
+        if name != "entropy":
+            np.testing.assert_array_equal(fused.tur[name], separate.tur[name], err_msg=f"TUR {name}")
+    for name in fused.counting:  # the NumPy engine, off the cold points (C_2 there is not resolved by either)
+        for order in (1, 2):
+            a, b = fused.cumulant(order, name)[~cold], reference.cumulant(order, name)[~cold]
+            np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=f"C{order} {name}")
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-13 * np.nanmax(np.abs(b)), err_msg=f"C{order} {name}")
+    again = qd.Fluctuations(res, 2, fused.counting, "compiled")  # a second reader of the seeded cumulants
+    np.testing.assert_array_equal(again._cumulants, fused._cumulants)
+
+
+def test_points_that_need_pivoting_in_the_one_pass_route_go_to_the_numpy_engine(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Points the one-pass kernel flags are recomputed by the NumPy engine (forced here for every other point)."""
+    from qdthermo.thermo import fused as fused_module
+
+    device = random_three_terminal(8, 64)
+    expected = qd.fluctuations(device, order=2, method="compiled", engine="compiled")
+    original = fused_module.fused_counting
+
+    def flag_half(*args, **kwargs):  # type: ignore[no-untyped-def]
+        observables, cumulants = original(*args, **kwargs)
+        idx = np.arange(0, cumulants.cumulants.shape[0], 2)
+        cumulants.cumulants[idx] = np.nan
+        return observables, fused_module.FusedCumulants(cumulants.key, cumulants.cumulants, idx)
+
+    monkeypatch.setattr(fused_module, "fused_counting", flag_half)
+    again = qd.fluctuations(device, order=2, method="compiled", engine="compiled")
+    assert "_fused_cumulants" in again.result.__dict__
+    for q in again.counting:
+        assert np.all(np.isfinite(again.cumulant(2, q)))
+        np.testing.assert_allclose(again.cumulant(2, q), expected.cumulant(2, q), rtol=1e-9, atol=1e-14)

@@ -251,6 +251,23 @@ BASES = ("energy", "heat", "log_ratio")
 
 
 @kernel(error_model="numpy")
+def block_bases(base_kind, w, x, Ml, lead, bases):  # pragma: no cover - compiled
+    """The per-channel factors ``bases`` ``(n_bases, n_channels, m)`` of a batch-last chunk, by ``base_kind``
+    (:data:`BASES`): the transition energy ``w``, ``w - mu`` of the channel's lead, or ``ln(k^+/k^-) = -x``."""
+    m = bases.shape[2]
+    for a in range(base_kind.shape[0]):
+        kind = base_kind[a]
+        for ch in range(w.shape[0]):
+            for b in range(m):
+                v = w[ch, b]
+                if kind == 1:
+                    v = w[ch, b] - Ml[lead[ch], b]
+                elif kind == 2:
+                    v = -x[ch, b]
+                bases[a, ch, b] = v
+
+
+@kernel(error_model="numpy")
 def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, TL, muL, initial, final, lead,
                    P0, valid, coef, base_of, base_kind, order, round_off, chunk, out,
                    fallback):  # pragma: no cover - compiled
@@ -289,16 +306,7 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
         for s in range(n):
             for b in range(m):
                 p[s, b] = P0[start + b, s]
-        for a in range(base_kind.shape[0]):
-            kind = base_kind[a]
-            for ch in range(n_ch):
-                for b in range(m):
-                    v = w[ch, b]
-                    if kind == 1:
-                        v = w[ch, b] - Ml[lead[ch], b]
-                    elif kind == 2:
-                        v = -x[ch, b]
-                    bases[a, ch, b] = v
+        block_bases(base_kind, w, x, Ml, lead, bases)
         if order > 1:
             _factor(src, dst, r, A, piv, ok, fallback, start, work[0, 0])
         for a in range(coef.shape[0]):

@@ -23,9 +23,10 @@ from numpy.typing import NDArray
 from qdthermo._compiled import kernel, run_blocks
 from qdthermo._libm import log_row
 from qdthermo.kinetics.compiled import BLOCK, block_gather, block_gth, block_rates, lanes
+from qdthermo.kinetics.counting_compiled import _factor, _quantity, block_bases
 from qdthermo.thermo.performance import _X_UNDERFLOW, RESOLUTION_MARGIN
 
-__all__ = ["SCALARS", "fused_blocks"]
+__all__ = ["SCALARS", "fused_blocks", "fused_counting_range"]
 
 Array = NDArray[np.float64]
 
@@ -366,3 +367,107 @@ def fused_blocks(N: int, idx: NDArray[np.intp], solve: bool, full: bool, *arrays
     ranges; no parallel kernel to compile).
     """
     run_blocks(_fused_range, N, idx, solve, full, *arrays, block=BLOCK)
+
+
+@kernel(error_model="numpy")
+def fused_counting_range(first: int, last: int, idx: NDArray[np.intp], solve: bool, chunk: int, levels: Array,
+                         pairs: Array, occ: Array, pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array,
+                         muL: Array, initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
+                         src: NDArray[np.intp], dst: NDArray[np.intp], coef: Array, base_of: NDArray[np.intp],
+                         base_kind: NDArray[np.intp], of: NDArray[np.intp], order: int, round_off: float, P: Array,
+                         fragile: NDArray[np.bool_], ok: NDArray[np.bool_], E: Array, S: Array, C: Array,
+                         fallback: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
+    """Steady state, entropy production and cleaned ``C_1`` (``C_2``) of the chunks ``first:last`` in one pass.
+
+    The points are ``idx`` (or ``0:N`` if ``idx`` is empty), in chunks of ``chunk`` points, one after
+    the other (serial and ``nogil``: :func:`qdthermo._compiled.run_blocks` runs ranges of chunks on
+    several threads).  Each chunk is gathered and its rates formed once
+    (:func:`~qdthermo.kinetics.compiled.block_gather`, :func:`~qdthermo.kinetics.compiled.block_rates`),
+    its steady state solved (:func:`~qdthermo.kinetics.compiled.block_gth`; ``solve`` False: read from
+    ``P``), the entropy production formed as :func:`fused_blocks` forms it (:func:`_channels`), and the
+    counting statistics of :func:`~qdthermo.kinetics.counting_compiled.second_order_device` computed
+    from the same rates and populations (:func:`~qdthermo.kinetics.counting_compiled._factor`,
+    :func:`~qdthermo.kinetics.counting_compiled._quantity`): the same operations in the same order as
+    the two passes, so the results are bit for bit theirs.
+
+    ``coef``, ``base_of`` ``(u, n_jumps)``, ``(u,)``: the ``u`` distinct quantities computed, ``base_kind``
+    the per-channel factor of each base (:data:`~qdthermo.kinetics.counting_compiled.BASES`); ``of``
+    ``(q,)`` the distinct quantity of each output row.  Outputs, point-last: ``P``, ``E`` ``(n, N)``,
+    ``fragile``, ``ok``, ``fallback`` ``(N,)`` (``fragile`` written only if ``solve``), the entropy
+    production ``S`` ``(1, N)`` and the cumulants ``C`` ``(q, order, N)`` (NaN where not ``ok``).
+    """
+    n, n_ch, nl, u, q = P.shape[0], gcol.shape[0], TL.shape[0], coef.shape[0], of.shape[0]
+    N = idx.shape[0] if idx.shape[0] > 0 else P.shape[1]
+    contiguous = idx.shape[0] == 0
+    nb = max(base_kind.shape[0], 1)
+    m = min(chunk, N - first * chunk)
+    pts = np.empty(m, dtype=np.intp)
+    Eb, w, x, gb = np.empty((n, m)), np.empty((n_ch, m)), np.empty((n_ch, m)), np.empty((n_ch, m))
+    Tl, Ml, r = np.empty((nl, m)), np.empty((nl, m)), np.empty((2 * n_ch, m))
+    Q, piv, Pb, lP, t = np.empty((n, n, m)), np.empty((n, m)), np.empty((n, m)), np.empty((n, m)), np.empty((2, m))
+    fb, cb, acc, u_ = np.empty((n_ch, m)), np.empty((3, nl, m)), np.empty((6, m)), np.empty(m)
+    bases, A, work = np.empty((nb, n_ch, m)), np.empty((n, n, m)), np.empty((5, max(n, 3), m))
+    Cb = np.empty((u, m, order))
+    fr, vb, okb, fl = np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_), \
+        np.empty(m, dtype=np.bool_)
+    column = np.empty(2 * n_ch, dtype=np.intp)  # the channel of each jump
+    for j in range(2 * n_ch):
+        column[j] = j % n_ch
+    for c in range(first, last):
+        start = c * chunk
+        if min(chunk, N - start) != m:  # the last, shorter chunk: scratch of its size (the kernels read m off it)
+            m = min(chunk, N - start)
+            pts = np.empty(m, dtype=np.intp)
+            Eb, w, x, gb = np.empty((n, m)), np.empty((n_ch, m)), np.empty((n_ch, m)), np.empty((n_ch, m))
+            Tl, Ml, r = np.empty((nl, m)), np.empty((nl, m)), np.empty((2 * n_ch, m))
+            Q, piv, Pb, lP = np.empty((n, n, m)), np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
+            t, fb, cb, acc, u_ = np.empty((2, m)), np.empty((n_ch, m)), np.empty((3, nl, m)), np.empty((6, m)), \
+                np.empty(m)
+            bases, A, work = np.empty((nb, n_ch, m)), np.empty((n, n, m)), np.empty((5, max(n, 3), m))
+            Cb = np.empty((u, m, order))
+            fr, vb, okb, fl = np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_), \
+                np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_)
+        for b in range(m):
+            pts[b] = start + b if contiguous else idx[start + b]
+        kp, km = r[:n_ch], r[n_ch:]  # the jumps' rates: k^+ of the channels, then k^-
+        block_gather(pts, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
+        block_rates(m, w, Tl, Ml, gb, lead, x, kp, km)
+        if solve:
+            block_gth(m, kp, km, gb, initial, final, Q, piv, Pb, fr, t)
+        else:
+            for i in range(n):
+                for b in range(m):
+                    Pb[i, b] = P[i, pts[b]]
+        for b in range(m):
+            vb[b] = True
+        for i in range(n):
+            for b in range(m):
+                vb[b] = vb[b] and np.isfinite(Pb[i, b])
+        _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc, u_)
+        block_bases(base_kind, w, x, Ml, lead, bases)
+        for b in range(m):
+            okb[b] = vb[b]
+            fl[b] = False
+        if order > 1:
+            _factor(src, dst, r, A, piv, okb, fl, 0, work[0, 0])
+        for a in range(u):
+            _quantity(src, dst, r, Pb, coef[a], base_of[a], bases, column, 0, A, piv, order,
+                      round_off, work, Cb[a])
+        for b in range(m):
+            p = start + b if contiguous else pts[b]
+            ok[p] = vb[b]
+            S[0, p] = acc[0, b] if vb[b] else np.nan
+            fallback[p] = fl[b]
+            if solve:
+                fragile[p] = fr[b]
+        for i in range(n):
+            for b in range(m):
+                p = start + b if contiguous else pts[b]
+                if solve:
+                    P[i, p] = Pb[i, b]
+                E[i, p] = Eb[i, b]
+        for a in range(q):
+            s = of[a]
+            for k in range(order):
+                for b in range(m):
+                    C[a, k, start + b if contiguous else pts[b]] = Cb[s, b, k] if vb[b] and not fl[b] else np.nan

@@ -27,7 +27,7 @@ instead (:class:`~qdthermo.thermo.coherent_counting.CoherentFluctuations`, the s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -37,14 +37,17 @@ from numpy.typing import NDArray
 
 from qdthermo.kinetics import counting, counting_compiled
 from qdthermo.kinetics import steady as _steady
+from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
+from qdthermo.model.system import System
 from qdthermo.thermo import entropy as _entropy
 from qdthermo.thermo.coherent import CoherentState
 from qdthermo.thermo.coherent_counting import CoherentFluctuations, coherent_counted_quantities
 from qdthermo.thermo.counting_api import ROUND_OFF, CountingAPI
-from qdthermo.thermo.fused import kernel_inputs
+from qdthermo.thermo.forces import ForceBasis, force_basis
+from qdthermo.thermo.fused import CountingRequest, FusedCumulants, kernel_inputs
 from qdthermo.thermo.registry import OBSERVABLES, observable, unregister
 from qdthermo.thermo.result import SteadyState
 from qdthermo.thermo.solver import solve_for
@@ -59,9 +62,59 @@ SPARSE_MIN_STATES = 256
 
 def counted_quantities(result: SteadyState) -> tuple[str, ...]:
     """Names of every quantity that can be counted for this result (see the module docstring)."""
-    leads = result.lead_names
+    return _counted(result.lead_names, result.force_basis)
+
+
+def _counted(leads: Sequence[str], basis: ForceBasis) -> tuple[str, ...]:
+    """:func:`counted_quantities` from the lead names and the force basis."""
     return (*(f"N_{lead}" for lead in leads), *(f"E_{lead}" for lead in leads), *(f"Q_{lead}" for lead in leads),
-            *result.force_basis.flux_names, "entropy")
+            *basis.flux_names, "entropy")
+
+
+def _factor_kind(net: Network, basis: ForceBasis, leads: Sequence[str], name: str) -> tuple[Array, str | None]:
+    """``coef`` ``(n_jumps,)`` and the kind of per-channel factor of ``name`` (one of
+    :data:`~qdthermo.kinetics.counting_compiled.BASES`, or None for none)."""
+    known = _counted(leads, basis)
+    if name not in known:
+        raise ValueError(f"unknown counted quantity {name!r}; allowed: {list(known)}")
+    sign = net.jump_sign
+    if name == "entropy":
+        return sign, "log_ratio"
+    if name in basis.flux_names:
+        k = basis.flux_names.index(name)
+        lead = leads[int(basis.lead[k])]
+        name = f"{'E' if basis.kind[k] == 'E' else 'N'}_{lead}"
+    kind, lead = name.split("_", 1)
+    on = (net.jump_lead == list(leads).index(lead)) * sign
+    if kind == "N":
+        return on.astype(float), None
+    return on, "heat" if kind == "Q" else "energy"
+
+
+def _factored(net: Network, basis: ForceBasis, leads: Sequence[str],
+              names: Sequence[str]) -> tuple[Array, list[int], list[int]]:
+    """The increments of ``names`` factored for the compiled device route: ``coef`` ``(q, n_jumps)``, the base
+    of each quantity (-1: none) and the kind of each base (indices into
+    :data:`~qdthermo.kinetics.counting_compiled.BASES`)."""
+    kinds: list[str] = []
+    coefs, base_of = [], []
+    for q in names:
+        coef, kind = _factor_kind(net, basis, leads, q)
+        if kind is not None and kind not in kinds:
+            kinds.append(kind)
+        coefs.append(np.broadcast_to(coef, (net.n_jumps,)))
+        base_of.append(-1 if kind is None else kinds.index(kind))
+    return np.stack(coefs), base_of, [counting_compiled.BASES.index(k) for k in kinds]
+
+
+def _counting_route(n_states: int, n_points: int, engine: str, order: int) -> str:
+    """:attr:`Fluctuations.route` of a network of ``n_states`` states at ``n_points`` points."""
+    if n_states > SPARSE_MIN_STATES:
+        return "sparse"
+    large = n_points >= _steady.COMPILED_MIN_POINTS
+    if (engine == "compiled" or (engine == "auto" and large)) and order <= 2 and counting_compiled.available():
+        return "compiled"
+    return "numpy"
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,22 +175,7 @@ class Fluctuations(CountingAPI):
         """``coef`` ``(n_jumps,)`` and the kind of per-channel factor of ``name`` (one of
         :data:`~qdthermo.kinetics.counting_compiled.BASES`, or None for none)."""
         res = self.result
-        net = res.generator.network
-        known = counted_quantities(res)
-        if name not in known:
-            raise ValueError(f"unknown counted quantity {name!r}; allowed: {list(known)}")
-        sign = net.jump_sign
-        if name == "entropy":
-            return sign, "log_ratio"
-        if name in res.force_basis.flux_names:
-            k = res.force_basis.flux_names.index(name)
-            lead = res.lead_names[int(res.force_basis.lead[k])]
-            name = f"{'E' if res.force_basis.kind[k] == 'E' else 'N'}_{lead}"
-        kind, lead = name.split("_", 1)
-        on = (net.jump_lead == res.lead_names.index(lead)) * sign
-        if kind == "N":
-            return on.astype(float), None
-        return on, "heat" if kind == "Q" else "energy"
+        return _factor_kind(res.generator.network, res.force_basis, res.lead_names, name)
 
     def _jumps(self) -> tuple[int, Any, Any, Array, Array]:
         res = self.result
@@ -161,14 +199,8 @@ class Fluctuations(CountingAPI):
     @property
     def route(self) -> str:
         """The engine of :attr:`order` cumulants: ``"compiled"``, ``"numpy"`` or ``"sparse"`` (large networks)."""
-        n = self.result.generator.network.n_states
-        if n > SPARSE_MIN_STATES:
-            return "sparse"
-        large = int(np.prod(self.result.shape)) >= _steady.COMPILED_MIN_POINTS
-        if (self.engine == "compiled" or (self.engine == "auto" and large)) and self.order <= 2 \
-                and counting_compiled.available():
-            return "compiled"
-        return "numpy"
+        return _counting_route(self.result.generator.network.n_states, int(np.prod(self.result.shape)), self.engine,
+                               self.order)
 
     @cached_property
     def _cumulants(self) -> Array:
@@ -214,25 +246,23 @@ class Fluctuations(CountingAPI):
         per-channel factors are formed in the kernel from the parameters, never as ``(points, jumps)`` arrays."""
         res = self.result
         net = res.generator.network
-        kinds: list[str] = []
-        coefs, base_of = [], []
-        for q in self.counting:
-            coef, kind = self._factor_kind(q)
-            if kind is not None and kind not in kinds:
-                kinds.append(kind)
-            coefs.append(np.broadcast_to(coef, (net.n_jumps,)))
-            base_of.append(-1 if kind is None else kinds.index(kind))
         shape = res.shape
-        P = np.asarray(res._P).reshape(-1, net.n_states)
-        C, fallback = counting_compiled.second_order_device(
-            net.n_states, net.source, net.target, kernel_inputs(res.system), (net.initial, net.final, net.lead), P,
-            np.stack(coefs), base_of, [counting_compiled.BASES.index(k) for k in kinds], order=self.order,
-            valid=None if res._all_valid else res.valid, round_off=ROUND_OFF)
+        fused: FusedCumulants | None = res.__dict__.get("_fused_cumulants")
+        if fused is not None and fused.key == (self.counting, self.order):  # computed in the solve's pass
+            C, fallback = fused.cumulants, fused.fallback
+            if not C.flags.writeable:  # resolved by a first reader
+                return C.reshape(shape + C.shape[1:])
+        else:
+            coef, base_of, kinds = _factored(net, res.force_basis, res.lead_names, self.counting)
+            P = np.asarray(res._P).reshape(-1, net.n_states)
+            C, fallback = counting_compiled.second_order_device(
+                net.n_states, net.source, net.target, kernel_inputs(res.system), (net.initial, net.final, net.lead),
+                P, coef, base_of, kinds, order=self.order, valid=None if res._all_valid else res.valid,
+                round_off=ROUND_OFF)
         if len(fallback):  # points whose elimination needs pivoting: the NumPy engine
             C[fallback] = self._numpy_cumulants_at(fallback)
-        C = C.reshape(shape + C.shape[1:])
         C.setflags(write=False)
-        return C
+        return C.reshape(shape + C.shape[1:])
 
     def _numpy_cumulants_at(self, points: NDArray[np.intp]) -> Array:
         """The cleaned cumulants of the flat ``points`` by the NumPy engine."""
@@ -399,7 +429,8 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be an integer >= 1 (allowed range 1 <= order), got {order!r}")
-    result = solve_for(device, method=method, approach=approach, full=False)
+    result = solve_for(device, method=method, approach=approach, full=False,
+                       counting=_request(counting, int(order), engine))
     known = (coherent_counted_quantities(result) if isinstance(result, CoherentState)
              else counted_quantities(result))
     names = known if isinstance(counting, str) and counting == "all" else tuple(
@@ -410,6 +441,26 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     if isinstance(result, CoherentState):
         return CoherentFluctuations(result, int(order), tuple(names))
     return Fluctuations(result, int(order), tuple(names), engine)
+
+
+def _request(counting: str | Sequence[str], order: int,
+             engine: str) -> Callable[[System, Network], CountingRequest | None]:
+    """What :func:`fluctuations` asks a fused solve to count in its pass: the :class:`Fluctuations` of the
+    result would compute these cumulants by the compiled route (None where it would not, or the quantities
+    are not known: the solve alone is fused, and the usual checks follow)."""
+    def request(system: System, net: Network) -> CountingRequest | None:
+        if _counting_route(net.n_states, int(np.prod(system.shape)), engine, order) != "compiled":
+            return None
+        basis = force_basis(system)
+        known = _counted(system.lead_names, basis)
+        names = known if isinstance(counting, str) and counting == "all" else tuple(
+            [counting] if isinstance(counting, str) else counting)
+        if not names or any(q not in known for q in names):
+            return None
+        coef, base_of, kinds = _factored(net, basis, system.lead_names, names)
+        return CountingRequest((tuple(names), order), coef, np.asarray(base_of, dtype=np.intp),
+                               np.asarray(kinds, dtype=np.intp), order, ROUND_OFF)
+    return request
 
 
 _OBSERVABLE_NAMES = ("noise", "fano", "tur")

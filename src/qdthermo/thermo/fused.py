@@ -24,7 +24,8 @@ the NumPy functions, from rates built lazily.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -33,18 +34,20 @@ from numpy.typing import NDArray
 
 from qdthermo import _compiled
 from qdthermo._special import expit
+from qdthermo.kinetics import counting_compiled
 from qdthermo.kinetics.compiled import LazyPauliGenerator
 from qdthermo.kinetics.network import Network, network
 from qdthermo.kinetics.rates import Rates, fermi_argument, rates
 from qdthermo.kinetics.steady import Method, _log_gth, _normalise, choose_route, log_rate_matrix
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
-from qdthermo.thermo._fused_kernels import SCALARS, fused_blocks
+from qdthermo.thermo._fused_kernels import SCALARS, fused_blocks, fused_counting_range
 from qdthermo.thermo.forces import force_basis
 from qdthermo.thermo.performance import Performance
 from qdthermo.thermo.result import SteadyState
 
-__all__ = ["FUSED", "register_fused", "solve_fused", "fused_observables"]
+__all__ = ["FUSED", "FUSED_COUNTING", "register_fused", "register_fused_counting", "solve_fused",
+           "fused_observables", "CountingRequest", "FusedCumulants", "fused_counting"]
 
 Array = NDArray[np.float64]
 Fused = Callable[[Device, System, Network, str, bool], "SteadyState | None"]
@@ -54,10 +57,78 @@ Fused = Callable[[Device, System, Network, str, bool], "SteadyState | None"]
 FUSED: dict[str, Fused] = {}
 
 
+@dataclass(frozen=True, eq=False)
+class CountingRequest:
+    """Second-order counting statistics for a fused pass to compute with the steady state.
+
+    Attributes
+    ----------
+    key
+        What the counting statistics recognise their request by (e.g. the quantities and the order).
+    coef : ndarray, shape (q, n_jumps)
+        Constant factor of each quantity's increments.
+    base_of : ndarray of int, shape (q,)
+        Index into ``base_kind`` of each quantity's per-channel factor, -1 for none.
+    base_kind : ndarray of int
+        The per-channel factor of each base (an index into
+        :data:`~qdthermo.kinetics.counting_compiled.BASES`).
+    order : {1, 2}
+        Highest cumulant.
+    round_off : float
+        ``C_k`` with ``|C_k| <= round_off M_k`` are set to 0
+        (:mod:`~qdthermo.kinetics.counting_compiled`).
+    """
+
+    key: Hashable
+    coef: Array
+    base_of: NDArray[np.intp]
+    base_kind: NDArray[np.intp]
+    order: int
+    round_off: float
+
+
+@dataclass(frozen=True, eq=False)
+class FusedCumulants:
+    """The counting statistics a fused pass computed (seeded into the result as ``_fused_cumulants``).
+
+    Attributes
+    ----------
+    key
+        The request's :attr:`CountingRequest.key`.
+    cumulants : ndarray, shape (N, q, order)
+        Cleaned ``C_1`` (``C_2``) of the flat points (a view of point-last storage); NaN where not valid
+        and at ``fallback``.
+    fallback : ndarray of int
+        Flat points whose elimination needs pivoting: to be computed by the NumPy engine.
+    """
+
+    key: Hashable
+    cumulants: Array
+    fallback: NDArray[np.intp]
+
+
+#: a fused solve that also computes counting statistics: ``(device, system, network, route, request) ->
+#: SteadyState`` (None: not applicable; the request returns None where the counting statistics are not fused)
+FusedCounting = Callable[[Device, System, Network, str, Callable[[System, Network], "CountingRequest | None"]],
+                         "SteadyState | None"]
+
+#: route name -> its fused solve with counting statistics (:func:`register_fused_counting`)
+FUSED_COUNTING: dict[str, FusedCounting] = {}
+
+
 def register_fused(name: str) -> Callable[[Fused], Fused]:
     """Register a fused solve for the steady-state route ``name`` (used by ``qd.solve(..., method=name)``)."""
     def deco(func: Fused) -> Fused:
         FUSED[name] = func
+        return func
+    return deco
+
+
+def register_fused_counting(name: str) -> Callable[[FusedCounting], FusedCounting]:
+    """Register a fused solve with counting statistics for the steady-state route ``name``
+    (used by ``qd.fluctuations(..., method=name)``)."""
+    def deco(func: FusedCounting) -> FusedCounting:
+        FUSED_COUNTING[name] = func
         return func
     return deco
 
@@ -125,6 +196,56 @@ def fused_observables(system: System, net: Network, *, full: bool = True) -> dic
     return out
 
 
+def fused_counting(system: System, net: Network, request: CountingRequest) -> tuple[dict[str, Any], FusedCumulants]:
+    """Populations, ``valid``, energies, entropy production and the counting statistics in one compiled pass.
+
+    What :func:`fused_observables` computes with ``full=False``, and the cleaned ``C_1`` (``C_2``) of the
+    request's quantities as :func:`~qdthermo.kinetics.counting_compiled.second_order_device` computes them
+    from those populations, bit for bit: the kernel
+    (:func:`~qdthermo.thermo._fused_kernels.fused_counting_range`) gathers the parameters and forms the
+    rates once per chunk of points.  Fragile points (the steady state of the log-space elimination) are
+    redone as :func:`fused_observables` redoes them, their counting statistics with them.  Requires
+    :func:`qdthermo._compiled.available`; at most
+    :data:`~qdthermo.kinetics.counting_compiled.MAX_STATES` states.
+
+    Returns
+    -------
+    observables : dict
+        As :func:`fused_observables` with ``full=False``.
+    cumulants : FusedCumulants
+        The cumulants ``(N, q, order)`` and the points left to the NumPy engine.
+    """
+    n, order = net.n_states, int(request.order)
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2 on the compiled route, got {order!r}")
+    if not 1 <= n <= counting_compiled.MAX_STATES:
+        raise ValueError(f"n must be between 1 and {counting_compiled.MAX_STATES} on the compiled route, got {n!r}")
+    inputs = kernel_inputs(system)
+    N = int(np.prod(system.shape)) if system.shape else 1
+    coef = np.ascontiguousarray(request.coef, dtype=np.float64).reshape(-1, net.n_jumps)
+    base_of = np.ascontiguousarray(request.base_of, dtype=np.intp)
+    rows = {(coef[a].tobytes(), int(base_of[a])): a for a in range(len(coef) - 1, -1, -1)}  # first of each
+    first = sorted(set(rows.values()))
+    of = np.array([first.index(rows[(coef[a].tobytes(), int(base_of[a]))]) for a in range(len(coef))], dtype=np.intp)
+    quantities = (np.ascontiguousarray(coef[first]), np.ascontiguousarray(base_of[first]),
+                  np.ascontiguousarray(request.base_kind, dtype=np.intp), of, order, float(request.round_off))
+    P, fragile, valid, E = np.empty((n, N)), np.zeros(N, dtype=np.bool_), np.empty(N, dtype=np.bool_), np.empty((n, N))
+    S, C, fallback = np.empty((1, N)), np.empty((len(coef), order, N)), np.empty(N, dtype=np.bool_)
+    structure = (net.initial, net.final, net.lead, np.ascontiguousarray(net.source, dtype=np.intp),
+                 np.ascontiguousarray(net.target, dtype=np.intp))
+    outputs = (P, fragile, valid, E, S, C, fallback)
+    chunk = counting_compiled._chunk_size(n)
+    _compiled.run_blocks(fused_counting_range, -(-N // chunk), np.empty(0, dtype=np.intp), True, chunk, *inputs,
+                         *structure, *quantities, *outputs, block=1)
+    if np.any(fragile):  # the NumPy log-space elimination, as fused_observables; then their statistics again
+        idx = np.flatnonzero(fragile)
+        P[:, idx] = _normalise(_log_gth(log_rate_matrix(net, _rates_at(system, net, idx), np.arange(len(idx))))).T
+        _compiled.run_blocks(fused_counting_range, -(-len(idx) // chunk), idx, False, chunk, *inputs, *structure,
+                             *quantities, *outputs, block=1)
+    out = {"populations": P.T, "valid": valid, "energies": E.T, "entropy_production": S[0]}
+    return out, FusedCumulants(request.key, C.transpose(2, 0, 1), np.flatnonzero(fallback))
+
+
 def _rates_at(system: System, net: Network, idx: NDArray[np.intp]) -> Rates:
     """The rates of the flat points ``idx``, as :func:`~qdthermo.kinetics.rates.rates` forms them."""
     occ, nl = system.occupations, len(system.lead_names)
@@ -188,15 +309,41 @@ def _solve_compiled(device: Device, system: System, net: Network, route: str, fu
                        route=route, precomputed=seed)
 
 
-def solve_fused(device: Device, system: System, method: Method | str, *, full: bool = True) -> SteadyState | None:
+@register_fused_counting("compiled")
+def _solve_compiled_counting(device: Device, system: System, net: Network, route: str,
+                             request: Callable[[System, Network], CountingRequest | None]) -> SteadyState | None:
+    """The fused compiled solve with the counting statistics (None: not applicable, or nothing to count)."""
+    if not _compiled.available() or net.n_states == 1 or net.n_states > counting_compiled.MAX_STATES:
+        return None
+    wanted = request(system, net)
+    if wanted is None:
+        return None
+    observables, cumulants = fused_counting(system, net, wanted)
+    P, valid, seed = _seed(system, observables)
+    seed["_fused_cumulants"] = cumulants
+    generator = LazyPauliGenerator(net, lambda: rates(system))
+    return SteadyState(device=device, system=system, generator=generator, populations=P, valid=valid,
+                       route=route, precomputed=seed)
+
+
+def solve_fused(device: Device, system: System, method: Method | str, *, full: bool = True,
+                counting: Callable[[System, Network], CountingRequest | None] | None = None) -> SteadyState | None:
     """The result by the fused kernel of the route ``method`` selects, or None if it has none.
 
     ``full=False``: the kernel computes the populations, energies and entropy production only (for the
-    counting statistics); the other observables of the result are computed on first use.
+    counting statistics); the other observables of the result are computed on first use.  ``counting``:
+    where the route has a fused solve with counting statistics (:data:`FUSED_COUNTING`) and ``counting``
+    returns a :class:`CountingRequest` for the system, its cumulants are computed in the same pass and seeded
+    as ``_fused_cumulants`` (a :class:`FusedCumulants`), with what ``full=False`` computes.
     """
     net = network(system)
     name = Method.parse(method)
     if name == "auto":
         name = choose_route(net, int(np.prod(system.shape)) if system.shape else 1)
+    with_counting = FUSED_COUNTING.get(name) if counting is not None else None
+    if with_counting is not None:
+        result = with_counting(device, system, net, name, counting)  # type: ignore[arg-type]
+        if result is not None:
+            return result
     fused = FUSED.get(name)
     return None if fused is None else fused(device, system, net, name, full)

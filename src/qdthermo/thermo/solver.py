@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import overload
 
 import numpy as np
 
 from qdthermo.kinetics.generator import PauliGenerator, Stationary
-from qdthermo.kinetics.network import network
+from qdthermo.kinetics.network import Network, network
 from qdthermo.kinetics.rates import rates
 from qdthermo.kinetics.steady import NOT_UNIQUE, Method
 from qdthermo.model.device import Device
+from qdthermo.model.system import System
 from qdthermo.thermo import observables as _observables  # noqa: F401  (registers the built-in observables)
 from qdthermo.thermo.coherent import CoherentState, solve_coherent
-from qdthermo.thermo.fused import solve_fused
+from qdthermo.thermo.fused import CountingRequest, solve_fused
 from qdthermo.thermo.result import SteadyState
 
 __all__ = ["solve", "solve_for", "InvalidPointsWarning"]
@@ -122,10 +124,12 @@ def solve(device: Device, *, method: Method | str = Method.AUTO,
 
 
 def solve_for(device: Device, *, method: Method | str = Method.AUTO, approach: str | None = None,
-              full: bool = True) -> SteadyState | CoherentState:
+              full: bool = True, counting: Callable[[System, Network], CountingRequest | None] | None = None
+              ) -> SteadyState | CoherentState:
     """:func:`solve`; ``full=False`` lets a fused kernel compute only the populations, energies and entropy
     production in its pass (the rest on first use): for callers that read nothing else, e.g.
-    :func:`~qdthermo.thermo.counting_statistics.fluctuations`."""
+    :func:`~qdthermo.thermo.counting_statistics.fluctuations`; ``counting`` lets it compute counting
+    statistics in the same pass (:func:`~qdthermo.thermo.fused.solve_fused`)."""
     if approach is None and device.tunnels:
         raise ValueError("this device has interdot tunnelling (qd.Tunnel): choose a density-matrix approach, "
                          "qd.solve(device, approach='global') or approach='local' (docs/coherent.md)")
@@ -135,7 +139,8 @@ def solve_for(device: Device, *, method: Method | str = Method.AUTO, approach: s
         raise ValueError("approach='pauli' cannot describe interdot tunnelling (qd.Tunnel): the rate equation "
                          "drops the coherences; use approach='global' or 'local' (docs/coherent.md)")
     system = device.finalized()
-    fused = solve_fused(device, system, method, full=full)  # a route with a fused kernel: every observable in one pass
+    # a route with a fused kernel: every observable (or what the counting statistics need) in one pass
+    fused = solve_fused(device, system, method, full=full, counting=counting)
     if fused is not None:
         report_invalid(device, fused)
         return fused
