@@ -189,26 +189,35 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, r
         if coef[j] == 0.0:  # adds exactly nothing
             continue
         i, f, col = src[j], dst[j], column[j]
+        # one store stream per loop (the same values, recomputed): each loop vectorises
         for b in range(m):
             dj = coef[j] if base < 0 else coef[j] * bases[base, col, start + b]
-            rd = r[j, b] * dj
-            kd[i, b] += rd  # sum over the jumps leaving each state of rate d
-            g = rd * p[i, b]
-            v[f, b] += g  # W^(1) P0
-            acc[0, b] += g * dj  # 1^T W^(2) P0
+            kd[i, b] += r[j, b] * dj  # sum over the jumps leaving each state of rate d
+        for b in range(m):
+            dj = coef[j] if base < 0 else coef[j] * bases[base, col, start + b]
+            v[f, b] += r[j, b] * dj * p[i, b]  # W^(1) P0
+        for b in range(m):
+            dj = coef[j] if base < 0 else coef[j] * bases[base, col, start + b]
+            acc[0, b] += r[j, b] * dj * p[i, b] * dj  # 1^T W^(2) P0
+        for b in range(m):
+            dj = coef[j] if base < 0 else coef[j] * bases[base, col, start + b]
             acc[1, b] += r[j, b] * p[i, b] * abs(dj)
+    c1 = x[0]  # x is free until _drazin: the sums over states, point by point in the same order
+    c1[:] = 0.0
+    for s in range(n):
+        for b in range(m):
+            c1[b] += kd[s, b] * p[s, b]
     for b in range(m):
-        c1 = 0.0
-        for s in range(n):
-            c1 += kd[s, b] * p[s, b]
-        res[b, 0] = 0.0 if abs(c1) <= round_off * acc[1, b] else c1
+        res[b, 0] = 0.0 if abs(c1[b]) <= round_off * acc[1, b] else c1[b]
     if order > 1:
         _drazin(A, piv, p, v, x, acc[2])
+        cross = acc[2]  # free again
+        cross[:] = 0.0
+        for s in range(n):
+            for b in range(m):
+                cross[b] += kd[s, b] * x[s, b]
         for b in range(m):
-            cross = 0.0
-            for s in range(n):
-                cross += kd[s, b] * x[s, b]
-            c2 = acc[0, b] - 2.0 * cross
+            c2 = acc[0, b] - 2.0 * cross[b]
             res[b, 1] = 0.0 if abs(c2) <= round_off * acc[0, b] else c2
 
 

@@ -62,26 +62,20 @@ def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> 
 @kernel(error_model="numpy")
 def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x: Array, kp: Array, km: Array,
               Ml: Array, initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp], flux: Array,
-              cur: Array, acc: Array, u: Array) -> None:  # pragma: no cover - compiled
+              cur: Array, acc: Array, u: Array, full: bool) -> None:  # pragma: no cover - compiled
     """Channel fluxes, per-lead particle and energy currents, entropy production and the current resolution.
 
     ``acc`` rows: 0 entropy production (Schnakenberg, as :func:`~qdthermo.thermo.entropy.schnakenberg_terms`),
     1 largest ``k^+ + k^-``, 2 sum of ``|w - mu|/T``, 3 ``sum E (a + b)``, 4 ``sum E (k^+ + k^-)``; then row 5
     the current resolution (:func:`~qdthermo.thermo.performance.current_resolution`).  ``u`` ``(lanes,)`` is
-    scratch; ``ln P`` is the C library's (:func:`qdthermo._libm.log_row`, lane-parallel).
+    scratch; ``ln P`` is the C library's (:func:`qdthermo._libm.log_row`, lane-parallel).  Not ``full``: only
+    rows 0 and 1 (``flux``, ``cur`` and the other rows are not written).
     """
     n, n_ch = P.shape[0], w.shape[0]
     fill = 1.0 / n
     for b in range(m):
         acc[0, b] = 0.0
         acc[1, b] = 0.0
-        acc[2, b] = 0.0
-        acc[3, b] = 0.0
-        acc[4, b] = 0.0
-    for k in range(cur.shape[0]):
-        for ell in range(cur.shape[1]):
-            for b in range(m):
-                cur[k, ell, b] = 0.0
     for i in range(n):  # ln P once per state
         for b in range(m):
             u[b] = P[i, b] if valid[b] else fill
@@ -89,6 +83,27 @@ def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x
     for c in range(n_ch):
         for b in range(m):
             acc[1, b] = max(acc[1, b], kp[c, b] + km[c, b])
+    for c in range(n_ch):  # the entropy production; each sum below is over the channels in the same order
+        i, f = initial[c], final[c]
+        for b in range(m):
+            Pi = P[i, b] if valid[b] else fill
+            Pj = P[f, b] if valid[b] else fill
+            a = Pi * kp[c, b]
+            r = Pj * km[c, b]
+            term = (a - r) * ((lP[i, b] - lP[f, b]) - x[c, b])
+            term = max(np.inf if term != term else term, 0.0)
+            skip = max(a, r) < _NEGLIGIBLE * acc[1, b] or a == r
+            acc[0, b] += 0.0 if skip else term
+    if not full:
+        return
+    for b in range(m):
+        acc[2, b] = 0.0
+        acc[3, b] = 0.0
+        acc[4, b] = 0.0
+    for k in range(cur.shape[0]):
+        for ell in range(cur.shape[1]):
+            for b in range(m):
+                cur[k, ell, b] = 0.0
     for c in range(n_ch):
         i, f, ell = initial[c], final[c], lead[c]
         for b in range(m):
@@ -100,10 +115,6 @@ def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x
             flux[c, b] = J if valid[b] else np.nan
             cur[0, ell, b] += J
             cur[1, ell, b] += J * w[c, b]
-            term = J * ((lP[i, b] - lP[f, b]) - x[c, b])
-            term = max(np.inf if term != term else term, 0.0)
-            skip = max(a, r) < _NEGLIGIBLE * acc[1, b] or a == r
-            acc[0, b] += 0.0 if skip else term
             E = abs(w[c, b]) + abs(Ml[ell, b])
             ax = min(abs(x[c, b]), _X_UNDERFLOW)  # |w - mu| / T
             acc[2, b] += _X_UNDERFLOW if ax != ax else ax
@@ -261,7 +272,7 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
         for i in range(n):
             for b in range(m):
                 vb[b] = vb[b] and np.isfinite(Pb[i, b])
-        _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc, t[0])
+        _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc, t[0], full)
         for b in range(m):
             Sb[0, b] = acc[0, b]
             Sb[9, b] = acc[5, b]
@@ -443,7 +454,7 @@ def fused_counting_range(first: int, last: int, idx: NDArray[np.intp], solve: bo
         for i in range(n):
             for b in range(m):
                 vb[b] = vb[b] and np.isfinite(Pb[i, b])
-        _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc, u_)
+        _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc, u_, False)
         block_bases(base_kind, w, x, Ml, lead, bases)
         for b in range(m):
             okb[b] = vb[b]
