@@ -30,7 +30,9 @@ ROUND_OFF = 1e-13
 def _ratio(num: Array, den: Array) -> Array:
     """``num / den``, NaN where ``den`` is 0 (an undefined Fano factor or TUR ratio)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den == 0, np.nan, num / den)  # type: ignore[no-any-return]
+        out = np.asarray(np.divide(num, den))
+    np.copyto(out, np.nan, where=den == 0)  # in place: no third batch-sized array
+    return out
 
 
 class _LazyMap(Mapping[str, Array]):
