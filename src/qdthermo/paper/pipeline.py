@@ -218,17 +218,17 @@ class _Figures:
     The figure functions are pure functions of their dataset and the
     configuration, so a figure drawn in a worker is the one drawn in
     process; the same holds for the steps that read no earlier dataset.
-    The workers fork from a server that has imported the modules once.
+    The workers are forked from the driver when that is safe (:func:`_start_method`): they start with
+    its modules imported, at no cost; else they fork from a server that has imported the modules once.
     """
 
     def __init__(self, n_workers: int) -> None:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        ctx = mp.get_context(_start_method())
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["qdthermo.paper.pipeline", "matplotlib.backends.backend_agg",
-                                        "matplotlib.backends.backend_svg", *PRELOAD])
+            ctx.set_forkserver_preload(["qdthermo.paper.pipeline", *WORKER_MODULES])
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_one_blas_thread)
         self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None]]] = {}
 
@@ -252,10 +252,45 @@ class _Figures:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-#: modules xarray imports on the first Dataset and the first ``to_netcdf`` when they are installed (the duck-array
-#: check imports dask.array, the write lock asks dask.distributed for its scheduler): ~0.6 s of imports, done
-#: by the figure workers' fork server and, in the driver, on a background thread while the first steps compute
-PRELOAD = ("dask.array", "dask.distributed")
+#: modules xarray imports on the first Dataset when they are installed (the duck-array check imports
+#: dask.array): ~0.5 s of imports, done before the figure workers are forked (or by their fork server) so that
+#: they share them
+PRELOAD = ("dask.array",)
+
+#: what the workers import (beyond this module's imports) before they draw or compute
+WORKER_MODULES = ("matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg", *PRELOAD)
+
+#: what only the driver imports, on a background thread while the first steps compute: xarray's first
+#: ``to_netcdf`` asks dask.distributed for its scheduler (~0.4 s of imports)
+DRIVER_PRELOAD = ("dask.distributed",)
+
+
+def _start_method() -> str:
+    """``"fork"`` on Linux while no Numba thread pool runs in this process, else ``"forkserver"`` or ``"spawn"``.
+
+    A forked worker starts with the driver's modules imported (no second import of matplotlib, xarray,
+    qdthermo, dask: ~2 s of CPU); the driver forks before any of its own threads start (:func:`run`).  Numba's
+    OpenMP or TBB pool, once started (by a parallel kernel run earlier in the process, as in a test session),
+    does not survive a fork: then the workers fork from a clean server process.
+    """
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    if sys.platform == "linux" and "fork" in methods and not _numba_threads_started():
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _numba_threads_started() -> bool:
+    """True if Numba has started its threading layer in this process (a parallel kernel has run)."""
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return False
+    try:
+        numba.threading_layer()
+    except ValueError:  # "Threading layer is not initialized"
+        return False
+    return True
 
 
 def _import_quietly(names: tuple[str, ...]) -> None:
@@ -270,8 +305,8 @@ def _import_quietly(names: tuple[str, ...]) -> None:
 
 
 def preload_in_background() -> threading.Thread:
-    """Start importing :data:`PRELOAD` on a daemon thread; return it (the run joins it before the report)."""
-    thread = threading.Thread(target=_import_quietly, args=(PRELOAD,), name="qdthermo-preload", daemon=True)
+    """Start importing :data:`DRIVER_PRELOAD` on a daemon thread; return it (the run joins it before the report)."""
+    thread = threading.Thread(target=_import_quietly, args=(DRIVER_PRELOAD,), name="qdthermo-preload", daemon=True)
     thread.start()
     return thread
 
@@ -290,6 +325,25 @@ def _figure_workers() -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return 3 if cores > 1 else 0
+
+
+@contextmanager
+def _workers(cfg: PaperConfig) -> Iterator[_Figures | None]:
+    """The worker processes (None on one core), the steps that can run ahead started; closed on exit.
+
+    The workers start (fork) here, before the run starts any thread of its own (progress bar, Numba).
+    """
+    n = _figure_workers()
+    if not n:
+        yield None
+        return
+    _import_quietly(WORKER_MODULES)  # before the fork: the workers share these imports
+    figures = _Figures(n)
+    try:
+        figures.start_ahead(STEPS, cfg)
+        yield figures
+    finally:
+        figures.close()
 
 
 def _resolve(files: list[Path | Future[list[Path]]]) -> list[Path]:
@@ -354,31 +408,24 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
     diags: dict[str, Diagnostics] = {}
     timings: dict[str, float] = {}
     pending: list[Path | Future[list[Path]]] = []
-    n_fig = _figure_workers()
-    figures = _Figures(n_fig) if n_fig else None
-    preload = preload_in_background()
     # BLAS on one thread: the solves are many tiny matrix products, which OpenBLAS threads (spinning while
     # they wait) slow down by 10-60x on a busy machine; the figure workers use the other core
-    with _atomic_folder(out) as tmp, tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step",
-                                          disable=not progress, file=sys.stderr, leave=True) as bar, \
-            threadpool_limits(limits=1, user_api="blas"):
-        try:
-            if figures is not None:
-                figures.start_ahead(STEPS, cfg)
-            for step in STEPS:
-                bar.set_postfix_str(step.name)
-                t0 = time.perf_counter()
-                pending += _run_step(step, cfg, data, diags, tmp, figures)
-                timings[step.name] = time.perf_counter() - t0
-                bar.update()
+    with _atomic_folder(out) as tmp, _workers(cfg) as figures, \
+            tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step", disable=not progress, file=sys.stderr,
+                 leave=True) as bar, threadpool_limits(limits=1, user_api="blas"):
+        preload = preload_in_background()
+        for step in STEPS:
+            bar.set_postfix_str(step.name)
             t0 = time.perf_counter()
-            files = _resolve(pending)
-            if figures is not None:
-                timings["figures (drawn meanwhile; wait)"] = time.perf_counter() - t0
-        finally:
-            if figures is not None:
-                figures.close()
-            preload.join()
+            pending += _run_step(step, cfg, data, diags, tmp, figures)
+            timings[step.name] = time.perf_counter() - t0
+            bar.update()
+        t0 = time.perf_counter()
+        files = _resolve(pending)
+        if figures is not None:
+            timings["figures (drawn meanwhile; wait)"] = time.perf_counter() - t0
+            figures.close()
+        preload.join()
         bar.set_postfix_str("claims")
         t0 = time.perf_counter()
         paper_data = PaperData(cfg=cfg, levels=data["levels"], plane=data["plane"], cuts=data["cuts"],
