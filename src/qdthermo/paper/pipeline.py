@@ -15,6 +15,7 @@ the previous output untouched.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -115,7 +116,7 @@ class Step:
         ``stem.<vector_format>``.
     ahead
         The step reads no earlier dataset (``compute(cfg, {})`` is its result): it may run in a
-        worker process from the start of the pipeline.
+        worker process from the start of the pipeline, which then also draws its figures.
     """
 
     name: str
@@ -192,12 +193,18 @@ def _run_step(step: Step, cfg: PaperConfig, data: dict[str, xr.Dataset], diags: 
     With ``figures``, each figure is drawn and saved by a worker process while
     the pipeline goes on (its entry is a future of the saved paths).
     """
-    new, diag = step.compute(cfg, data) if figures is None else figures.computed(step, cfg, data)
+    drawn: list[Path] | None = None
+    if figures is None:
+        new, diag = step.compute(cfg, data)
+    else:
+        new, diag, drawn = figures.computed(step, cfg, data)
     data.update(new)
     if diag is not None:
         diags[step.name] = diag
     files: list[Path | Future[list[Path]]] = [write_netcdf(new[key], out / name, cfg)
                                               for key, name in step.files.items()]
+    if drawn is not None:  # a step run ahead: its worker drew its figures as soon as its data existed
+        return files + list(drawn)
     for stem, key, plot in step.figures:
         if figures is not None:
             files.append(figures.submit(plot, data[key], cfg, out, stem))
@@ -210,6 +217,17 @@ def render_figure(plot: Callable[[xr.Dataset, PaperConfig], Figure], ds: xr.Data
                   out: Path, stem: str) -> list[Path]:
     """Draw ``plot(ds, cfg)`` and save it as ``stem.png`` and ``stem.<vector_format>`` in ``out``."""
     return save_figure(plot(ds, cfg), out, stem, cfg)
+
+
+def compute_and_draw(step: Step, cfg: PaperConfig,
+                     out: Path) -> tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path]]:
+    """A step that reads no earlier dataset, then its figures: its datasets, diagnostics and figure files.
+
+    Run ahead in a worker, the figures are drawn as soon as the data exist (while the driver computes the
+    other steps), not once the pipeline reaches the step.
+    """
+    new, diag = step.compute(cfg, {})
+    return new, diag, [p for stem, key, plot in step.figures for p in render_figure(plot, new[key], cfg, out, stem)]
 
 
 class _Figures:
@@ -230,19 +248,20 @@ class _Figures:
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["qdthermo.paper.pipeline", *WORKER_MODULES])
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_one_blas_thread)
-        self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None]]] = {}
+        self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path]]]] = {}
 
-    def start_ahead(self, steps: list[Step], cfg: PaperConfig) -> None:
-        """Start the steps that need no earlier dataset."""
+    def start_ahead(self, steps: list[Step], cfg: PaperConfig, out: Path) -> None:
+        """Start the steps that need no earlier dataset, each with its figures (:func:`compute_and_draw`)."""
         for step in steps:
             if step.ahead:
-                self.ahead[step.name] = self.pool.submit(step.compute, cfg, {})
+                self.ahead[step.name] = self.pool.submit(compute_and_draw, step, cfg, out)
 
     def computed(self, step: Step, cfg: PaperConfig,
-                 data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
-        """The step's result: from its worker if it was started ahead, else computed here."""
+                 data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path] | None]:
+        """The step's datasets and diagnostics, and its figure files if a worker ran it ahead (else None:
+        computed here, the figures still to draw)."""
         future = self.ahead.pop(step.name, None)
-        return step.compute(cfg, data) if future is None else future.result()
+        return (*step.compute(cfg, data), None) if future is None else future.result()
 
     def submit(self, plot: Callable[[xr.Dataset, PaperConfig], Figure], ds: xr.Dataset, cfg: PaperConfig,
                out: Path, stem: str) -> Future[list[Path]]:
@@ -319,16 +338,19 @@ def _one_blas_thread() -> None:
 
 
 def _figure_workers() -> int:
-    """Worker processes for the steps run ahead and the figures: 3 on 2 cores or more (0: all in process)."""
+    """Worker processes for the steps run ahead and the figures: one per core up to 3 (0 on one core: all in process).
+
+    The driver computes too: on 2 cores, 2 workers beside it (not 3) spend less CPU time on contention.
+    """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    return 3 if cores > 1 else 0
+    return min(cores, 3) if cores > 1 else 0
 
 
 @contextmanager
-def _workers(cfg: PaperConfig) -> Iterator[_Figures | None]:
+def _workers(cfg: PaperConfig, out: Path) -> Iterator[_Figures | None]:
     """The worker processes (None on one core), the steps that can run ahead started; closed on exit.
 
     The workers start (fork) here, before the run starts any thread of its own (progress bar, Numba).
@@ -338,12 +360,19 @@ def _workers(cfg: PaperConfig) -> Iterator[_Figures | None]:
         yield None
         return
     _import_quietly(WORKER_MODULES)  # before the fork: the workers share these imports
-    figures = _Figures(n)
+    # the objects that exist now (~150k, mostly of the imported modules) outlive the run: kept out of the
+    # garbage collector's scans during it (~0.3 s of collections in a worker drawing the figures) and of its
+    # writes to the pages the workers share with the driver after the fork
+    gc.freeze()
     try:
-        figures.start_ahead(STEPS, cfg)
-        yield figures
+        figures = _Figures(n)
+        try:
+            figures.start_ahead(STEPS, cfg, out)
+            yield figures
+        finally:
+            figures.close()
     finally:
-        figures.close()
+        gc.unfreeze()
 
 
 def _resolve(files: list[Path | Future[list[Path]]]) -> list[Path]:
@@ -410,7 +439,7 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
     pending: list[Path | Future[list[Path]]] = []
     # BLAS on one thread: the solves are many tiny matrix products, which OpenBLAS threads (spinning while
     # they wait) slow down by 10-60x on a busy machine; the figure workers use the other core
-    with _atomic_folder(out) as tmp, _workers(cfg) as figures, \
+    with _atomic_folder(out) as tmp, _workers(cfg, tmp) as figures, \
             tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step", disable=not progress, file=sys.stderr,
                  leave=True) as bar, threadpool_limits(limits=1, user_api="blas"):
         preload = preload_in_background()
