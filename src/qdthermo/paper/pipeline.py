@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -251,10 +252,17 @@ class _Figures:
         self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path]]]] = {}
 
     def start_ahead(self, steps: list[Step], cfg: PaperConfig, out: Path) -> None:
-        """Start the steps that need no earlier dataset, each with its figures (:func:`compute_and_draw`)."""
-        for step in steps:
-            if step.ahead:
-                self.ahead[step.name] = self.pool.submit(compute_and_draw, step, cfg, out)
+        """Start the steps that need no earlier dataset, each with its figures (:func:`compute_and_draw`).
+
+        With ``fork``, the first submission forks the workers.  The only other threads then are the idle
+        pool of the BLAS library, which re-initialises itself in the child (``pthread_atfork``): Python
+        3.12's warning about forking a multi-threaded process does not apply.
+        """
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
+            for step in steps:
+                if step.ahead:
+                    self.ahead[step.name] = self.pool.submit(compute_and_draw, step, cfg, out)
 
     def computed(self, step: Step, cfg: PaperConfig,
                  data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path] | None]:
