@@ -45,8 +45,14 @@ def expit(x: Any) -> Any:
     numpy.ndarray or numpy.floating
         ``1 / (1 + exp(-x))``, of the shape and (floating) dtype of ``x``.
     """
+    a = np.asarray(x)
     with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-np.asarray(x)))
+        if a.ndim == 0 or a.dtype.kind != "f":
+            return 1.0 / (1.0 + np.exp(-a))
+        t = np.negative(a)  # the same operations in place: one temporary instead of three
+        np.exp(t, out=t)
+        t += 1.0
+        return np.divide(1.0, t, out=t)
 
 
 def xlogy(x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:

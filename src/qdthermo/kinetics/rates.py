@@ -113,14 +113,21 @@ class Rates:
         return log_gamma - np.logaddexp(0.0, -self.log_ratio), log_gamma - np.logaddexp(0.0, self.log_ratio)
 
 
+def _times(g: Array, p: Array) -> Array:
+    """``g * p``, in place in ``p`` (a temporary) where the shapes allow."""
+    if p.shape == np.broadcast_shapes(g.shape, p.shape) and p.dtype == np.result_type(g, p):
+        p *= g
+        return p
+    return g * p  # type: ignore[no-any-return]
+
+
 def rates(system: System) -> Rates:
     """Channel rates of a finalized system (see :class:`Rates`)."""
     x = fermi_argument(system.channel_energy, system.channel_chemical_potential,
                        system.channel_temperature)
     g = system.channel_coupling
-    plus = g * expit(-x)
-    minus = g * expit(x)
     log_ratio = -x
+    plus, minus = _times(g, expit(log_ratio)), _times(g, expit(x))
     for a in (plus, minus, log_ratio):
         a.setflags(write=False)
     return Rates(plus=plus, minus=minus, log_ratio=log_ratio, coupling=g)

@@ -259,13 +259,17 @@ def save_figure(fig: "Figure", out: Path, stem: str, cfg: PaperConfig) -> list[P
         fig._layout_engine = None  # type: ignore[attr-defined]  # set_layout_engine("none") would keep it
     try:
         with mpl.rc_context(STYLE):  # type: ignore[arg-type]
-            fig.savefig(paths[0], dpi=cfg.dpi)
+            fig.savefig(paths[0], dpi=cfg.dpi, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
             fig.savefig(paths[1], metadata={"Creator": "qdthermo paper"})
     finally:
         if idle:
             fig._layout_engine = engine  # type: ignore[attr-defined]
     return paths
 
+
+#: zlib level of the PNG files: 1 writes them ~3x faster than the default 6 (lossless either way: the same
+#: pixels), for files ~15% larger
+PNG_COMPRESS_LEVEL = 1
 
 #: Matplotlib settings of the paper's figures, applied with ``rc_context`` (never globally)
 STYLE: dict[str, Any] = {"hatch.linewidth": 0.6, "svg.hashsalt": "qdthermo"}

@@ -131,7 +131,8 @@ def _flux_panel(fig: Figure, ax: Any, ds: xr.Dataset, k: int, flux: str, scale: 
         cmap: Any = ListedColormap(matplotlib.colormaps[DIVERGING](np.linspace(0.5, 1.0, 128)))
     else:
         cmap = DIVERGING
-    im = ax.pcolormesh(fe, fn, v.T, cmap=cmap, norm=norm, shading="gouraud", rasterized=True)
+    im = ax.imshow(v.T, origin="lower", extent=_cell_extent(fe, fn), aspect="auto", cmap=cmap, norm=norm,
+                   interpolation="bilinear")
     cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03, ticks=_ticks(norm))
     cb.ax.axhline(0.0, color="k", lw=1.0)
     cb.ax.yaxis.set_major_formatter(FormatStrFormatter("%.2g"))
@@ -146,6 +147,17 @@ def _flux_panel(fig: Figure, ax: Any, ds: xr.Dataset, k: int, flux: str, scale: 
                  f"{100 * frac:.1f}%", fontsize=9)
     _a2_line(ax, x, fe, fn)
     _frame(ax, fe, fn)
+
+
+def _cell_extent(fe: np.ndarray, fn: np.ndarray) -> tuple[float, float, float, float]:
+    """``imshow`` extent that puts each pixel of the image on its grid point (uniform axes).
+
+    Interpolated bilinearly, the image shades the map between grid points as a Gouraud-shaded mesh through
+    the points does (the half cell beyond the outer points lies outside the axes limits), at a fraction of its
+    cost: a few hundred image pixels instead of ~4 triangles per grid cell.
+    """
+    hx, hy = (fe[-1] - fe[0]) / (2 * (fe.size - 1)), (fn[-1] - fn[0]) / (2 * (fn.size - 1))
+    return float(fe[0] - hx), float(fe[-1] + hx), float(fn[0] - hy), float(fn[-1] + hy)
 
 
 def _regions_panel(ax: Any, ds: xr.Dataset, k: int, letter: str, cfg: PaperConfig) -> None:

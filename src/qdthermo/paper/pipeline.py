@@ -15,12 +15,14 @@ the previous output untouched.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -115,7 +117,7 @@ class Step:
         ``stem.<vector_format>``.
     ahead
         The step reads no earlier dataset (``compute(cfg, {})`` is its result): it may run in a
-        worker process from the start of the pipeline.
+        worker process from the start of the pipeline, which then also draws its figures.
     """
 
     name: str
@@ -192,12 +194,18 @@ def _run_step(step: Step, cfg: PaperConfig, data: dict[str, xr.Dataset], diags: 
     With ``figures``, each figure is drawn and saved by a worker process while
     the pipeline goes on (its entry is a future of the saved paths).
     """
-    new, diag = step.compute(cfg, data) if figures is None else figures.computed(step, cfg, data)
+    drawn: list[Path] | None = None
+    if figures is None:
+        new, diag = step.compute(cfg, data)
+    else:
+        new, diag, drawn = figures.computed(step, cfg, data)
     data.update(new)
     if diag is not None:
         diags[step.name] = diag
     files: list[Path | Future[list[Path]]] = [write_netcdf(new[key], out / name, cfg)
                                               for key, name in step.files.items()]
+    if drawn is not None:  # a step run ahead: its worker drew its figures as soon as its data existed
+        return files + list(drawn)
     for stem, key, plot in step.figures:
         if figures is not None:
             files.append(figures.submit(plot, data[key], cfg, out, stem))
@@ -212,37 +220,56 @@ def render_figure(plot: Callable[[xr.Dataset, PaperConfig], Figure], ds: xr.Data
     return save_figure(plot(ds, cfg), out, stem, cfg)
 
 
+def compute_and_draw(step: Step, cfg: PaperConfig,
+                     out: Path) -> tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path]]:
+    """A step that reads no earlier dataset, then its figures: its datasets, diagnostics and figure files.
+
+    Run ahead in a worker, the figures are drawn as soon as the data exist (while the driver computes the
+    other steps), not once the pipeline reaches the step.
+    """
+    new, diag = step.compute(cfg, {})
+    return new, diag, [p for stem, key, plot in step.figures for p in render_figure(plot, new[key], cfg, out, stem)]
+
+
 class _Figures:
     """Worker processes: the :attr:`Step.ahead` steps and the figures run there while the other steps compute.
 
     The figure functions are pure functions of their dataset and the
     configuration, so a figure drawn in a worker is the one drawn in
     process; the same holds for the steps that read no earlier dataset.
-    The workers fork from a server that has imported the modules once.
+    The workers are forked from the driver when that is safe (:func:`_start_method`): they start with
+    its modules imported, at no cost; else they fork from a server that has imported the modules once.
     """
 
     def __init__(self, n_workers: int) -> None:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        ctx = mp.get_context(_start_method())
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["qdthermo.paper.pipeline", "matplotlib.backends.backend_agg",
-                                        "matplotlib.backends.backend_svg", *PRELOAD])
+            ctx.set_forkserver_preload(["qdthermo.paper.pipeline", *WORKER_MODULES])
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_one_blas_thread)
-        self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None]]] = {}
+        self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path]]]] = {}
 
-    def start_ahead(self, steps: list[Step], cfg: PaperConfig) -> None:
-        """Start the steps that need no earlier dataset."""
-        for step in steps:
-            if step.ahead:
-                self.ahead[step.name] = self.pool.submit(step.compute, cfg, {})
+    def start_ahead(self, steps: list[Step], cfg: PaperConfig, out: Path) -> None:
+        """Start the steps that need no earlier dataset, each with its figures (:func:`compute_and_draw`).
+
+        With ``fork``, the first submission forks the workers.  The only other threads then are the idle
+        pool of the BLAS library, which re-initialises itself in the child (``pthread_atfork``): Python
+        3.12's warning about forking a multi-threaded process does not apply.
+        """
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
+            for step in steps:
+                if step.ahead:
+                    self.ahead[step.name] = self.pool.submit(compute_and_draw, step, cfg, out)
 
     def computed(self, step: Step, cfg: PaperConfig,
-                 data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
-        """The step's result: from its worker if it was started ahead, else computed here."""
+                 data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path] | None]:
+        """The step's datasets and diagnostics, and its figure files if a worker ran it ahead (else None:
+        computed here, the figures still to draw)."""
         future = self.ahead.pop(step.name, None)
-        return step.compute(cfg, data) if future is None else future.result()
+        return (*step.compute(cfg, data), None) if future is None else future.result()
 
     def submit(self, plot: Callable[[xr.Dataset, PaperConfig], Figure], ds: xr.Dataset, cfg: PaperConfig,
                out: Path, stem: str) -> Future[list[Path]]:
@@ -252,10 +279,45 @@ class _Figures:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-#: modules xarray imports on the first Dataset and the first ``to_netcdf`` when they are installed (the duck-array
-#: check imports dask.array, the write lock asks dask.distributed for its scheduler): ~0.6 s of imports, done
-#: by the figure workers' fork server and, in the driver, on a background thread while the first steps compute
-PRELOAD = ("dask.array", "dask.distributed")
+#: modules xarray imports on the first Dataset when they are installed (the duck-array check imports
+#: dask.array): ~0.5 s of imports, done before the figure workers are forked (or by their fork server) so that
+#: they share them
+PRELOAD = ("dask.array",)
+
+#: what the workers import (beyond this module's imports) before they draw or compute
+WORKER_MODULES = ("matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg", *PRELOAD)
+
+#: what only the driver imports, on a background thread while the first steps compute: xarray's first
+#: ``to_netcdf`` asks dask.distributed for its scheduler (~0.4 s of imports)
+DRIVER_PRELOAD = ("dask.distributed",)
+
+
+def _start_method() -> str:
+    """``"fork"`` on Linux while no Numba thread pool runs in this process, else ``"forkserver"`` or ``"spawn"``.
+
+    A forked worker starts with the driver's modules imported (no second import of matplotlib, xarray,
+    qdthermo, dask: ~2 s of CPU); the driver forks before any of its own threads start (:func:`run`).  Numba's
+    OpenMP or TBB pool, once started (by a parallel kernel run earlier in the process, as in a test session),
+    does not survive a fork: then the workers fork from a clean server process.
+    """
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    if sys.platform == "linux" and "fork" in methods and not _numba_threads_started():
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _numba_threads_started() -> bool:
+    """True if Numba has started its threading layer in this process (a parallel kernel has run)."""
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return False
+    try:
+        numba.threading_layer()
+    except ValueError:  # "Threading layer is not initialized"
+        return False
+    return True
 
 
 def _import_quietly(names: tuple[str, ...]) -> None:
@@ -270,8 +332,8 @@ def _import_quietly(names: tuple[str, ...]) -> None:
 
 
 def preload_in_background() -> threading.Thread:
-    """Start importing :data:`PRELOAD` on a daemon thread; return it (the run joins it before the report)."""
-    thread = threading.Thread(target=_import_quietly, args=(PRELOAD,), name="qdthermo-preload", daemon=True)
+    """Start importing :data:`DRIVER_PRELOAD` on a daemon thread; return it (the run joins it before the report)."""
+    thread = threading.Thread(target=_import_quietly, args=(DRIVER_PRELOAD,), name="qdthermo-preload", daemon=True)
     thread.start()
     return thread
 
@@ -284,12 +346,41 @@ def _one_blas_thread() -> None:
 
 
 def _figure_workers() -> int:
-    """Worker processes for the steps run ahead and the figures: 3 on 2 cores or more (0: all in process)."""
+    """Worker processes for the steps run ahead and the figures: one per core up to 3 (0 on one core: all in process).
+
+    The driver computes too: on 2 cores, 2 workers beside it (not 3) spend less CPU time on contention.
+    """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    return 3 if cores > 1 else 0
+    return min(cores, 3) if cores > 1 else 0
+
+
+@contextmanager
+def _workers(cfg: PaperConfig, out: Path) -> Iterator[_Figures | None]:
+    """The worker processes (None on one core), the steps that can run ahead started; closed on exit.
+
+    The workers start (fork) here, before the run starts any thread of its own (progress bar, Numba).
+    """
+    n = _figure_workers()
+    if not n:
+        yield None
+        return
+    _import_quietly(WORKER_MODULES)  # before the fork: the workers share these imports
+    # the objects that exist now (~150k, mostly of the imported modules) outlive the run: kept out of the
+    # garbage collector's scans during it (~0.3 s of collections in a worker drawing the figures) and of its
+    # writes to the pages the workers share with the driver after the fork
+    gc.freeze()
+    try:
+        figures = _Figures(n)
+        try:
+            figures.start_ahead(STEPS, cfg, out)
+            yield figures
+        finally:
+            figures.close()
+    finally:
+        gc.unfreeze()
 
 
 def _resolve(files: list[Path | Future[list[Path]]]) -> list[Path]:
@@ -354,31 +445,24 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
     diags: dict[str, Diagnostics] = {}
     timings: dict[str, float] = {}
     pending: list[Path | Future[list[Path]]] = []
-    n_fig = _figure_workers()
-    figures = _Figures(n_fig) if n_fig else None
-    preload = preload_in_background()
     # BLAS on one thread: the solves are many tiny matrix products, which OpenBLAS threads (spinning while
     # they wait) slow down by 10-60x on a busy machine; the figure workers use the other core
-    with _atomic_folder(out) as tmp, tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step",
-                                          disable=not progress, file=sys.stderr, leave=True) as bar, \
-            threadpool_limits(limits=1, user_api="blas"):
-        try:
-            if figures is not None:
-                figures.start_ahead(STEPS, cfg)
-            for step in STEPS:
-                bar.set_postfix_str(step.name)
-                t0 = time.perf_counter()
-                pending += _run_step(step, cfg, data, diags, tmp, figures)
-                timings[step.name] = time.perf_counter() - t0
-                bar.update()
+    with _atomic_folder(out) as tmp, _workers(cfg, tmp) as figures, \
+            tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step", disable=not progress, file=sys.stderr,
+                 leave=True) as bar, threadpool_limits(limits=1, user_api="blas"):
+        preload = preload_in_background()
+        for step in STEPS:
+            bar.set_postfix_str(step.name)
             t0 = time.perf_counter()
-            files = _resolve(pending)
-            if figures is not None:
-                timings["figures (drawn meanwhile; wait)"] = time.perf_counter() - t0
-        finally:
-            if figures is not None:
-                figures.close()
-            preload.join()
+            pending += _run_step(step, cfg, data, diags, tmp, figures)
+            timings[step.name] = time.perf_counter() - t0
+            bar.update()
+        t0 = time.perf_counter()
+        files = _resolve(pending)
+        if figures is not None:
+            timings["figures (drawn meanwhile; wait)"] = time.perf_counter() - t0
+            figures.close()
+        preload.join()
         bar.set_postfix_str("claims")
         t0 = time.perf_counter()
         paper_data = PaperData(cfg=cfg, levels=data["levels"], plane=data["plane"], cuts=data["cuts"],
