@@ -234,6 +234,30 @@ def _regimes(m: int, w: Array, gb: Array, Tl: Array, Ml: Array, F: Array, JF: Ar
 
 
 @kernel(error_model="numpy")
+def _block_state(pts: NDArray[np.intp], m: int, solve: bool, levels: Array, pairs: Array, occ: Array, pocc: Array,
+                 TL: Array, muL: Array, g: Array, gcol: NDArray[np.intp], initial: NDArray[np.intp],
+                 final: NDArray[np.intp], lead: NDArray[np.intp], P: Array, Eb: Array, w: Array, Tl: Array, Ml: Array,
+                 gb: Array, x: Array, kp: Array, km: Array, Q: Array, piv: Array, Pb: Array, fr: NDArray[np.bool_],
+                 t: Array, vb: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
+    """The points ``pts[:m]`` gathered, their rates formed and their steady state solved (``solve``; else read
+    from the point-last ``P``) into ``Pb``, with ``vb`` True where it is finite: what every fused pass starts with."""
+    n = Pb.shape[0]
+    block_gather(pts, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
+    block_rates(m, w, Tl, Ml, gb, lead, x, kp, km)
+    if solve:
+        block_gth(m, kp, km, gb, initial, final, Q, piv, Pb, fr, t)
+    else:
+        for i in range(n):
+            for b in range(m):
+                Pb[i, b] = P[i, pts[b]]
+    for b in range(m):
+        vb[b] = True
+    for i in range(n):
+        for b in range(m):
+            vb[b] = vb[b] and np.isfinite(Pb[i, b])
+
+
+@kernel(error_model="numpy")
 def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full: bool, levels: Array, pairs: Array,
                  occ: Array, pocc: Array, g: Array, gcol: NDArray[np.intp], TL: Array, muL: Array,
                  initial: NDArray[np.intp], final: NDArray[np.intp], lead: NDArray[np.intp],
@@ -259,19 +283,8 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
         m = min(L, stop - q0)
         for b in range(m):
             pts[b] = idx[q0 + b] if idx.shape[0] > 0 else q0 + b
-        block_gather(pts, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
-        block_rates(m, w, Tl, Ml, gb, lead, x, kp, km)
-        if solve:
-            block_gth(m, kp, km, gb, initial, final, Q, piv, Pb, fr, t)
-        else:
-            for i in range(n):
-                for b in range(m):
-                    Pb[i, b] = P[i, pts[b]]
-        for b in range(m):
-            vb[b] = True
-        for i in range(n):
-            for b in range(m):
-                vb[b] = vb[b] and np.isfinite(Pb[i, b])
+        _block_state(pts, m, solve, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, lead, P, Eb, w, Tl,
+                     Ml, gb, x, kp, km, Q, piv, Pb, fr, t, vb)
         _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc, t[0], full)
         for b in range(m):
             Sb[0, b] = acc[0, b]
@@ -441,19 +454,8 @@ def fused_counting_range(first: int, last: int, idx: NDArray[np.intp], solve: bo
         for b in range(m):
             pts[b] = start + b if contiguous else idx[start + b]
         kp, km = r[:n_ch], r[n_ch:]  # the jumps' rates: k^+ of the channels, then k^-
-        block_gather(pts, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
-        block_rates(m, w, Tl, Ml, gb, lead, x, kp, km)
-        if solve:
-            block_gth(m, kp, km, gb, initial, final, Q, piv, Pb, fr, t)
-        else:
-            for i in range(n):
-                for b in range(m):
-                    Pb[i, b] = P[i, pts[b]]
-        for b in range(m):
-            vb[b] = True
-        for i in range(n):
-            for b in range(m):
-                vb[b] = vb[b] and np.isfinite(Pb[i, b])
+        _block_state(pts, m, solve, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, lead, P, Eb, w, Tl,
+                     Ml, gb, x, kp, km, Q, piv, Pb, fr, t, vb)
         _channels(m, Pb, vb, lP, w, x, kp, km, Ml, initial, final, lead, fb, cb, acc, u_, False)
         block_bases(base_kind, w, x, Ml, lead, bases)
         for b in range(m):
