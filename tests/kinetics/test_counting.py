@@ -374,15 +374,19 @@ def test_bad_input_names_the_parameter() -> None:
 
 
 def test_reducible_batch_point_gives_nan_without_raising() -> None:
-    P0 = np.array([[2 / 3, 1 / 3, 0, 0], [2 / 3, 1 / 3, 0, 0]])
+    P0 = np.array([[1 / 3, 1 / 6, 1 / 4, 1 / 4], [2 / 3, 1 / 3, 0, 0], [2 / 3, 1 / 3, 0, 0]])
     src1 = np.array([0, 1, 2, 3, 2])
     dst1 = np.array([1, 0, 3, 2, 0])
-    # point 0: two closed classes {0, 1}, {2, 3}; point 1: 3 -> 2 -> 0 transient, unique steady state
-    rate1 = np.array([[1.0, 2.0, 1.0, 1.0, 0.0], [1.0, 2.0, 0.0, 1.0, 1.0]])
+    # points 0, 1: two closed classes {0, 1}, {2, 3}; point 0's P0 weighs both (no unique steady state: NaN),
+    # point 1's only {0, 1}, where the process started in P0 stays: the statistics of that class;
+    # point 2: 3 -> 2 -> 0 transient, unique steady state
+    rate1 = np.array([[1.0, 2.0, 1.0, 1.0, 0.0], [1.0, 2.0, 1.0, 1.0, 0.0], [1.0, 2.0, 0.0, 1.0, 1.0]])
     d = np.ones((5, 1))
     C = scaled_cumulants(4, src1, dst1, rate1, d, P0, 3)
     assert np.all(np.isnan(C[0, :, 1:]))
-    assert np.all(np.isfinite(C[1]))
+    two_state = scaled_cumulants(2, src1[:2], dst1[:2], rate1[1, :2], d[:2], P0[1, :2], 3)
+    np.testing.assert_allclose(C[1], two_state, rtol=1e-14)
+    assert np.all(np.isfinite(C[2]))
 
 
 def test_steady_state_with_more_batch_axes_than_the_rates() -> None:

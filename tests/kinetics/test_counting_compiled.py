@@ -57,18 +57,22 @@ def test_round_off_cleaning_matches_the_absolute_moment_rule() -> None:
 
 
 def test_points_needing_pivoting_fall_back_to_the_numpy_engine() -> None:
-    P0 = np.array([[2 / 3, 1 / 3, 0, 0], [2 / 3, 1 / 3, 0, 0], [0.25, 0.25, 0.25, 0.25]])
+    P0 = np.array([[1 / 3, 1 / 6, 1 / 4, 1 / 4], [2 / 3, 1 / 3, 0, 0], [2 / 3, 1 / 3, 0, 0],
+                   [0.25, 0.25, 0.25, 0.25]])
     src = np.array([0, 1, 2, 3, 2, 3])
     dst = np.array([1, 0, 3, 2, 0, 1])
-    # 0: two closed classes {0, 1}, {2, 3} (no unique steady state); 1: 3 -> 2 -> 0 transient (last state
-    # transient: the elimination without pivoting fails, the NumPy engine pivots); 2: a regular point
-    rate = np.array([[1.0, 2.0, 1.0, 1.0, 0.0, 0.0], [1.0, 2.0, 0.0, 1.0, 1.0, 0.0],
+    # 0, 1: two closed classes {0, 1}, {2, 3}: P0 on both (no unique steady state: the elimination meets a
+    # zero pivot, the NumPy engine gives NaN), P0 on {0, 1} only (the unoccupied class is cut off: the
+    # statistics of {0, 1}); 2: 3 -> 2 -> 0 transient; 3: a regular point
+    rate = np.array([[1.0, 2.0, 1.0, 1.0, 0.0, 0.0], [1.0, 2.0, 1.0, 1.0, 0.0, 0.0], [1.0, 2.0, 0.0, 1.0, 1.0, 0.0],
                      [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]])
-    P0[2] = steady(4, src, dst, rate[2])
+    P0[3] = steady(4, src, dst, rate[3])
     d = np.arange(12.0).reshape(6, 2) - 5
     C = cc.second_order(4, src, dst, rate, d, P0)
     assert_same(C, scaled_cumulants(4, src, dst, rate, d, P0, 2))
     assert np.all(np.isnan(C[0, :, 1])) and np.all(np.isfinite(C[1:]))
+    two_state = scaled_cumulants(2, src[:2], dst[:2], rate[1, :2], d[:2], P0[1, :2], 2)
+    np.testing.assert_allclose(C[1], two_state, rtol=1e-14)
 
 
 def test_factored_increments_and_entropy_production() -> None:

@@ -250,7 +250,7 @@ class _Network:
 
 
 def _solver(net: _Network, P0: Array, shape: tuple[int, ...]) -> DrazinSolver:
-    return DrazinSolver(net.generator(shape), np.broadcast_to(P0, shape + (net.n,)))
+    return DrazinSolver(net.generator(shape), np.broadcast_to(P0, shape + (net.n,)), cut_unoccupied=True)
 
 
 # ---------------------------------------------------------------------------------------

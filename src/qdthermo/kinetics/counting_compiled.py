@@ -9,15 +9,16 @@ The same quantities, conventions and numerics as the order-2 path of
     C_2 = 1^T W^{(2)} P0 - 2\, 1^T W^{(1)} W^D W^{(1)} P0 ,
 
 ``C_k = d^k lambda / d(i chi)^k`` at 0, no factor 2; ``W^D`` the group inverse, applied by
-Gaussian elimination of ``W`` without pivoting with subtraction-free pivots (GTH), then
-``x_{n-1} = 0``, back substitution and the projection ``x <- x - P0 (1^T x)``
-(:mod:`qdthermo.kinetics.group_inverse`).  One kernel call does every point, in parallel
-chunks of up to 256 points: it builds the small generators of the chunk, factorises them once,
-and for every counted quantity forms ``W^(1) P0``, applies ``W^D`` and contracts.  The scratch
-(the chunk's ``n x n`` factors and a few ``n``-vectors, stored batch-last so that the inner
-loops run over the chunk's points and vectorise) is allocated once per chunk, never per
-point, and nothing of shape ``(points, jumps, quantities)`` is ever built.  With the
-channel structure (jumps ``c`` and ``c + n_channels`` are the two directions of channel
+Gaussian elimination of ``W`` without pivoting with subtraction-free pivots (GTH), the states
+taken in ascending order of ``P0`` point by point, then ``x = 0`` at the most probable state, back
+substitution and the projection ``x <- x - P0 (1^T x)``; unoccupied states that cannot be left
+(underflowing rates) are cut off (:mod:`qdthermo.kinetics.group_inverse`, ``cut_unoccupied``).
+One kernel call does every point, in parallel chunks of up to 256 points: it builds the small
+generators of the chunk, factorises them once, and for every counted quantity forms ``W^(1) P0``,
+applies ``W^D`` and contracts. The scratch (the chunk's ``n x n`` factors and a few ``n``-vectors,
+stored batch-last so that the inner loops run over the chunk's points and vectorise) is allocated
+once per chunk, never per point, and nothing of shape ``(points, jumps, quantities)`` is ever built.
+With the channel structure (jumps ``c`` and ``c + n_channels`` are the two directions of channel
 ``c``) the kernel also returns the Schnakenberg entropy production, for the TUR ratios.
 
 Factored increments
@@ -40,8 +41,8 @@ Round-off cleaning and failures
 ``M_k = sum_j rate_j P0[src_j] |d_j|^k`` (as ``Fluctuations`` does on the NumPy route;
 ``M_2`` is the Schottky term ``1^T W^(2) P0``), and
 to NaN at points marked not ``valid``.  Points whose elimination meets a pivot that is not
-positive (the last state is transient or the chain has several closed classes) are
-recomputed by the NumPy engine, which pivots.
+positive and finite (the chain has several closed classes, or a sum overflows) are
+recomputed by the NumPy engine (NaN, or its rank-one route).
 
 Use :func:`available` before calling: without Numba (or with ``QDTHERMO_NO_NUMBA=1``) use
 :func:`qdthermo.kinetics.counting.scaled_cumulants`.
@@ -59,6 +60,7 @@ from qdthermo import _compiled
 from qdthermo._compiled import kernel
 from qdthermo.kinetics import counting
 from qdthermo.kinetics.compiled import block_gather, block_rates
+from qdthermo.kinetics.group_inverse import _UNOCCUPIED as UNOCCUPIED
 
 __all__ = ["available", "MAX_STATES", "BASES", "second_order", "second_order_factored", "second_order_device"]
 
@@ -92,6 +94,7 @@ def _second_order_kernel(first, last, n, src, dst, rate, P0, valid, coef, base_o
         p = np.empty((n, m))
         A = np.empty((n, n, m))
         piv = np.empty((n, m))
+        pos, pp = np.empty((n, m), dtype=np.int64), np.empty((n, m))  # the elimination order
         ok = np.empty(m, dtype=np.bool_)
         work = np.empty((5, max(n, 3), m))  # log P; kd, W^(1) P0, W^D W^(1) P0, sums
         for b in range(m):
@@ -103,9 +106,9 @@ def _second_order_kernel(first, last, n, src, dst, rate, P0, valid, coef, base_o
         if log_ratio.shape[1]:
             _schnakenberg(src, r, p, log_ratio, negligible, start, ok, sigma, work[0])
         if order > 1:
-            _factor(src, dst, r, A, piv, ok, fallback, start, work[0, 0])
+            _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, work[0, 0])
         for a in range(coef.shape[0]):
-            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, start, A, piv, order, round_off,
+            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, start, A, piv, pos, pp, order, round_off,
                       work, out[start:start + m, a])
         for b in range(m):
             if not valid[start + b]:
@@ -145,24 +148,42 @@ def _schnakenberg(src, r, p, log_ratio, negligible, start, valid, sigma, log_p):
 
 
 @kernel(error_model="numpy")
-def _factor(src, dst, r, A, piv, ok, fallback, start, s):  # pragma: no cover - compiled
-    """GTH elimination of a chunk of generators into ``A`` (multipliers / U) and ``piv``.
+def _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, s):  # pragma: no cover - compiled
+    """GTH elimination of a chunk of generators into ``A`` (multipliers / U) and ``piv``, the states taken in
+    :func:`~qdthermo.kinetics.group_inverse.elimination_order` (ascending ``P0``, ties by index).
 
-    Points with a pivot that is not positive and finite are flagged in ``fallback`` (NumPy engine).
+    ``pos[s, b]`` is the place of state ``s`` in point ``b``'s order and ``pp`` the populations in that
+    order; ``A`` and ``piv`` are in that order too.  Pivots follow
+    :func:`~qdthermo.kinetics.group_inverse._pivot` with ``cut``: a state with no escape that the steady
+    state does not occupy is cut off (``piv = inf``); points with any other pivot that is not positive
+    and finite are flagged in ``fallback`` (the NumPy engine: NaN, or its rank-one route).
     """
     n, m = A.shape[0], A.shape[2]
+    pos[:, :m] = 0
+    for i in range(n):  # the rank of state i: the states before it in the stable ascending sort (branch-free)
+        for j in range(i):
+            for b in range(m):
+                pos[i, b] += p[j, b] <= p[i, b]
+        for j in range(i + 1, n):
+            for b in range(m):
+                pos[i, b] += p[j, b] < p[i, b]
+    for i in range(n):
+        for b in range(m):
+            pp[pos[i, b], b] = p[i, b]
     A[:, :, :] = 0.0
     for j in range(src.shape[0]):
         if dst[j] != src[j]:
             for b in range(m):
-                A[dst[j], src[j], b] += r[j, b]
+                A[pos[dst[j], b], pos[src[j], b], b] += r[j, b]
     for k in range(n - 1):
         s[:m] = 0.0
         for i in range(k + 1, n):
             for b in range(m):
                 s[b] += A[i, k, b]  # minus the pivot, subtraction-free
         for b in range(m):
-            if not (s[b] > 0.0 and s[b] < np.inf):
+            if s[b] == 0.0 and pp[k, b] < UNOCCUPIED:
+                s[b] = np.inf  # cut off: no multipliers, x = 0 there
+            elif not (s[b] > 0.0 and s[b] < np.inf):  # several closed classes (the NumPy engine: NaN), or overflow
                 fallback[start + b] = ok[b]
                 ok[b] = False
                 s[b] = 1.0
@@ -177,9 +198,13 @@ def _factor(src, dst, r, A, piv, ok, fallback, start, s):  # pragma: no cover - 
 
 
 @kernel(error_model="numpy")
-def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, round_off, work,
+def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, pp, order, round_off, work,
               res):  # pragma: no cover - compiled
-    """``C_1`` (and ``C_2``) of one quantity on a chunk, cleaned of round-off, into ``res`` ``(m, order)``."""
+    """``C_1`` (and ``C_2``) of one quantity on a chunk, cleaned of round-off, into ``res`` ``(m, order)``.
+
+    ``A``, ``piv``, ``pos`` and ``pp`` come from :func:`_factor` (the elimination order); the sums run
+    over the states in their natural order.
+    """
     n, m = p.shape
     kd, v, x, acc = work[1], work[2], work[3], work[4]
     kd[:, :] = 0.0
@@ -210,12 +235,16 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, r
     for b in range(m):
         res[b, 0] = 0.0 if abs(c1[b]) <= round_off * acc[1, b] else c1[b]
     if order > 1:
-        _drazin(A, piv, p, v, x, acc[2])
+        y = work[0]  # free after _factor: W^(1) P0 in the elimination order
+        for s in range(n):
+            for b in range(m):
+                y[pos[s, b], b] = v[s, b]
+        _drazin(A, piv, pp, y, x, acc[2])
         cross = acc[2]  # free again
         cross[:] = 0.0
         for s in range(n):
             for b in range(m):
-                cross[b] += kd[s, b] * x[s, b]
+                cross[b] += kd[s, b] * x[pos[s, b], b]
         for b in range(m):
             c2 = acc[0, b] - 2.0 * cross[b]
             res[b, 1] = 0.0 if abs(c2) <= round_off * acc[0, b] else c2
@@ -223,7 +252,9 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, order, r
 
 @kernel(error_model="numpy")
 def _drazin(A, piv, p, y, x, t):  # pragma: no cover - compiled
-    """``x = W^D y`` for a chunk, from the GTH factors (``y`` is overwritten, ``t`` is scratch)."""
+    """``x = W^D y`` for a chunk, from the GTH factors (``y`` is overwritten, ``t`` is scratch).
+
+    ``y``, ``x`` and the populations ``p`` are in the elimination order of the factors."""
     n, m = p.shape
     t[:m] = 0.0
     for s in range(n):
@@ -302,6 +333,7 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
         bases = np.empty((max(base_kind.shape[0], 1), n_ch, m))
         A = np.empty((n, n, m))
         piv = np.empty((n, m))
+        pos, pp = np.empty((n, m), dtype=np.int64), np.empty((n, m))  # the elimination order
         ok = np.empty(m, dtype=np.bool_)
         work = np.empty((5, max(n, 3), m))
         for b in range(m):
@@ -317,9 +349,9 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
                 p[s, b] = P0[start + b, s]
         block_bases(base_kind, w, x, Ml, lead, bases)
         if order > 1:
-            _factor(src, dst, r, A, piv, ok, fallback, start, work[0, 0])
+            _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, work[0, 0])
         for a in range(coef.shape[0]):
-            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, 0, A, piv, order, round_off, work,
+            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, 0, A, piv, pos, pp, order, round_off, work,
                       out[start:start + m, a])
         for b in range(m):
             if not valid[start + b]:

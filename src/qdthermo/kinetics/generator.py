@@ -159,7 +159,8 @@ class PauliGenerator:
         """
         P0, b = np.asarray(P0, dtype=float), np.asarray(b, dtype=float)
         if self.n_states <= DIRECT_MAX_STATES:
-            return drazin_apply(self.matrix, P0, b)  # type: ignore[no-any-return]
+            # P0 of the exact chain: states emptied by underflowing rates are cut off, not singular
+            return drazin_apply(self.matrix, P0, b, cut_unoccupied=True)  # type: ignore[no-any-return]
         shape = self.shape
         rates = np.broadcast_to(self.jump_rates, shape + (self.network.n_jumps,)).reshape(-1, self.network.n_jumps)
         P = np.broadcast_to(P0, shape + (self.n_states,)).reshape(-1, self.n_states)

@@ -44,16 +44,25 @@ pivoting* is stable: ``W`` is column diagonally dominant with non-negative
 off-diagonal entries, a property every Schur complement inherits (it is the
 generator of the chain watched on the remaining states).  The pivots are
 computed subtraction-free, as minus the sum of the off-diagonal entries of
-their column (Grassmann, Taksar and Heyman), and eliminating the first
-``n - 1`` states leaves a consistent singular last equation: set
-``x_{n-1} = 0``, back-substitute, and project, ``x <- x - P0 (1^T x)``.
+their column (Grassmann, Taksar and Heyman), and eliminating all states but
+one leaves a consistent singular last equation: set ``x = 0`` at that
+reference state, back-substitute, and project, ``x <- x - P0 (1^T x)``.
+The states are eliminated in ascending order of ``P0``
+(:func:`elimination_order`), point by point: the reference state is the most
+probable one.  The natural order would make it whichever state comes last,
+and where that state is nearly empty (``P0`` of 1e-100 at low temperature)
+the back substitution produces values of order ``1/P0`` that the projection
+cancels, or the pivots vanish when rates underflow: the results were
+garbage (1e+76 for a cumulant of 1e-116) or NaN.  In ascending order every
+multiplier lies in ``[0, 1]`` and a zero pivot means a closed class without
+the reference state (see ``_pivot``).
 The loops run over the ``n`` states only; each step is one contiguous
 vectorised operation over the whole batch (the factors are stored batch-last,
 ``(n, n, *shape)``), with no LAPACK call per batch point; the factorisation is
-reused for every right-hand side.  A pivot that is zero or not
-finite (the first ``n - 1`` states contain a closed class, e.g. the last
-state is transient) sends that batch point to the rank-one route, which
-pivots.
+reused for every right-hand side.  A zero pivot marks the point singular
+(several closed classes) unless ``cut_unoccupied`` cuts an unoccupied state
+off; a pivot that is not finite sends that batch point to the rank-one
+route, which pivots.
 
 Singular points
 ---------------
@@ -83,12 +92,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["DrazinSolver", "TraceDrazin", "drazin", "drazin_apply", "stationary_dense", "safe_solve"]
+__all__ = ["DrazinSolver", "TraceDrazin", "drazin", "drazin_apply", "elimination_order", "stationary_dense",
+           "safe_solve"]
 
 Array = NDArray[np.float64]
 
 #: a batch point whose M has reciprocal 2-norm condition number below this is marked singular
 _SINGULAR_RCOND = 1e-13
+
+#: steady-state probabilities below this count as unoccupied for :func:`_pivot` (the round-off of
+#: probabilities that sum to 1)
+_UNOCCUPIED = float(np.finfo(float).eps)
 
 
 def _as_generator(W: ArrayLike) -> Array:
@@ -150,6 +164,38 @@ def safe_solve(M: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
     return x
 
 
+def elimination_order(P0: ArrayLike) -> NDArray[np.intp]:
+    """The order in which the elimination route takes the states: ascending steady-state probability.
+
+    ``(*shape, n)`` state indices, ties in index order (a stable sort), so the most probable state
+    comes last and is the reference state ``x = 0`` of the back substitution: the least probable
+    states are eliminated first, whose pivots (escape rates) are the largest, and states that
+    are never occupied (``P0 = 0``, e.g. their rates underflow at low temperature) are
+    eliminated before they can empty a pivot.
+    """
+    return np.argsort(np.asarray(P0, dtype=float), axis=-1, kind="stable")
+
+
+def _pivot(p: Array, P: Array, cut: bool) -> tuple[Array, NDArray[np.bool_], NDArray[np.bool_]]:
+    """Minus the pivots ``p`` of one elimination step made usable, the points that need the rank-one
+    route, and the points without a unique steady state.
+
+    In :func:`elimination_order` a zero pivot means that the eliminated states hold a closed class
+    reachable from this one, which a unique steady state (all its weight on one closed class, which
+    holds the most probable state, eliminated last) rules out unless the class is unoccupied.  With
+    ``cut`` a state with no escape that the steady state does not occupy (``P0`` below the round-off
+    of probabilities, ``eps``; e.g. a state whose rates underflow at low temperature) is cut off from
+    the chain: ``p = inf`` (no multipliers, ``x = 0`` there), which changes results by at most the
+    flux through it.  Any other zero pivot marks the point singular (several closed classes); a
+    pivot that is not finite sends the point to the rank-one route, which pivots.
+    """
+    zero = p == 0
+    off = zero & (P < _UNOCCUPIED) if cut else np.zeros(p.shape, dtype=bool)
+    singular = zero & ~off
+    fallback = ~zero & ~((p > 0) & np.isfinite(p))
+    return np.where(off, np.inf, np.where(zero | fallback, 1.0, p)), fallback, singular
+
+
 class DrazinSolver:
     """Factorised group inverse of a batch of generators, applied to many right-hand sides.
 
@@ -164,8 +210,15 @@ class DrazinSolver:
         Their steady states (``W P0 = 0``, ``sum(P0) = 1``), given by the caller.
     method : {"elimination", "rank_one"}
         ``"elimination"`` (default): Gaussian elimination without pivoting with
-        subtraction-free pivots, falling back per batch point to ``"rank_one"``;
+        subtraction-free pivots, the states taken in :func:`elimination_order`, falling back per
+        batch point to ``"rank_one"`` where a pivot is not finite;
         ``"rank_one"``: ``np.linalg.solve`` of ``M = W - s P0 1^T`` (LAPACK, pivoting).
+    cut_unoccupied : bool
+        Elimination route: states that the steady state does not occupy (``P0 < eps``) and that
+        cannot be left are cut off from the chain (``x = 0`` there) instead of marking the point
+        singular.  For a ``P0`` computed from the exact chain this undoes floating-point underflow
+        of rates (e.g. at low temperature); the counting statistics use it.  Default False: any
+        generator with several closed classes is singular.
 
     Attributes
     ----------
@@ -175,10 +228,12 @@ class DrazinSolver:
         Batch points without a unique steady state (their results are NaN).
     """
 
-    def __init__(self, W: ArrayLike, P0: ArrayLike, method: str = "elimination") -> None:
+    def __init__(self, W: ArrayLike, P0: ArrayLike, method: str = "elimination", *,
+                 cut_unoccupied: bool = False) -> None:
         W = _as_generator(W)
         P0 = np.asarray(P0, dtype=float)
         self.method = method
+        self.cut_unoccupied = bool(cut_unoccupied)
         n = W.shape[-1]
         if P0.ndim < 1 or P0.shape[-1] != n:
             raise ValueError(f"P0 must have shape (*shape, n) with n = {n}, got shape {P0.shape}")
@@ -200,12 +255,12 @@ class DrazinSolver:
         scale = np.max(np.abs(np.diagonal(W, axis1=-2, axis2=-1)), axis=-1)
         self._scale = np.where(scale > 0, scale, 1.0)
         fallback = np.ones(shape, dtype=bool)
+        singular = np.zeros(shape, dtype=bool)
         if self.method == "elimination" and n > 1:
-            fallback = self._factor()
+            fallback, singular = self._factor()
         elif n == 1:
             fallback = np.zeros(shape, dtype=bool)
         self._fallback = fallback
-        singular = np.zeros(shape, dtype=bool)
         if np.any(fallback) and n > 1:
             M = W[fallback] - self._scale[fallback][:, None, None] * P0[fallback][:, :, None]
             inv = safe_solve(M, np.broadcast_to(np.eye(n), M.shape))
@@ -214,23 +269,28 @@ class DrazinSolver:
         self.singular = singular
 
     # -- elimination route -------------------------------------------------------------
-    def _factor(self) -> NDArray[np.bool_]:
-        """LU of W without pivoting; returns the points that need the fallback.
+    def _factor(self) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """LU of W without pivoting, states in the elimination order; returns the points that need the fallback
+        and those without a unique steady state.
 
         Stored batch-last, ``(n, n, *shape)``, so that every step is one contiguous vector
         operation over the batch.
         """
-        A = np.moveaxis(np.asarray(self.W, dtype=float), (-2, -1), (0, 1)).copy()  # multipliers / U
+        order = elimination_order(self.P0)
+        self._order = order
+        W = np.take_along_axis(np.take_along_axis(self.W, order[..., :, None], axis=-2), order[..., None, :], axis=-1)
+        A = np.moveaxis(np.asarray(W, dtype=float), (-2, -1), (0, 1)).copy()  # multipliers / U
+        P = np.moveaxis(np.take_along_axis(self.P0, order, axis=-1), -1, 0)
         n = self.n
         piv = np.empty((n - 1,) + self.shape)
         bad = np.zeros(self.shape, dtype=bool)
+        singular = np.zeros(self.shape, dtype=bool)
         with np.errstate(all="ignore"):
             for k in range(n - 1):
                 p = np.sum(A[k + 1:, k], axis=0)  # minus the pivot, subtraction-free
-                ok = (p > 0) & np.isfinite(p)
-                if not np.all(ok):
-                    bad |= ~ok
-                    p = np.where(ok, p, 1.0)
+                p, fallback, closed = _pivot(p, P[k], self.cut_unoccupied)
+                bad |= fallback
+                singular |= closed
                 piv[k] = p
                 F = A[k + 1:, k] / p  # multipliers with the sign folded in: row_i += F_i row_k
                 A[k + 1:, k] = F
@@ -238,12 +298,14 @@ class DrazinSolver:
                     A[i, k + 1:] += F[i - k - 1] * A[k, k + 1:]
         self._lu = A
         self._piv = piv
-        return bad
+        return bad & ~singular, singular
 
     def _solve_elimination(self, b: Array) -> Array:
-        """x with W x = b, x_{n-1} = 0, for b of shape (*shape, n, m) in the range of W."""
-        A, piv, n = self._lu, self._piv, self.n
-        y = np.ascontiguousarray(np.moveaxis(b, (-2, -1), (0, 1)), dtype=float)  # (n, m, *shape), a copy
+        """x with W x = b, x = 0 at the last state of the elimination order, for b of shape (*shape, n, m)
+        in the range of W (both in the natural order of the states)."""
+        A, piv, n, order = self._lu, self._piv, self.n, self._order
+        b = np.take_along_axis(b, order[..., :, None], axis=-2)  # a copy, in the elimination order
+        y = np.ascontiguousarray(np.moveaxis(b, (-2, -1), (0, 1)), dtype=float)  # (n, m, *shape)
         if np.shares_memory(y, b):
             y = y.copy()
         for k in range(n - 1):
@@ -255,7 +317,9 @@ class DrazinSolver:
             for j in range(k + 1, n - 1):  # x[n - 1] = 0
                 r -= A[k, j] * x[j]
             x[k] = r / -piv[k]
-        return np.moveaxis(x, (0, 1), (-2, -1))
+        out = np.empty(b.shape)
+        np.put_along_axis(out, order[..., :, None], np.moveaxis(x, (0, 1), (-2, -1)), axis=-2)
+        return out
 
     # -- public ------------------------------------------------------------------------
     def apply(self, b: ArrayLike) -> Array:
@@ -291,12 +355,15 @@ class DrazinSolver:
             fb = np.broadcast_to(self._fallback, shape)
             lu_shape = shape != self.shape
             if lu_shape:  # the right-hand side adds batch axes: broadcast the factors
-                solver = DrazinSolver(np.broadcast_to(self.W, shape + (n, n)), P0, method="elimination")
+                solver = DrazinSolver(np.broadcast_to(self.W, shape + (n, n)), P0, method="elimination",
+                                      cut_unoccupied=self.cut_unoccupied)
                 return solver._apply(b, shape)
-            x = self._solve_elimination(qb)
-            x -= P0[..., :, None] * np.sum(x, axis=-2, keepdims=True)
+            with np.errstate(all="ignore"):  # the singular points' values are discarded
+                x = self._solve_elimination(qb)
+                x -= P0[..., :, None] * np.sum(x, axis=-2, keepdims=True)
             if np.any(fb):
                 x[fb] = self._apply_rank_one(qb[fb], P0[fb], self._inverse)
+            x[np.broadcast_to(self.singular, shape)] = np.nan
             return x
         M_inv = self._inverse.reshape(self.shape + (n, n))
         return self._apply_rank_one(qb, P0, np.broadcast_to(M_inv, shape + (n, n)))
@@ -354,7 +421,8 @@ class TraceDrazin:
         return x - self.P0[..., :, None] * np.einsum("i,...im->...m", self.trace, x)[..., None, :]
 
 
-def drazin_apply(W: ArrayLike, P0: ArrayLike, b: ArrayLike, *, method: str = "elimination") -> Array:
+def drazin_apply(W: ArrayLike, P0: ArrayLike, b: ArrayLike, *, method: str = "elimination",
+                 cut_unoccupied: bool = False) -> Array:
     """Apply the group (Drazin) inverse of ergodic generators: ``x = W^D b``.
 
     Parameters
@@ -367,6 +435,8 @@ def drazin_apply(W: ArrayLike, P0: ArrayLike, b: ArrayLike, *, method: str = "el
         Right-hand sides (``m`` columns solved at once).
     method : {"elimination", "rank_one"}
         See :class:`DrazinSolver`.
+    cut_unoccupied : bool
+        See :class:`DrazinSolver`.
 
     Returns
     -------
@@ -378,7 +448,8 @@ def drazin_apply(W: ArrayLike, P0: ArrayLike, b: ArrayLike, *, method: str = "el
     -----
     ``W^D = (W - s P0 1^T)^{-1} + P0 1^T / s`` for any ``s > 0``: see the module docstring.
     """
-    return DrazinSolver(np.asarray(W, dtype=float), np.asarray(P0, dtype=float), method).apply(b)
+    return DrazinSolver(np.asarray(W, dtype=float), np.asarray(P0, dtype=float), method,
+                        cut_unoccupied=cut_unoccupied).apply(b)
 
 
 def drazin(W: ArrayLike, P0: ArrayLike, *, method: str = "elimination") -> Array:

@@ -432,6 +432,7 @@ def fused_counting_range(first: int, last: int, idx: NDArray[np.intp], solve: bo
     fb, cb, acc, u_ = np.empty((n_ch, m)), np.empty((3, nl, m)), np.empty((6, m)), np.empty(m)
     bases, A, work = np.empty((nb, n_ch, m)), np.empty((n, n, m)), np.empty((5, max(n, 3), m))
     Cb = np.empty((u, m, order))
+    pos, pp = np.empty((n, m), dtype=np.int64), np.empty((n, m))  # the elimination order (_factor)
     fr, vb, okb, fl = np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_), \
         np.empty(m, dtype=np.bool_)
     column = np.empty(2 * n_ch, dtype=np.intp)  # the channel of each jump
@@ -449,6 +450,7 @@ def fused_counting_range(first: int, last: int, idx: NDArray[np.intp], solve: bo
                 np.empty(m)
             bases, A, work = np.empty((nb, n_ch, m)), np.empty((n, n, m)), np.empty((5, max(n, 3), m))
             Cb = np.empty((u, m, order))
+            pos, pp = np.empty((n, m), dtype=np.int64), np.empty((n, m))
             fr, vb, okb, fl = np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_), \
                 np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_)
         for b in range(m):
@@ -462,9 +464,9 @@ def fused_counting_range(first: int, last: int, idx: NDArray[np.intp], solve: bo
             okb[b] = vb[b]
             fl[b] = False
         if order > 1:
-            _factor(src, dst, r, A, piv, okb, fl, 0, work[0, 0])
+            _factor(src, dst, r, Pb, A, piv, pos, pp, okb, fl, 0, work[0, 0])
         for a in range(u):
-            _quantity(src, dst, r, Pb, coef[a], base_of[a], bases, column, 0, A, piv, order,
+            _quantity(src, dst, r, Pb, coef[a], base_of[a], bases, column, 0, A, piv, pos, pp, order,
                       round_off, work, Cb[a])
         for b in range(m):
             p = start + b if contiguous else pts[b]

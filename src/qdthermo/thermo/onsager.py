@@ -190,7 +190,7 @@ def _response_matrix(result: SteadyState) -> Array:
     diff[np.arange(s.n_channels), s.channel_final] += 1.0
     diff[np.arange(s.n_channels), s.channel_initial] -= 1.0
     b = np.einsum("cn,...cm->...nm", diff, dflux_fixed)  # (dW/dF) P, (*shape, n, m)
-    dP = -drazin_apply(result.rate_matrix, P, b)  # (*shape, n, m)
+    dP = -drazin_apply(result.rate_matrix, P, b, cut_unoccupied=True)  # (*shape, n, m); P of the exact chain
     dPi, dPj = (np.swapaxes(a, -1, -2) for a in s.on_channels(np.swapaxes(dP, -1, -2)))
     dflux = dflux_fixed + k.plus[..., None] * dPi - k.minus[..., None] * dPj  # (*shape, C, m)
     dflux_t = np.swapaxes(dflux, -1, -2)  # (*shape, m, C)
