@@ -172,11 +172,31 @@ def test_unconverged_point_is_nan_with_warning(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(sparse, "_solve_iterative", sloppy)
     dev = dot_array(6, np.linspace(-1, 1, 6)[None, :] * np.array([[1.0], [0.5]]), 0.5, np.linspace(0.5, 2, 6))
+    # the direct LU redoes a point the iterative solve misses (up to DIRECT_FALLBACK_MAX_STATES states)
+    rescued = qd.solve(dev, method="sparse_iterative")
+    assert np.all(rescued.valid)
+    np.testing.assert_allclose(rescued.populations, qd.solve(dev, method="sparse_direct").populations, rtol=1e-12)
+    monkeypatch.setattr(sparse, "DIRECT_FALLBACK_MAX_STATES", 0)
     with pytest.warns(ConvergenceWarning, match="did not reach"):
         with pytest.warns(qd.InvalidPointsWarning, match="residual tolerance"):
             res = qd.solve(dev, method="sparse_iterative")
     assert not np.any(res.valid)
     assert np.all(np.isnan(res.populations))
+
+
+def test_low_temperature_reference_state_is_the_most_probable() -> None:
+    # 9 dots (512 states), equilibrium at T = 1/20 .. 1/100 of the levels: the empty state, which the
+    # reduced system used to fix (P = 1), has P ~ 1e-50 .. 1e-200; the solve failed or took 30 s. Equilibrium
+    # is exactly Boltzmann: P_s ~ exp(-E_s / T)
+    for T in (0.05, 0.02, 0.01):
+        dev = dot_array(9, np.linspace(-1.0, -0.2, 9), 0.3, T)
+        res = qd.solve(dev, method="sparse")
+        E = np.asarray(res.system.energies).reshape(-1)
+        boltzmann = np.exp(-(E - E.min()) / T)
+        boltzmann /= boltzmann.sum()
+        assert np.all(res.valid)
+        # as accurate as the residual (1e-9 of the flux): rare states to about 1e-8 relative
+        np.testing.assert_allclose(np.asarray(res.populations).reshape(-1), boltzmann, rtol=1e-6, atol=1e-16)
 
 
 def test_too_large_is_refused_before_allocating() -> None:

@@ -3,14 +3,20 @@
 The generator is assembled per parameter point as a SciPy CSR matrix from
 the network's directed jumps (memory proportional to the number of
 channels; no dense ``n x n`` array).  The steady state solves the system
-with one state's probability fixed (``P_r = 1``, the row and column of
-``r`` removed), then normalises:
+with one state's probability fixed (``P_r = 1``, the row of ``r`` replaced),
+then normalises.  The reference ``r`` is the longest-lived state (the
+smallest escape rate), and the point is solved again from the most probable
+state where the first solution makes ``r`` nearly empty: fixing a state of
+``P_r`` = 1e-50 (low temperature) stretches the solution over as many more
+decades and the solvers fail.  The solvers:
 
 * ``"direct"``: a sparse LU (SuperLU) of the reduced system; exact to
   round-off, cheap for small or narrow networks, but the LU of the
   hypercube-shaped graphs of dot arrays fills in badly (minutes at 14 dots);
 * ``"iterative"``: BiCGSTAB with a Jacobi (diagonal) preconditioner, falling
-  back to GMRES with an incomplete-LU preconditioner if it stalls.
+  back to GMRES with an incomplete-LU preconditioner if it stalls, and to the
+  direct LU up to :data:`DIRECT_FALLBACK_MAX_STATES` states if the solution
+  misses the residual below (rates over tens of decades at low temperature).
 
 Every solution is checked by :func:`balance_residual`, the larger of
 
@@ -56,6 +62,11 @@ Array = NDArray[np.float64]
 RESIDUAL_TOL = 1e-9
 #: the automatic sparse route uses the direct LU up to this many states, the iterative solver above
 DIRECT_MAX_STATES = 256
+#: a first solve whose reference state holds less than this share of the most probable one's probability is
+#: solved again with that one as reference (:func:`_reduced`)
+_REFERENCE_SHARE = 1e-3
+#: an iterative solve that misses the residual is done again by the direct LU up to this many states (12 dots)
+DIRECT_FALLBACK_MAX_STATES = 4096
 #: relative tolerance asked of the iterative solvers
 _KRYLOV_RTOL = 1e-13
 
@@ -169,8 +180,8 @@ def _rebalance(net: Network, rate: Array, P: Array, sweeps: int = 3) -> None:
             return
 
 
-def _pattern(net: Network) -> tuple[NDArray[np.integer], NDArray[np.integer], NDArray[np.intp]]:
-    """Row and column indices (int32 where they fit) of every jump and diagonal entry, and the jumps into state 0.
+def _pattern(net: Network) -> tuple[NDArray[np.integer], NDArray[np.integer]]:
+    """Row and column indices (int32 where they fit) of every jump and diagonal entry.
 
     Cached on the network (it is the same for every point).
     """
@@ -182,36 +193,49 @@ def _pattern(net: Network) -> tuple[NDArray[np.integer], NDArray[np.integer], ND
         # targets (rows) and sources (cols) of the k^+ jumps, the k^- jumps and the diagonal
         rows: NDArray[np.integer] = np.concatenate([net.final, net.initial, diag], dtype=itype)
         cols: NDArray[np.integer] = np.concatenate([net.initial, net.final, diag], dtype=itype)
-        cache["pattern"] = (rows, cols, net.n_channels + np.flatnonzero(net.initial == 0))
+        cache["pattern"] = (rows, cols)
     return cache["pattern"]  # type: ignore[no-any-return]
 
 
-def _reduced(net: Network, rate: Array) -> tuple[sp.csr_matrix, Array]:
-    """The generator with row 0 replaced by ``e_0`` (so ``P_0 = 1``), and the right-hand side ``e_0``.
+def _reduced(net: Network, rate: Array, ref: int = 0) -> tuple[sp.csr_matrix, Array]:
+    """The generator with row ``ref`` replaced by ``e_ref`` (so ``P_ref = 1``), and the right-hand side ``e_ref``.
 
-    Rows ``1..n-1`` of ``A x = e_0`` are those of ``W x = 0``, so ``x`` is the
-    steady state up to normalisation; this is the system with state 0's
+    The other rows of ``A x = e_ref`` are those of ``W x = 0``, so ``x`` is the
+    steady state up to normalisation; this is the system with state ``ref``'s
     probability fixed, built from the jumps without removing a row or column
-    (no slicing, no copies of index arrays; the jumps into state 0 are kept
-    as explicit zeros).
+    (no slicing, no copies of index arrays; the jumps into ``ref`` are kept
+    as explicit zeros).  ``ref`` should be a probable state (:func:`_reference`):
+    fixing a nearly empty one (``P_ref`` of 1e-50 at low temperature) makes the
+    solution span as many decades more and the solvers fail.
     """
     import scipy.sparse as sp
 
     n = net.n_states
-    rows, cols, into0 = _pattern(net)
+    rows, cols = _pattern(net)
     nc = net.n_channels
     out = np.bincount(net.initial, weights=rate[:nc], minlength=n)
     out += np.bincount(net.final, weights=rate[nc:], minlength=n)
     data = np.empty(len(rows))
     m = len(rate)
     data[:m] = rate
-    data[into0] = 0.0
+    data[:m][rows[:m] == ref] = 0.0
     np.negative(out, out=data[m:])
-    data[m] = 1.0
+    data[m + ref] = 1.0
     A = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
     b = np.zeros(n)
-    b[0] = 1.0
+    b[ref] = 1.0
     return A, b
+
+
+def _reference(rate: Array, net: Network, P: Array | None = None) -> int:
+    """The state whose probability the reduced system fixes: the most probable one of ``P`` if given (and
+    finite), else the longest-lived (the smallest total escape rate; the ground state at low temperature)."""
+    if P is not None and np.all(np.isfinite(P)):
+        return int(np.argmax(P))
+    n, nc = net.n_states, net.n_channels
+    out = np.bincount(net.initial, weights=rate[:nc], minlength=n)
+    out += np.bincount(net.final, weights=rate[nc:], minlength=n)
+    return int(np.argmin(out))
 
 
 def _solve_direct(A: sp.csr_matrix, b: Array) -> Array:
@@ -239,6 +263,35 @@ def _solve_iterative(A: sp.csr_matrix, b: Array) -> Array:
         pre = spla.LinearOperator(A.shape, matvec=ilu.solve, dtype=float)  # type: ignore[arg-type]
         x, info = spla.gmres(A, b, rtol=_KRYLOV_RTOL, atol=0.0, restart=100, maxiter=200, M=pre)
     return np.asarray(x)
+
+
+def _solve_normalised(net: Network, rate: Array, ref: int, solver: str) -> Array | None:
+    """The steady state of one point with ``P_ref`` fixed, normalised; None where the solve fails."""
+    A, b = _reduced(net, rate, ref)
+    with np.errstate(all="ignore"):
+        try:
+            x = _solve_direct(A, b) if solver == "direct" else _solve_iterative(A, b)
+        except RuntimeError:  # singular factor: disconnected graph
+            return None
+        full = np.clip(x, 0.0, None)
+        full /= full.sum()
+    return full if np.all(np.isfinite(full)) else None
+
+
+def _steady_point(net: Network, rate: Array, solver: str) -> tuple[Array, float]:
+    """One point's steady state (NaN unless its residual is within :data:`RESIDUAL_TOL`) and residual."""
+    ref = _reference(rate, net)
+    full = _solve_normalised(net, rate, ref, solver)
+    if full is not None and full[ref] < _REFERENCE_SHARE * np.max(full):  # a better reference: solve again
+        again = _solve_normalised(net, rate, _reference(rate, net, full), solver)
+        full = again if again is not None else full
+    if full is None:
+        return np.full(net.n_states, np.nan), np.inf
+    residual = float(balance_residual(net, rate, full))
+    if residual > RESIDUAL_TOL:  # a slow dot (weak coupling)? rebalance and check again
+        _rebalance(net, rate, full)
+        residual = float(balance_residual(net, rate, full))
+    return (full if residual <= RESIDUAL_TOL else np.full(net.n_states, np.nan)), residual
 
 
 def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tuple[Array, Array]:
@@ -279,21 +332,9 @@ def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tupl
         return np.ones(shape + (1,)), np.zeros(shape)
     for p in range(plus.shape[0]):
         rate = np.concatenate([plus[p], minus[p]])
-        A, b = _reduced(net, rate)
-        with np.errstate(all="ignore"):
-            try:
-                x = _solve_direct(A, b) if solver == "direct" else _solve_iterative(A, b)
-            except RuntimeError:  # singular factor: disconnected graph
-                continue
-            full = np.clip(x, 0.0, None)
-            full /= full.sum()
-        if np.all(np.isfinite(full)):
-            residual[p] = float(balance_residual(net, rate, full))
-            if residual[p] > RESIDUAL_TOL:  # a slow dot (weak coupling)? rebalance and check again
-                _rebalance(net, rate, full)
-                residual[p] = float(balance_residual(net, rate, full))
-            if residual[p] <= RESIDUAL_TOL:
-                P[p] = full
+        P[p], residual[p] = _steady_point(net, rate, solver)
+        if solver == "iterative" and not residual[p] <= RESIDUAL_TOL and n <= DIRECT_FALLBACK_MAX_STATES:
+            P[p], residual[p] = _steady_point(net, rate, "direct")  # e.g. low temperature: rates over 40 decades
     failed = np.isfinite(residual) & ~(residual <= RESIDUAL_TOL)
     if np.any(failed):
         first = int(np.flatnonzero(failed)[0])
@@ -307,8 +348,8 @@ def drazin_apply_sparse(net: Network, jump_rates: Array, P0: Array, b: Array, *,
     """``W^D b`` for one point of a large network by sparse solves (no dense matrix).
 
     ``b`` is ``(n,)`` or ``(n, m)`` with zero column sums (``1^T b = 0``, the complement of the
-    steady state).  Solves the system with state 0's row replaced by ``y_0 = 0`` (the rows
-    ``1..n-1`` of ``W y = b``; row 0 follows from ``1^T W = 0``), then projects:
+    steady state).  Solves the system with the most probable state ``r``'s row replaced by ``y_r = 0``
+    (the other rows of ``W y = b``; row ``r`` follows from ``1^T W = 0``), then projects:
     ``x = y - P0 (1^T y)`` so that ``1^T x = 0``.
 
     Parameters
@@ -326,12 +367,13 @@ def drazin_apply_sparse(net: Network, jump_rates: Array, P0: Array, b: Array, *,
     """
     if solver == "auto":
         solver = "direct" if net.n_states <= DIRECT_MAX_STATES else "iterative"
-    A, _ = _reduced(net, np.asarray(jump_rates, dtype=float))
+    ref = _reference(np.asarray(jump_rates, dtype=float), net, np.asarray(P0, dtype=float))
+    A, _ = _reduced(net, np.asarray(jump_rates, dtype=float), ref)
     cols = np.asarray(b, dtype=float).reshape(net.n_states, -1)
     out = np.empty_like(cols)
     for m in range(cols.shape[1]):
         rhs = cols[:, m].copy()
-        rhs[0] = 0.0
+        rhs[ref] = 0.0
         y = _solve_direct(A, rhs) if solver == "direct" else _solve_iterative(A, rhs)
         out[:, m] = y - P0 * y.sum()
     return out.reshape(np.shape(b))
