@@ -97,6 +97,26 @@ def test_both_engines_equal_the_exact_cumulants_at_low_temperature(T: float) -> 
         np.testing.assert_array_less(np.abs(C - ref), 1e-12 * np.maximum(np.abs(ref), 1e-300))
 
 
+def test_both_engines_equal_the_exact_cumulants_with_couplings_over_twelve_decades() -> None:
+    rng = np.random.default_rng(17)
+    rate = cold_rates(rng, 60, 0.5)
+    gamma = 10.0 ** rng.uniform(-6, 6, (60, 6))
+    rate *= np.concatenate([gamma, gamma], axis=1)
+    d = np.zeros((12, 2))
+    d[[0, 1], 0], d[[6, 7], 0] = 1.0, -1.0
+    d[[2, 3], 1], d[[8, 9], 1] = 1.5, -1.5
+    exact = [[exact_cumulants(rate[p], d[:, q]) for q in range(2)] for p in range(len(rate))]
+    P0 = np.array([e[0][0] for e in exact])
+    ref = np.array([[[c1, c2] for _, c1, c2 in e] for e in exact])
+    # the absolute moments M_k = sum_j rate_j P0[src_j] |d_j|^k: the round-off scale where C_k cancels
+    M = np.stack([(rate * P0[:, SRC]) @ np.abs(d) ** k for k in (1, 2)], axis=-1)
+    engines = [scaled_cumulants(4, SRC, DST, rate, d, P0, 2)]
+    if cc.available():
+        engines.append(cc.second_order(4, SRC, DST, rate, d, P0, 2))
+    for C in engines:  # the conditioning grows with the coupling ratio: 3e-12 at 1e12 here (the natural order: 1e-11)
+        np.testing.assert_array_less(np.abs(C - ref), 1e-11 * np.maximum(np.abs(ref), M))
+
+
 def test_drazin_cuts_unoccupied_states_only_when_asked() -> None:
     # state 3 is isolated (its rates underflowed) and unoccupied: cut off, or the point is singular
     rate = np.array([1.0, 0.0, 2.0, 0.0, 0.5, 0.0, 3.0, 0.0, 1.5, 0.0, 0.7, 0.0])
