@@ -58,6 +58,15 @@ def test_reciprocity_at_low_temperature() -> None:
     lr = qd.linear_response(device)
     assert np.all(np.isfinite(lr.onsager))
     assert np.max(lr.reciprocity_error) < 1e-12
+    # the equilibrium covariances: no negative variance (round-off below the one-way fluxes is exactly 0)
+    fl = qd.fluctuations(device_at_forces(device, {f: 0.0 for f in lr.forces}), order=2, counting=list(lr.fluxes),
+                         engine="numpy")
+    variances = np.diagonal(fl.covariance_matrix(), axis1=-2, axis2=-1)
+    assert np.all(variances >= 0.0)
+    C2 = np.stack([fl.cumulant(2, q) for q in lr.fluxes], axis=-1)
+    _, src, _, rate, P = fl._jumps()
+    M2 = np.stack([(rate * P[..., src] * np.abs(fl.increments(q)) ** 2).sum(axis=-1) for q in lr.fluxes], axis=-1)
+    np.testing.assert_array_less(np.abs(variances - C2), 1e-12 * M2 + 1e-300)  # two routes: equal to round-off
 
 
 def test_response_equals_finite_differences() -> None:

@@ -336,11 +336,18 @@ class Fluctuations(CountingAPI):
                                                        self.increments(b), P))
 
     def covariance_matrix(self, names: Sequence[str] | None = None) -> Array:
-        """``(*shape, k, k)`` covariance rates of ``names`` (default: :attr:`counting`)."""
+        """``(*shape, k, k)`` covariance rates of ``names`` (default: :attr:`counting`).
+
+        Entries below round-off are exactly 0, as for the cumulants (:meth:`_clean`): the scale of
+        ``C_ab`` is ``sum_j rate_j P_src(j) |d_a,j d_b,j|``.  The diagonal equals ``cumulant(2, name)``.
+        """
         names = tuple(self.counting if names is None else names)
         n, src, dst, rate, P = self._jumps()
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in names)), axis=-1)
-        return self.result._masked(counting.covariance_matrix(n, src, dst, rate, d, P), 2)
+        C = counting.covariance_matrix(n, src, dst, rate, d, P)
+        a = np.abs(d)
+        M = np.einsum("...j,...ja,...jb->...ab", rate * P[..., src], a, a)
+        return self.result._masked(np.where(np.abs(C) <= ROUND_OFF * M, 0.0, C), 2)
 
     # ----------------------------------------------------------------- hooks
     @property
