@@ -7,14 +7,8 @@ import gc
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-
-if TYPE_CHECKING:
-    from qdthermo.paper.ahead import Early
-    from qdthermo.paper.config import PaperConfig
-    from qdthermo.paper.pipeline import PaperRun
 
 __all__ = ["paper"]
 
@@ -42,7 +36,12 @@ def paper(out: Path, quick: bool, config_file: Path | None, overrides: tuple[str
     every claim of the paper (docs/physics.md lists them) with its evidence and PASS/FAIL.
     Exits with status 1 if any claim fails.
     """
-    from qdthermo.paper.config import build_config
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command draws files only; library code never chooses a backend
+
+    from qdthermo.paper.config import PaperConfig
+    from qdthermo.paper.pipeline import build_config, run
 
     cfg: PaperConfig
     if config_file is not None and not config_file.is_file():
@@ -58,35 +57,6 @@ def paper(out: Path, quick: bool, config_file: Path | None, overrides: tuple[str
     if print_config:
         click.echo(cfg.to_toml(), nl=False)
         return
-    from qdthermo.paper.ahead import start_early
-
-    # the solves that need only the configuration start now, in a forked process, on the core that the
-    # imports below (Matplotlib, xarray, dask: ~1.7 s) leave idle
-    early = start_early(cfg)
-    try:
-        result, elapsed = _run(cfg, out, quick, config_file, overrides, no_progress, early)
-    finally:
-        if early is not None:
-            early.close()
-    for c in result.claims:
-        click.echo(f"  [{c.status}] claim {c.key}: {c.statement}", err=False)
-    for note in result.notes:
-        click.echo(f"  [NOTE] {note}")
-    status = "OK" if result.passed else "FAILED"
-    click.echo(f"qdthermo paper {status}: {result.summary()} ({elapsed:.1f} s); report: {out / 'report.html'}")
-    if not result.passed:
-        sys.exit(1)
-
-
-def _run(cfg: PaperConfig, out: Path, quick: bool, config_file: Path | None, overrides: tuple[str, ...],
-         no_progress: bool, early: Early | None) -> tuple[PaperRun, float]:
-    """:func:`qdthermo.paper.pipeline.run` with the Agg backend: its result and wall time."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # the command draws files only; library code never chooses a backend
-
-    from qdthermo.paper.pipeline import run
-
     # the process ends after the command: the interpreter's last garbage collections (while it tears the
     # modules down) would scan every object of matplotlib, xarray, dask, ... for nothing (~0.4 s); frozen
     # at exit, they are skipped (the objects are still freed by their reference counts)
@@ -95,7 +65,15 @@ def _run(cfg: PaperConfig, out: Path, quick: bool, config_file: Path | None, ove
         + (["--config", str(config_file)] if config_file else []) + [w for o in overrides for w in ("--set", o)]
     t0 = time.perf_counter()
     try:
-        result = run(cfg, out, progress=not no_progress, command=" ".join(words), early=early)
+        result = run(cfg, out, progress=not no_progress, command=" ".join(words))
     except FileExistsError as exc:
         raise click.BadParameter(str(exc), param_hint="'--out'") from None
-    return result, time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    for c in result.claims:
+        click.echo(f"  [{c.status}] claim {c.key}: {c.statement}", err=False)
+    for note in result.notes:
+        click.echo(f"  [NOTE] {note}")
+    status = "OK" if result.passed else "FAILED"
+    click.echo(f"qdthermo paper {status}: {result.summary()} ({elapsed:.1f} s); report: {out / 'report.html'}")
+    if not result.passed:
+        sys.exit(1)

@@ -33,7 +33,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["PaperConfig", "QUICK", "build_config", "interaction", "load_toml", "parse_set"]
+__all__ = ["PaperConfig", "QUICK", "interaction", "load_toml", "parse_set"]
 
 
 @dataclass(frozen=True)
@@ -323,30 +323,3 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, int):
         return str(v)
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def build_config(quick: bool = False, config_file: str | Path | None = None,
-                 overrides: tuple[str, ...] | list[str] = ()) -> PaperConfig:
-    """Defaults, then ``--quick``, then the TOML file, then ``--set`` (later wins).
-
-    The F~_E windows (``fe_max``, ``quad_fe``, ``line_fe_max``) that are not
-    given scale with ``eps_L/T_b`` (F~_E < eps_L/T_b keeps T_t finite): the
-    defaults are 0.9, 0.9 and 0.95 of that limit.
-
-    Raises
-    ------
-    ValueError
-        Naming the offending parameter (unknown name, wrong type, out of range).
-    """
-    changes: dict[str, Any] = dict(QUICK) if quick else {}
-    if config_file is not None:
-        changes.update(load_toml(config_file))
-    changes.update(parse_set(overrides))
-    base = PaperConfig()
-    # F~_E must stay below eps_L/T_b: F~_E windows not given follow that limit (defaults are for eps_L/T_b = 1)
-    limit = changes.get("eps_L", base.eps_L) / changes.get("T_b", base.T_b)
-    ref = base.eps_L / base.T_b
-    for name in ("fe_max", "quad_fe", "line_fe_max"):
-        if name not in changes:
-            changes[name] = getattr(base, name) * limit / ref
-    return base.replace(**changes)

@@ -24,29 +24,71 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+import qdthermo as qd
+from qdthermo.design.conditions import IccEdges, icc_edges, onsager_sign_edge, paper_device
 from qdthermo.paper._common import add_caption, caption, fattrs, styled
-from qdthermo.paper.ahead import COLD_FE, COLD_FN, COLD_X, FLUXES, MAX_EDGES, QUADRANTS, edge_results
 from qdthermo.paper.config import PaperConfig
 
-__all__ = ["compute", "dataset", "intervals", "plot", "table_rows"]
+__all__ = ["compute", "intervals", "plot", "table_rows"]
+
+FLUXES = ("J_N", "J_E")
+QUADRANTS = ("Q1", "Q3")
+#: the Q3 probe with lead t cold: x close to 0-, F_E = COLD_FE (in units of 1/eps_L), F_N = COLD_FN
+COLD_X, COLD_FE, COLD_FN = -0.01, -200.0, -0.01
+#: at most this many edges are kept per (eps_R, flux, quadrant) (NaN padded)
+MAX_EDGES = 3
+
+
+def _table_eps_R(cfg: PaperConfig) -> np.ndarray:
+    return np.unique(np.array([*cfg.cond_eps_R, cfg.eps_R], dtype=float))
+
+
+def _edge_arrays(r: IccEdges, n: int) -> dict[str, Any]:
+    """Edges of :func:`icc_edges` as arrays (eps_R, flux, quadrant, edge), NaN/False padded."""
+    shape = (n, len(FLUXES), len(QUADRANTS), MAX_EDGES)
+    out = {"value": np.full(shape, np.nan), "present_below": np.zeros(shape, bool),
+           "near_equilibrium": np.zeros(shape, bool), "F_E_scaled": np.full(shape, np.nan),
+           "F_N": np.full(shape, np.nan), "depth": np.full(shape, np.nan),
+           "n_edges": np.zeros(shape[:3], np.int64), "present_at_start": np.zeros(shape[:3], bool)}
+    for i, f in enumerate(FLUXES):
+        for q, quad in enumerate(QUADRANTS):
+            out["present_at_start"][:, i, q] = r.present[(f, quad)][:, 0]
+            for b in range(n):
+                es = r.find(f, quad, b)
+                out["n_edges"][b, i, q] = len(es)
+                for k, e in enumerate(es[:MAX_EDGES]):
+                    for name in ("value", "present_below", "near_equilibrium", "F_E_scaled", "F_N", "depth"):
+                        out[name][b, i, q, k] = getattr(e, name)
+    return out
 
 
 def compute(cfg: PaperConfig) -> xr.Dataset:
     """x0(eps_R), the sign map of L_NE over (x, eps_R), and the edges in two windows."""
-    return dataset(cfg, edge_results(cfg))
-
-
-def dataset(cfg: PaperConfig, r: dict[str, Any]) -> xr.Dataset:
-    """The dataset of :func:`compute` from the arrays of :func:`qdthermo.paper.ahead.edge_results`."""
-    a, s, span = r["main"], r["small"], r["span"]
+    fixed: dict[str, Any] = {"eps_L": cfg.eps_L, "T_ref": cfg.T_b, "mu_ref": cfg.mu_b, "gamma": cfg.gamma}
+    eR_table = _table_eps_R(cfg)
+    eR = np.unique(np.concatenate([np.linspace(cfg.thr_eps_R_min, cfg.thr_eps_R_max, cfg.n_edge_eps_R), eR_table]))
+    span = (cfg.cond_x_min, 0.0)
+    num: dict[str, Any] = {"n_scan": cfg.n_edge_scan, "n_grid": cfg.n_edge_grid, "tol": cfg.edge_tol}
+    main = icc_edges(span, eps_R=eR, fe_max=cfg.fe_max, fn_max=cfg.fn_max, **num, **fixed)
+    small = icc_edges(span, eps_R=eR_table, fe_max=cfg.edge_small * cfg.fe_max, fn_max=cfg.edge_small * cfg.fn_max,
+                      **num, **fixed)
+    x0 = onsager_sign_edge(eR, **fixed)
+    # the sign map of L_NE: exact, from the generator
+    xs = np.linspace(cfg.cond_x_min, cfg.cond_x_max, 2 * cfg.n_cond_x - 1)
+    eR_map = np.linspace(cfg.thr_eps_R_min, cfg.thr_eps_R_max, 2 * cfg.n_thr_eps_R - 1)
+    lr = qd.linear_response(paper_device(0.0, 0.0, x=xs[:, None], eps_R=eR_map[None, :], **fixed))
+    L_NE = np.asarray(lr.coefficient("J_N", "F_E"))
+    # Q3 with lead t cold: J_N against both forces at x = COLD_X close to 0?
+    cold = qd.solve(paper_device(COLD_FE * cfg.eps_L, COLD_FN, x=COLD_X, eps_R=eR_table, **fixed))
+    cold_icc = cold.classify(force_tol=cfg.force_tol, flux_tol=cfg.flux_tol)["J_N"] == qd.Regime.ICC
+    a, s = _edge_arrays(main, eR.size), _edge_arrays(small, eR_table.size)
     dims, dims_t = ("eps_R", "flux", "quadrant", "k"), ("eps_R_table", "flux", "quadrant", "k")
     data: dict[str, Any] = {
-        "x0": (("eps_R",), r["x0"], fattrs("1", "linear-response edge x0: L_NE < 0 for x < x0")),
-        "cold_icc_J_N": (("eps_R_table",), np.asarray(r["cold_icc"], dtype=np.int8),
+        "x0": (("eps_R",), x0, fattrs("1", "linear-response edge x0: L_NE < 0 for x < x0")),
+        "cold_icc_J_N": (("eps_R_table",), np.asarray(cold_icc, dtype=np.int8),
                          fattrs("1", f"1: genuine ICC in J_N at x = {COLD_X:g}, F~_E = {COLD_FE:g} eps_L, "
                                      f"F_N = {COLD_FN:g} (Q3, lead t cold)")),
-        "L_NE": (("x_map", "eps_R_map"), r["L_NE"],
-                 fattrs("rate unit x energy unit", "Onsager coefficient L_NE = L_EN")),
+        "L_NE": (("x_map", "eps_R_map"), L_NE, fattrs("rate unit x energy unit", "Onsager coefficient L_NE = L_EN")),
     }
     for prefix, arr, d in (("", a, dims), ("small_", s, dims_t)):
         data[f"{prefix}edge"] = (d, arr["value"], fattrs("1", "edge in x of genuine ICC (bisected)"))
@@ -62,12 +104,12 @@ def dataset(cfg: PaperConfig, r: dict[str, Any]) -> xr.Dataset:
         data[f"{prefix}present_at_start"] = (d[:3], arr["present_at_start"].astype(np.int8),
                                              fattrs("1", "1: ICC at x = cond_x_min"))
     ds = xr.Dataset(data, coords={
-        "eps_R": ("eps_R", r["eps_R"], fattrs("energy unit", "level of dot R")),
-        "eps_R_table": ("eps_R_table", r["eps_R_table"], fattrs("energy unit", "level of dot R (table)")),
+        "eps_R": ("eps_R", eR, fattrs("energy unit", "level of dot R")),
+        "eps_R_table": ("eps_R_table", eR_table, fattrs("energy unit", "level of dot R (table)")),
         "flux": ("flux", list(FLUXES)), "quadrant": ("quadrant", list(QUADRANTS)),
         "k": ("k", np.arange(MAX_EDGES), fattrs("1", "index of the edge along x (increasing)")),
-        "x_map": ("x_map", r["x_map"], fattrs("1", "x = (eps_L + U_eff)/eps_L")),
-        "eps_R_map": ("eps_R_map", r["eps_R_map"], fattrs("energy unit", "level of dot R")),
+        "x_map": ("x_map", xs, fattrs("1", "x = (eps_L + U_eff)/eps_L")),
+        "eps_R_map": ("eps_R_map", eR_map, fattrs("energy unit", "level of dot R")),
     })
     ds.attrs.update({"title": "Exact ICC conditions: x0(eps_R), the sign of L_NE, the bisected edges",
                      "x_span": [float(span[0]), float(span[1])], "edge_tol": cfg.edge_tol,

@@ -34,9 +34,8 @@ import xarray as xr
 
 from qdthermo.paper import conditions, design, devices, edges, fig1, fig3, fig4, fig5, fluctuations
 from qdthermo.paper._common import save_figure, write_netcdf
-from qdthermo.paper.ahead import Early, fork_is_safe
 from qdthermo.paper.claims import Claim, PaperData, evaluate
-from qdthermo.paper.config import PaperConfig, build_config
+from qdthermo.paper.config import QUICK, PaperConfig, load_toml, parse_set
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -73,6 +72,33 @@ class PaperRun:
         return text + (f"; FAILED: {', '.join(failed)}" if failed else "")
 
 
+def build_config(quick: bool = False, config_file: str | Path | None = None,
+                 overrides: tuple[str, ...] | list[str] = ()) -> PaperConfig:
+    """Defaults, then ``--quick``, then the TOML file, then ``--set`` (later wins).
+
+    The F~_E windows (``fe_max``, ``quad_fe``, ``line_fe_max``) that are not
+    given scale with ``eps_L/T_b`` (F~_E < eps_L/T_b keeps T_t finite): the
+    defaults are 0.9, 0.9 and 0.95 of that limit.
+
+    Raises
+    ------
+    ValueError
+        Naming the offending parameter (unknown name, wrong type, out of range).
+    """
+    changes: dict[str, Any] = dict(QUICK) if quick else {}
+    if config_file is not None:
+        changes.update(load_toml(config_file))
+    changes.update(parse_set(overrides))
+    base = PaperConfig()
+    # F~_E must stay below eps_L/T_b: F~_E windows not given follow that limit (defaults are for eps_L/T_b = 1)
+    limit = changes.get("eps_L", base.eps_L) / changes.get("T_b", base.T_b)
+    ref = base.eps_L / base.T_b
+    for name in ("fe_max", "quad_fe", "line_fe_max"):
+        if name not in changes:
+            changes[name] = getattr(base, name) * limit / ref
+    return base.replace(**changes)
+
+
 @dataclass(frozen=True)
 class Step:
     """One data step of the pipeline.
@@ -92,9 +118,6 @@ class Step:
     ahead
         The step reads no earlier dataset (``compute(cfg, {})`` is its result): it may run in a
         worker process from the start of the pipeline, which then also draws its figures.
-    build
-        For a step whose solve :class:`~qdthermo.paper.ahead.Early` computes (by step name):
-        ``build(cfg, arrays) -> (new datasets, diagnostics or None)`` from its result.
     """
 
     name: str
@@ -102,11 +125,6 @@ class Step:
     files: Mapping[str, str]
     figures: tuple[tuple[str, str, Callable[[xr.Dataset, PaperConfig], "Figure"]], ...] = ()
     ahead: bool = False
-    build: Callable[[PaperConfig, Any], tuple[dict[str, xr.Dataset], Diagnostics | None]] | None = None
-
-    def early(self, early: Early | None) -> bool:
-        """True if ``early`` computes this step's solve (its datasets come from :attr:`build`)."""
-        return early is not None and self.build is not None and self.name in early
 
 
 def _levels(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
@@ -153,14 +171,6 @@ def _design(cfg: PaperConfig, data: Datasets) -> tuple[dict[str, xr.Dataset], Di
     return {"design": design.compute(cfg)}, None
 
 
-def _edges_built(cfg: PaperConfig, arrays: Any) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
-    return {"edges": edges.dataset(cfg, arrays)}, None
-
-
-def _design_built(cfg: PaperConfig, arrays: Any) -> tuple[dict[str, xr.Dataset], Diagnostics | None]:
-    return {"design": design.dataset(cfg, arrays)}, None
-
-
 #: the pipeline, in order (diagnostics are reported under the step's name)
 STEPS: list[Step] = [
     Step("FIG. 1", _levels, {"levels": "fig1_levels.nc"}, (("fig1_levels", "levels", fig1.plot),)),
@@ -170,29 +180,22 @@ STEPS: list[Step] = [
     Step("engine/refrigerator", _devices, {"devices": "devices.nc"}, (("devices", "devices", devices.plot),)),
     Step("conditions + random scan", _conditions, {"conditions": "conditions.nc", "random": "random_scan.nc"},
          (("conditions", "conditions", conditions.plot),)),
-    Step("exact ICC edges", _edges, {"edges": "icc_edges.nc"}, (("icc_edges", "edges", edges.plot),), ahead=True,
-         build=_edges_built),
+    Step("exact ICC edges", _edges, {"edges": "icc_edges.nc"}, (("icc_edges", "edges", edges.plot),), ahead=True),
     Step("fluctuations", _fluctuations, {"fluctuations": "fluctuations_icc.nc"},
          (("fluctuations_icc", "fluctuations", fluctuations.plot),)),
-    Step("design", _design, {"design": "design_icc.nc"}, (("design_icc", "design", design.plot),), ahead=True,
-         build=_design_built),
+    Step("design", _design, {"design": "design_icc.nc"}, (("design_icc", "design", design.plot),), ahead=True),
 ]
 
 
 def _run_step(step: Step, cfg: PaperConfig, data: dict[str, xr.Dataset], diags: dict[str, Diagnostics],
-              out: Path, figures: _Figures | None = None,
-              early: Early | None = None) -> list[Path | Future[list[Path]]]:
+              out: Path, figures: _Figures | None = None) -> list[Path | Future[list[Path]]]:
     """Compute one step into ``data``/``diags``; write its NetCDF files and figures into ``out``.
 
     With ``figures``, each figure is drawn and saved by a worker process while
-    the pipeline goes on (its entry is a future of the saved paths).  A step
-    that ``early`` solves is built from its result.
+    the pipeline goes on (its entry is a future of the saved paths).
     """
     drawn: list[Path] | None = None
-    if step.early(early):
-        assert step.build is not None and early is not None
-        new, diag = step.build(cfg, early.result(step.name))
-    elif figures is None:
+    if figures is None:
         new, diag = step.compute(cfg, data)
     else:
         new, diag, drawn = figures.computed(step, cfg, data)
@@ -248,9 +251,8 @@ class _Figures:
         self.pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_one_blas_thread)
         self.ahead: dict[str, Future[tuple[dict[str, xr.Dataset], Diagnostics | None, list[Path]]]] = {}
 
-    def start_ahead(self, steps: list[Step], cfg: PaperConfig, out: Path, early: Early | None = None) -> None:
-        """Start the steps that need no earlier dataset, each with its figures (:func:`compute_and_draw`),
-        except those that ``early`` solves.
+    def start_ahead(self, steps: list[Step], cfg: PaperConfig, out: Path) -> None:
+        """Start the steps that need no earlier dataset, each with its figures (:func:`compute_and_draw`).
 
         With ``fork``, the first submission forks the workers.  The only other threads then are the idle
         pool of the BLAS library, which re-initialises itself in the child (``pthread_atfork``): Python
@@ -259,7 +261,7 @@ class _Figures:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
             for step in steps:
-                if step.ahead and not step.early(early):
+                if step.ahead:
                     self.ahead[step.name] = self.pool.submit(compute_and_draw, step, cfg, out)
 
     def computed(self, step: Step, cfg: PaperConfig,
@@ -291,8 +293,7 @@ DRIVER_PRELOAD = ("dask.distributed",)
 
 
 def _start_method() -> str:
-    """``"fork"`` on Linux while no Numba thread pool runs in this process (:func:`~qdthermo.paper.ahead.fork_is_safe`),
-    else ``"forkserver"`` or ``"spawn"``.
+    """``"fork"`` on Linux while no Numba thread pool runs in this process, else ``"forkserver"`` or ``"spawn"``.
 
     A forked worker starts with the driver's modules imported (no second import of matplotlib, xarray,
     qdthermo, dask: ~2 s of CPU); the driver forks before any of its own threads start (:func:`run`).  Numba's
@@ -301,9 +302,22 @@ def _start_method() -> str:
     """
     import multiprocessing as mp
 
-    if fork_is_safe():
+    methods = mp.get_all_start_methods()
+    if sys.platform == "linux" and "fork" in methods and not _numba_threads_started():
         return "fork"
-    return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _numba_threads_started() -> bool:
+    """True if Numba has started its threading layer in this process (a parallel kernel has run)."""
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return False
+    try:
+        numba.threading_layer()
+    except ValueError:  # "Threading layer is not initialized"
+        return False
+    return True
 
 
 def _import_quietly(names: tuple[str, ...]) -> None:
@@ -344,9 +358,8 @@ def _figure_workers() -> int:
 
 
 @contextmanager
-def _workers(cfg: PaperConfig, out: Path, early: Early | None = None) -> Iterator[_Figures | None]:
-    """The worker processes (None on one core), the steps that can run ahead (and ``early`` does not solve)
-    started; closed on exit.
+def _workers(cfg: PaperConfig, out: Path) -> Iterator[_Figures | None]:
+    """The worker processes (None on one core), the steps that can run ahead started; closed on exit.
 
     The workers start (fork) here, before the run starts any thread of its own (progress bar, Numba).
     """
@@ -362,7 +375,7 @@ def _workers(cfg: PaperConfig, out: Path, early: Early | None = None) -> Iterato
     try:
         figures = _Figures(n)
         try:
-            figures.start_ahead(STEPS, cfg, out, early)
+            figures.start_ahead(STEPS, cfg, out)
             yield figures
         finally:
             figures.close()
@@ -414,12 +427,8 @@ def _umask() -> int:
     return mask
 
 
-def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "qdthermo paper",
-        early: Early | None = None) -> PaperRun:
+def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "qdthermo paper") -> PaperRun:
     """Compute every dataset and figure, evaluate the claims, write the report; replace ``out`` atomically.
-
-    ``early`` (:func:`qdthermo.paper.ahead.start_early` for the same ``cfg``, started before the heavy
-    imports) solves the steps it names; the caller closes it.
 
     Raises
     ------
@@ -438,14 +447,14 @@ def run(cfg: PaperConfig, out: Path, *, progress: bool = True, command: str = "q
     pending: list[Path | Future[list[Path]]] = []
     # BLAS on one thread: the solves are many tiny matrix products, which OpenBLAS threads (spinning while
     # they wait) slow down by 10-60x on a busy machine; the figure workers use the other core
-    with _atomic_folder(out) as tmp, _workers(cfg, tmp, early) as figures, \
+    with _atomic_folder(out) as tmp, _workers(cfg, tmp) as figures, \
             tqdm(total=len(STEPS) + 2, desc="qdthermo paper", unit="step", disable=not progress, file=sys.stderr,
                  leave=True) as bar, threadpool_limits(limits=1, user_api="blas"):
         preload = preload_in_background()
         for step in STEPS:
             bar.set_postfix_str(step.name)
             t0 = time.perf_counter()
-            pending += _run_step(step, cfg, data, diags, tmp, figures, early)
+            pending += _run_step(step, cfg, data, diags, tmp, figures)
             timings[step.name] = time.perf_counter() - t0
             bar.update()
         t0 = time.perf_counter()
