@@ -5,6 +5,7 @@ Usage (from the repository root)::
     python benchmarks/paper.py              # full paper, first run (cold Numba cache) then second run
     python benchmarks/paper.py --quick      # the --quick configuration (seconds)
     python benchmarks/paper.py --runs 3     # a third run too
+    python benchmarks/paper.py --baseline /work/main/src   # interleaved with another tree: A B A B ...
 
 Each run is a fresh process, ``qdthermo paper --out DIR --no-progress``, timed
 from its start to its exit.  The first run gets an empty ``NUMBA_CACHE_DIR``
@@ -21,6 +22,10 @@ every 0.1 s for the peak of its summed RSS and PSS (see
 ``cpu_s_tree`` sums the CPU time of every process of the run (see
 ``TreeMemory``): on a busy machine the wall time mostly measures the other
 jobs, the CPU time much less.
+
+With ``--baseline SRC`` every run of this tree is preceded by the same run of
+the ``qdthermo`` package found in SRC (its own Numba cache, also cold first):
+``baseline_runs`` beside ``runs``, measured under the same load.
 
 The machine is shared and noisy: every run is bracketed by a fixed NumPy
 reference workload (best of 5), and each wall time is also given as a ratio
@@ -87,9 +92,10 @@ def step_times(report: Path) -> dict[str, float]:
     return out
 
 
-def run_paper(out: Path, quick: bool, numba_cache: Path) -> dict[str, Any]:
-    """One ``qdthermo paper`` in a fresh process: wall time, memory, claims line, per-step times."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NUMBA_CACHE_DIR": str(numba_cache)}
+def run_paper(out: Path, quick: bool, numba_cache: Path, src: Path = ROOT / "src") -> dict[str, Any]:
+    """One ``qdthermo paper`` (of the package in ``src``) in a fresh process: wall time, memory, claims line,
+    per-step times."""
+    env = {**os.environ, "PYTHONPATH": str(src), "NUMBA_CACHE_DIR": str(numba_cache)}
     cmd = [sys.executable, "-c", "import sys; from qdthermo.cli import main; sys.argv[0] = 'qdthermo'; main()",
            "paper", "--out", str(out), "--no-progress", *(["--quick"] if quick else [])]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -113,10 +119,22 @@ def run_paper(out: Path, quick: bool, numba_cache: Path) -> dict[str, Any]:
     }
 
 
+def timed_run(i: int, out: Path, quick: bool, numba_cache: Path, src: Path) -> dict[str, Any]:
+    """Run ``i`` (0: cold Numba cache) of :func:`run_paper`, bracketed by :func:`reference_s`."""
+    ref0 = reference_s()
+    r = run_paper(out, quick, numba_cache, src)
+    ref = min(ref0, reference_s())
+    return {"run": i + 1, "numba_cache": "cold" if i == 0 else "warm", **r,
+            "reference_s": round(ref, 4), "wall_over_reference": round(r["wall_s"] / ref, 1),
+            "load_average": os.getloadavg()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="the --quick configuration")
     ap.add_argument("--runs", type=int, default=2, help="runs (the first with a cold Numba cache)")
+    ap.add_argument("--baseline", type=Path, default=None, metavar="SRC",
+                    help="also time the package in SRC (e.g. another worktree's src), each run just before this one's")
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="qdpaper-bench-"))
     out: dict[str, Any] = {
@@ -127,17 +145,18 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "runs": [],
     }
+    trees = [("runs", ROOT / "src", "numba-cache")]
+    if args.baseline is not None:
+        out["baseline_src"] = str(args.baseline.resolve())
+        out["baseline_runs"] = []
+        trees.insert(0, ("baseline_runs", args.baseline.resolve(), "numba-cache-baseline"))
     try:
         for i in range(args.runs):
-            ref0 = reference_s()
-            r = run_paper(base / f"out{i}", args.quick, base / "numba-cache")
-            ref = min(ref0, reference_s())
-            r = {"run": i + 1, "numba_cache": "cold" if i == 0 else "warm", **r,
-                 "reference_s": round(ref, 4), "wall_over_reference": round(r["wall_s"] / ref, 1),
-                 "load_average": os.getloadavg()}
-            print(json.dumps(r), flush=True)
-            out["runs"].append(r)
-            shutil.rmtree(base / f"out{i}", ignore_errors=True)
+            for key, src, cache in trees:
+                r = timed_run(i, base / f"out{i}", args.quick, base / cache, src)
+                print(json.dumps({"tree": key, **r}), flush=True)
+                out[key].append(r)
+                shutil.rmtree(base / f"out{i}", ignore_errors=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
