@@ -108,7 +108,7 @@ def _second_order_kernel(first, last, n, src, dst, rate, P0, valid, coef, base_o
         if order > 1:
             _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, work[0, 0])
         for a in range(coef.shape[0]):
-            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, start, A, piv, pos, pp, order, round_off,
+            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, start, A, piv, pos, order, round_off,
                       work, out[start:start + m, a])
         for b in range(m):
             if not valid[start + b]:
@@ -198,11 +198,11 @@ def _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, s):  # pragma:
 
 
 @kernel(error_model="numpy")
-def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, pp, order, round_off, work,
+def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, order, round_off, work,
               res):  # pragma: no cover - compiled
     """``C_1`` (and ``C_2``) of one quantity on a chunk, cleaned of round-off, into ``res`` ``(m, order)``.
 
-    ``A``, ``piv``, ``pos`` and ``pp`` come from :func:`_factor` (the elimination order); the sums run
+    ``A``, ``piv`` and ``pos`` come from :func:`_factor` (the elimination order); the sums run
     over the states in their natural order.
     """
     n, m = p.shape
@@ -235,47 +235,52 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, pp,
     for b in range(m):
         res[b, 0] = 0.0 if abs(c1[b]) <= round_off * acc[1, b] else c1[b]
     if order > 1:
-        y = work[0]  # free after _factor: W^(1) P0 in the elimination order
-        for s in range(n):
-            for b in range(m):
-                y[pos[s, b], b] = v[s, b]
-        _drazin(A, piv, pp, y, x, acc[2])
+        _drazin(A, piv, p, pos, v, work[0], x, acc[2])
         cross = acc[2]  # free again
         cross[:] = 0.0
         for s in range(n):
             for b in range(m):
-                cross[b] += kd[s, b] * x[pos[s, b], b]
+                cross[b] += kd[s, b] * x[s, b]
         for b in range(m):
             c2 = acc[0, b] - 2.0 * cross[b]
             res[b, 1] = 0.0 if abs(c2) <= round_off * acc[0, b] else c2
 
 
 @kernel(error_model="numpy")
-def _drazin(A, piv, p, y, x, t):  # pragma: no cover - compiled
-    """``x = W^D y`` for a chunk, from the GTH factors (``y`` is overwritten, ``t`` is scratch).
+def _drazin(A, piv, p, pos, v, y, x, t):  # pragma: no cover - compiled
+    """``x = W^D v`` for a chunk, from the GTH factors in the elimination order ``pos`` (``v`` is overwritten,
+    ``y`` and ``t`` are scratch).
 
-    ``y``, ``x`` and the populations ``p`` are in the elimination order of the factors."""
+    ``v``, ``x`` and the populations ``p`` are in the natural order of the states; the projections sum over
+    the states in that order and the substitutions run in the elimination order, the operations of
+    :meth:`qdthermo.kinetics.group_inverse.DrazinSolver.apply` in the same order."""
     n, m = p.shape
     t[:m] = 0.0
     for s in range(n):
         for b in range(m):
-            t[b] += y[s, b]
+            t[b] += v[s, b]
     for s in range(n):
         for b in range(m):
-            y[s, b] -= p[s, b] * t[b]  # Q y, in the range of W
+            v[s, b] -= p[s, b] * t[b]  # Q v, in the range of W
+    for s in range(n):
+        for b in range(m):
+            y[pos[s, b], b] = v[s, b]
     for k in range(n - 1):
         for i in range(k + 1, n):
             for b in range(m):
                 y[i, b] += A[i, k, b] * y[k, b]
-    x[n - 1, :] = 0.0
+    y[n - 1, :m] = 0.0  # the reference state; the solution overwrites y from the last state back
     for k in range(n - 2, -1, -1):
         for b in range(m):
             t[b] = y[k, b]
         for j in range(k + 1, n - 1):
             for b in range(m):
-                t[b] -= A[k, j, b] * x[j, b]
+                t[b] -= A[k, j, b] * y[j, b]
         for b in range(m):
-            x[k, b] = t[b] / -piv[k, b]
+            y[k, b] = t[b] / -piv[k, b]
+    for s in range(n):
+        for b in range(m):
+            x[s, b] = y[pos[s, b], b]
     t[:m] = 0.0
     for s in range(n):
         for b in range(m):
@@ -351,7 +356,7 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
         if order > 1:
             _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, work[0, 0])
         for a in range(coef.shape[0]):
-            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, 0, A, piv, pos, pp, order, round_off, work,
+            _quantity(src, dst, r, p, coef[a], base_of[a], bases, column, 0, A, piv, pos, order, round_off, work,
                       out[start:start + m, a])
         for b in range(m):
             if not valid[start + b]:

@@ -466,7 +466,7 @@ def fused_counting_range(first: int, last: int, idx: NDArray[np.intp], solve: bo
         if order > 1:
             _factor(src, dst, r, Pb, A, piv, pos, pp, okb, fl, 0, work[0, 0])
         for a in range(u):
-            _quantity(src, dst, r, Pb, coef[a], base_of[a], bases, column, 0, A, piv, pos, pp, order,
+            _quantity(src, dst, r, Pb, coef[a], base_of[a], bases, column, 0, A, piv, pos, order,
                       round_off, work, Cb[a])
         for b in range(m):
             p = start + b if contiguous else pts[b]
