@@ -53,9 +53,10 @@ probable one.  The natural order would make it whichever state comes last,
 and where that state is nearly empty (``P0`` of 1e-100 at low temperature)
 the back substitution produces values of order ``1/P0`` that the projection
 cancels, or the pivots vanish when rates underflow: the results were
-garbage (1e+76 for a cumulant of 1e-116) or NaN.  In ascending order every
-multiplier lies in ``[0, 1]`` and a zero pivot means a closed class without
-the reference state (see ``_pivot``).
+garbage (1e+76 for a cumulant of 1e-116) or NaN.  (The multipliers lie in
+``[0, 1]`` in any order; it is the reference state that matters.)  In
+ascending order a zero pivot means a closed class without the reference
+state (see ``_pivot``).
 The loops run over the ``n`` states only; each step is one contiguous
 vectorised operation over the whole batch (the factors are stored batch-last,
 ``(n, n, *shape)``), with no LAPACK call per batch point; the factorisation is
@@ -169,7 +170,7 @@ def elimination_order(P0: ArrayLike) -> NDArray[np.intp]:
 
     ``(*shape, n)`` state indices, ties in index order (a stable sort), so the most probable state
     comes last and is the reference state ``x = 0`` of the back substitution: the least probable
-    states are eliminated first, whose pivots (escape rates) are the largest, and states that
+    states, whose escape rates are typically the largest, are eliminated first, and states that
     are never occupied (``P0 = 0``, e.g. their rates underflow at low temperature) are
     eliminated before they can empty a pivot.
     """
