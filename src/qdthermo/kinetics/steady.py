@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,7 +47,7 @@ from qdthermo._unionfind import DisjointSet
 from qdthermo.kinetics.dense import rate_matrix
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.rates import Rates
-from qdthermo.kinetics.sparse import steady_state_sparse
+from qdthermo.kinetics.sparse import ConvergenceWarning, steady_state_sparse
 
 __all__ = [
     "Method", "STEADY_STATE_ROUTES", "NOT_UNIQUE", "register_route", "steady_state", "steady_state_linear",
@@ -475,8 +476,35 @@ def _log_matrix_tree(LQ: Array, directed: tuple[tuple[int, int], ...],
 
 @register_route("sparse")
 def _sparse_auto(net: Network, k: Rates) -> Array:
-    """Sparse solve, direct or iterative by size (:func:`~qdthermo.kinetics.sparse.steady_state_sparse`)."""
-    return steady_state_sparse(net, k)[0]
+    """Sparse solve, direct or iterative by size (:func:`~qdthermo.kinetics.sparse.steady_state_sparse`).
+
+    Points that it cannot bring within its residual (rates over hundreds of decades at low temperature)
+    are redone by the dense GTH route (:func:`steady_state_linear`, with its log-space fallback) up to
+    :data:`_DENSE_FALLBACK_STATES` states, in blocks of at most :data:`_DENSE_MAX_BYTES` of work array;
+    the sparse route's :class:`~qdthermo.kinetics.sparse.ConvergenceWarning` is raised only if some stay
+    unsolved.
+    """
+    if net.n_states > _DENSE_FALLBACK_STATES:
+        return steady_state_sparse(net, k)[0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        P, residual = steady_state_sparse(net, k)
+    missed = np.isfinite(residual) & ~np.all(np.isfinite(P), axis=-1)  # solved, but not within the residual
+    if np.any(missed):
+        P = np.array(P)
+        flat = np.flatnonzero(missed)
+        block = max(1, int(_DENSE_MAX_BYTES // (8 * net.n_states**2)))
+        parts = [np.broadcast_to(a, k.shape + a.shape[-1:]).reshape(-1, a.shape[-1])
+                 for a in (k.plus, k.minus, k.log_ratio, k.coupling)]
+        out = P.reshape(-1, net.n_states)
+        for start in range(0, len(flat), block):
+            points = flat[start:start + block]
+            out[points] = steady_state_linear(net, Rates(*(a[points] for a in parts)))
+        missed = ~np.all(np.isfinite(out), axis=-1) & np.isfinite(residual.reshape(-1))
+    for w in caught:
+        if not issubclass(w.category, ConvergenceWarning) or np.any(missed):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return P
 
 
 @register_route("sparse_direct")
@@ -495,6 +523,8 @@ def _sparse_iterative(net: Network, k: Rates) -> Array:
 _DENSE_MAX_BYTES = 1 << 30
 #: ... and while the network has at most this many states
 _DENSE_MAX_STATES = 256
+#: points the sparse route cannot solve are redone by the dense route up to this many states (10 dots)
+_DENSE_FALLBACK_STATES = 1024
 
 
 #: from this many points, ``"auto"`` takes the compiled route where Numba is available (kinetics/compiled.py)
