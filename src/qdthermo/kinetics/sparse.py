@@ -212,9 +212,7 @@ def _reduced(net: Network, rate: Array, ref: int = 0) -> tuple[sp.csr_matrix, Ar
 
     n = net.n_states
     rows, cols = _pattern(net)
-    nc = net.n_channels
-    out = np.bincount(net.initial, weights=rate[:nc], minlength=n)
-    out += np.bincount(net.final, weights=rate[nc:], minlength=n)
+    out = _escape_rates(net, rate)
     data = np.empty(len(rows))
     m = len(rate)
     data[:m] = rate
@@ -232,10 +230,15 @@ def _reference(rate: Array, net: Network, P: Array | None = None) -> int:
     finite), else the longest-lived (the smallest total escape rate; the ground state at low temperature)."""
     if P is not None and np.all(np.isfinite(P)):
         return int(np.argmax(P))
-    n, nc = net.n_states, net.n_channels
-    out = np.bincount(net.initial, weights=rate[:nc], minlength=n)
-    out += np.bincount(net.final, weights=rate[nc:], minlength=n)
-    return int(np.argmin(out))
+    return int(np.argmin(_escape_rates(net, rate)))
+
+
+def _escape_rates(net: Network, rate: Array) -> Array:
+    """``(n_states,)`` total rate out of each state (minus the generator's diagonal) [rate unit]."""
+    nc = net.n_channels
+    out = np.bincount(net.initial, weights=rate[:nc], minlength=net.n_states)
+    out += np.bincount(net.final, weights=rate[nc:], minlength=net.n_states)
+    return np.asarray(out, dtype=np.float64)
 
 
 def _solve_direct(A: sp.csr_matrix, b: Array) -> Array:

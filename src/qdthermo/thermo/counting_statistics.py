@@ -190,10 +190,18 @@ class Fluctuations(CountingAPI):
         ``C_k`` is the absolute moment ``M_k = sum_j rate_j P_src(j) |d_j|^k`` (the Schottky-like
         sum of one-way transfers); ``|C_k| <= ROUND_OFF M_k`` is not resolved in double precision.
         """
-        n, src, dst, rate, P = self._jumps()
-        g = rate * P[..., src]  # one-way jump fluxes
+        g = self._one_way_fluxes()
         a = np.abs(d)
         M = np.stack([np.einsum("...j,...jq->...q", g, a**k) for k in range(1, C.shape[-1] + 1)], axis=-1)
+        return self._below_round_off(C, M)
+
+    def _one_way_fluxes(self) -> Array:
+        """``(*shape, n_jumps)`` one-way jump fluxes ``rate_j P_src(j)``, the scale of round-off."""
+        _, src, _, rate, P = self._jumps()
+        return np.asarray(rate * P[..., src])
+
+    def _below_round_off(self, C: Array, M: Array) -> Array:
+        """``C`` with the entries ``|C| <= ROUND_OFF M`` exactly 0 and failed points masked (trailing 2 axes)."""
         return self.result._masked(np.where(np.abs(C) <= ROUND_OFF * M, 0.0, C), 2)
 
     @property
@@ -339,15 +347,15 @@ class Fluctuations(CountingAPI):
         """``(*shape, k, k)`` covariance rates of ``names`` (default: :attr:`counting`).
 
         Entries below round-off are exactly 0, as for the cumulants (:meth:`_clean`): the scale of
-        ``C_ab`` is ``sum_j rate_j P_src(j) |d_a,j d_b,j|``.  The diagonal equals ``cumulant(2, name)``.
+        ``C_ab`` is ``sum_j rate_j P_src(j) |d_a,j d_b,j|``.  The diagonal equals ``cumulant(2, name)`` to
+        round-off (another route).
         """
         names = tuple(self.counting if names is None else names)
         n, src, dst, rate, P = self._jumps()
         d = np.stack(np.broadcast_arrays(*(self.increments(q) for q in names)), axis=-1)
-        C = counting.covariance_matrix(n, src, dst, rate, d, P)
         a = np.abs(d)
-        M = np.einsum("...j,...ja,...jb->...ab", rate * P[..., src], a, a)
-        return self.result._masked(np.where(np.abs(C) <= ROUND_OFF * M, 0.0, C), 2)
+        M = np.einsum("...j,...ja,...jb->...ab", self._one_way_fluxes(), a, a)
+        return self._below_round_off(counting.covariance_matrix(n, src, dst, rate, d, P), M)
 
     # ----------------------------------------------------------------- hooks
     @property
