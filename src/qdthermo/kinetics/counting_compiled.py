@@ -152,8 +152,10 @@ def _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, s):  # pragma:
     """GTH elimination of a chunk of generators into ``A`` (multipliers / U) and ``piv``, the states taken in
     :func:`~qdthermo.kinetics.group_inverse.elimination_order` (ascending ``P0``, ties by index).
 
-    ``pos[s, b]`` is the place of state ``s`` in point ``b``'s order and ``pp`` the populations in that
-    order; ``A`` and ``piv`` are in that order too.  Pivots follow
+    ``pos[s, b]`` is ``place * m + b``, with ``place`` the place of state ``s`` in point ``b``'s order: its
+    offset in a C-contiguous point-last ``(n, m)`` array (``pp``, the populations in that order, and
+    :func:`_drazin`'s work vector), so the scatters read one precomputed index (the three-index form does
+    not vectorise and costs ~4x more); ``A`` and ``piv`` are in that order too.  Pivots follow
     :func:`~qdthermo.kinetics.group_inverse._pivot` with ``cut``: a state with no escape that the steady
     state does not occupy is cut off (``piv = inf``); points with any other pivot that is not positive
     and finite are flagged in ``fallback`` (the NumPy engine: NaN, or its rank-one route).
@@ -169,25 +171,35 @@ def _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, s):  # pragma:
                 pos[i, b] += p[j, b] < p[i, b]
     for i in range(n):
         for b in range(m):
-            pp[pos[i, b], b] = p[i, b]
-    A[:, :, :] = 0.0
+            pos[i, b] = pos[i, b] * m + b
+    flat_p, flat_A, at = pp.reshape(n * m), A.reshape(n * n * m), np.empty(m, dtype=np.int64)
+    for i in range(n):
+        for b in range(m):
+            flat_p[pos[i, b]] = p[i, b]
+    flat_A[:] = 0.0
     for j in range(src.shape[0]):
-        if dst[j] != src[j]:
+        d, f = src[j], dst[j]
+        if d != f:
+            for b in range(m):  # A[place of f, place of d, b], computed apart from the scatter (vectorises)
+                at[b] = n * (pos[f, b] - b) + pos[d, b]
             for b in range(m):
-                A[pos[dst[j], b], pos[src[j], b], b] += r[j, b]
+                flat_A[at[b]] += r[j, b]
     for k in range(n - 1):
         s[:m] = 0.0
         for i in range(k + 1, n):
             for b in range(m):
                 s[b] += A[i, k, b]  # minus the pivot, subtraction-free
-        for b in range(m):
-            if s[b] == 0.0 and pp[k, b] < UNOCCUPIED:
-                s[b] = np.inf  # cut off: no multipliers, x = 0 there
-            elif not (s[b] > 0.0 and s[b] < np.inf):  # several closed classes (the NumPy engine: NaN), or overflow
-                fallback[start + b] = ok[b]
-                ok[b] = False
-                s[b] = 1.0
-            piv[k, b] = s[b]
+        bad = False
+        for b in range(m):  # branch-free (vectorises); the rare failed points are marked below
+            cut = (s[b] == 0.0) & (pp[k, b] < UNOCCUPIED)  # cut off: no multipliers, x = 0 there
+            fails = (not cut) & (not ((s[b] > 0.0) & (s[b] < np.inf)))  # several closed classes, or overflow
+            piv[k, b] = np.inf if cut else (1.0 if fails else s[b])
+            bad |= fails
+        if bad:
+            for b in range(m):
+                if not (piv[k, b] == np.inf or (s[b] > 0.0 and s[b] < np.inf)):
+                    fallback[start + b] = ok[b]
+                    ok[b] = False
         for i in range(k + 1, n):
             for b in range(m):
                 A[i, k, b] = A[i, k, b] / piv[k, b]
@@ -262,9 +274,10 @@ def _drazin(A, piv, p, pos, v, y, x, t):  # pragma: no cover - compiled
     for s in range(n):
         for b in range(m):
             v[s, b] -= p[s, b] * t[b]  # Q v, in the range of W
+    flat_y = y.reshape(y.shape[0] * m)  # y is (rows, m), C-contiguous: pos is an offset into it
     for s in range(n):
         for b in range(m):
-            y[pos[s, b], b] = v[s, b]
+            flat_y[pos[s, b]] = v[s, b]
     for k in range(n - 1):
         for i in range(k + 1, n):
             for b in range(m):
@@ -280,7 +293,7 @@ def _drazin(A, piv, p, pos, v, y, x, t):  # pragma: no cover - compiled
             y[k, b] = t[b] / -piv[k, b]
     for s in range(n):
         for b in range(m):
-            x[s, b] = y[pos[s, b], b]
+            x[s, b] = flat_y[pos[s, b]]
     t[:m] = 0.0
     for s in range(n):
         for b in range(m):
