@@ -17,13 +17,18 @@ def steady_route(request: pytest.FixtureRequest) -> Iterator[str]:
     """Run a test module twice: ``"auto"`` on the NumPy routes, then ``"auto"`` on the compiled route.
 
     The compiled run lowers :data:`~qdthermo.kinetics.steady.COMPILED_MIN_POINTS` to 1, so every
-    ``qd.solve(device)`` (and every ``"auto"`` steady state) takes the fused compiled kernel.
+    ``qd.solve(device)`` (and every ``"auto"`` steady state) takes the fused compiled kernel, and the
+    thresholds of the counting statistics' ``engine="auto"`` with it; the NumPy run raises them all.
     """
     from qdthermo import _compiled
     from qdthermo.kinetics import steady
+    from qdthermo.thermo import counting_statistics
 
     if request.param == "compiled" and not _compiled.available():
         pytest.skip("Numba unavailable or disabled")
+    threshold = 1 if request.param == "compiled" else sys.maxsize
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(steady, "COMPILED_MIN_POINTS", 1 if request.param == "compiled" else sys.maxsize)
+        mp.setattr(steady, "COMPILED_MIN_POINTS", threshold)
+        mp.setattr(counting_statistics, "COMPILED_MIN_POINTS", threshold)
+        mp.setattr(counting_statistics, "COMPILED_WARM_MIN_POINTS", threshold)
         yield request.param

@@ -20,10 +20,12 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
         pytest.skip("Numba is not available or disabled")
     if request.param == "numpy":
         monkeypatch.setattr(counting_compiled, "available", lambda: False)
-    else:  # "auto" takes the compiled engine from this many points (small batches never compile)
+    else:  # "auto" takes the compiled engine (and the fused solve) from this many points
         from qdthermo.kinetics import steady
+        from qdthermo.thermo import counting_statistics
 
         monkeypatch.setattr(steady, "COMPILED_MIN_POINTS", 1)
+        monkeypatch.setattr(counting_statistics, "COMPILED_MIN_POINTS", 1)
     return str(request.param)
 
 

@@ -90,12 +90,20 @@ def test_engine_selection_and_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None
         qd.fluctuations(device, engine="fortran")
     assert qd.fluctuations(device, order=3, engine="compiled").route == "numpy"  # order > 2: NumPy
     assert qd.fluctuations(device, engine="numpy").route == "numpy"
-    from qdthermo.kinetics import steady
+    from qdthermo import _compiled
+    from qdthermo.thermo import counting_statistics as cs
 
-    monkeypatch.setattr(steady, "COMPILED_MIN_POINTS", 10**6)  # auto: small batches never compile
-    assert qd.fluctuations(device).route == "numpy"
-    monkeypatch.setattr(steady, "COMPILED_MIN_POINTS", 4)
+    monkeypatch.setattr(cs, "COMPILED_WARM_MIN_POINTS", 4)  # auto: by the batch size, the cold threshold ...
+    monkeypatch.setattr(cs, "COMPILED_MIN_POINTS", 5)
+    monkeypatch.setattr(_compiled, "warm", lambda: False)
+    assert qd.fluctuations(device).route == "numpy"  # ... (200 000 points): small batches never compile
+    monkeypatch.setattr(cs, "COMPILED_MIN_POINTS", 4)
     assert qd.fluctuations(device).route == "compiled"
+    monkeypatch.setattr(cs, "COMPILED_MIN_POINTS", 10**6)
+    monkeypatch.setattr(_compiled, "warm", lambda: True)  # once a kernel has run: the warm threshold
+    assert qd.fluctuations(device).route == "compiled"
+    monkeypatch.setattr(cs, "COMPILED_WARM_MIN_POINTS", 5)
+    assert qd.fluctuations(device).route == "numpy"
     monkeypatch.setattr(counting_compiled, "available", lambda: False)
     assert qd.fluctuations(device, engine="compiled").route == "numpy"
 
@@ -108,3 +116,19 @@ def test_no_numba_environment_variable_falls_back_to_numpy() -> None:
     env = {**os.environ, "QDTHERMO_NO_NUMBA": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert float(out.stdout) == pytest.approx(0.5, rel=1e-12)  # symmetric single level: Fano 1/2
+
+
+@needs_numba
+@pytest.mark.parametrize("method", ["auto", "compiled", "linear"])
+def test_engines_agree_bit_for_bit_on_devices(method: str) -> None:
+    """``engine="auto"`` may pick either engine by what the process has loaded (``_compiled.warm``): that is
+    sound only because both give the same cumulants and TUR ratios bit for bit, whatever the steady-state route."""
+    device = random_paper_device(3000, seed=5, decades=2.0)
+    a = qd.fluctuations(device, engine="compiled", method=method)
+    b = qd.fluctuations(device, engine="numpy", method=method)
+    assert a.route == "compiled" and b.route == "numpy"
+    for name in a.counting:
+        for k in (1, 2):
+            np.testing.assert_array_equal(a.cumulant(k, name), b.cumulant(k, name), err_msg=f"C{k} {name}")
+    for name in ("J_E", "J_N"):
+        np.testing.assert_array_equal(a.tur[name], b.tur[name], err_msg=f"TUR {name}")

@@ -228,3 +228,22 @@ def test_read_only_installation_compiles_in_memory() -> None:
     print(res.route)
     """, NUMBA_CACHE_DIR="")
     assert out.split()[-1] == "compiled"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kernel_regimes_are_classify_of_its_own_forces_and_fluxes(seed: int) -> None:
+    """``classify()`` with the default tolerances returns the kernel's regimes: they must be exactly what the
+    NumPy classification makes of the kernel's forces and fluxes (a slightly different tolerance recomputes
+    them), including points at equilibrium in one force (equal temperatures or potentials)."""
+    device = random_three_terminal(seed, 4000, t_ratio=30.0)
+    res = qd.solve(device, method="compiled")
+    assert res.classify() is res.regime
+    again = res.classify(force_tol=1e-9 * (1 + 2**-40), flux_tol=1e-9 * (1 + 2**-40))
+    for name in ("J_E", "J_N"):
+        np.testing.assert_array_equal(res.regime[name], again[name], err_msg=name)
+    level = qd.three_terminal(eps_L=np.linspace(-1, 2, 200), eps_R=0.5, U=1.0, J=0.3,
+                              T={"t": 1.5, "b": 1.0, "r": 1.0}, mu={"t": 0.0, "b": 0.0, "r": 0.2})
+    res = qd.solve(level, method="compiled")
+    again = res.classify(force_tol=1e-9 * (1 + 2**-40), flux_tol=1e-9 * (1 + 2**-40))
+    for name in ("J_E", "J_N"):
+        np.testing.assert_array_equal(res.regime[name], again[name], err_msg=name)

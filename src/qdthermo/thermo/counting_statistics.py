@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qdthermo import _compiled
 from qdthermo.kinetics import counting, counting_compiled
-from qdthermo.kinetics import steady as _steady
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics.steady import Method
@@ -107,11 +107,20 @@ def _factored(net: Network, basis: ForceBasis, leads: Sequence[str],
     return np.stack(coefs), base_of, [counting_compiled.BASES.index(k) for k in kinds]
 
 
+#: ``engine="auto"`` takes the compiled counting statistics from this many points (its one-off cost, importing
+#: Numba and loading the kernel, ~1 s, is then below the NumPy engine's time, ~6 us a point on the paper's
+#: device: benchmarks/fluctuations_engine.py) ...
+COMPILED_MIN_POINTS = 200_000
+#: ... and from this many once a compiled kernel has run in the process (~0.05 s left to pay); both engines give
+#: the same cumulants bit for bit, so the choice changes only the time
+COMPILED_WARM_MIN_POINTS = 10_000
+
+
 def _counting_route(n_states: int, n_points: int, engine: str, order: int) -> str:
     """:attr:`Fluctuations.route` of a network of ``n_states`` states at ``n_points`` points."""
     if n_states > SPARSE_MIN_STATES:
         return "sparse"
-    large = n_points >= _steady.COMPILED_MIN_POINTS
+    large = n_points >= (COMPILED_WARM_MIN_POINTS if _compiled.warm() else COMPILED_MIN_POINTS)
     if (engine == "compiled" or (engine == "auto" and large)) and order <= 2 and counting_compiled.available():
         return "compiled"
     return "numpy"
@@ -404,9 +413,10 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     engine
         Counting-statistics engine: ``"auto"`` (default: the compiled per-point kernel of
         :mod:`qdthermo.kinetics.counting_compiled` for ``order <= 2`` on dense-size networks
-        when Numba is available and the batch has at least
-        :data:`~qdthermo.kinetics.steady.COMPILED_MIN_POINTS` points, so that small calls never
-        compile; else NumPy), ``"compiled"`` (the same; it falls back to NumPy
+        when Numba is available and the batch has at least :data:`COMPILED_MIN_POINTS` points
+        (200 000), or :data:`COMPILED_WARM_MIN_POINTS` (10 000) once a compiled kernel has run in
+        the process, so that small calls never compile; else NumPy: both give the same cumulants
+        bit for bit), ``"compiled"`` (the same; it falls back to NumPy
         where it does not apply: ``order > 2``, no Numba or ``QDTHERMO_NO_NUMBA=1``) or
         ``"numpy"`` (the reference engine, :func:`qdthermo.kinetics.counting.scaled_cumulants`).
         Networks of more than ``SPARSE_MIN_STATES`` (256) states use sparse solves whatever

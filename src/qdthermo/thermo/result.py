@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SteadyState", "per_lead"]
 
+_DEFAULT_TOL = 1e-9  # the default force_tol = flux_tol of classify (regimes.Tolerance), of `regime` too
+
 Array = NDArray[np.float64]
 
 
@@ -222,7 +224,7 @@ class SteadyState(Transport):
         j_scale = np.where(energy, (g_max * e_scale)[..., None], g_max[..., None])
         return np.abs(values) <= tol.force_tol * f_scale, np.abs(self.flux_array) <= tol.flux_tol * j_scale
 
-    def classify(self, *, force_tol: float = 1e-9, flux_tol: float = 1e-9,
+    def classify(self, *, force_tol: float = _DEFAULT_TOL, flux_tol: float = _DEFAULT_TOL,
                  by: str = "forces") -> Mapping[str, NDArray[np.int8]]:
         """Regimes of the parallel pair's fluxes (see :mod:`qdthermo.thermo.regimes`).
 
@@ -242,6 +244,8 @@ class SteadyState(Transport):
         """
         if by not in ("forces", "gradients"):
             raise ValueError(f"by must be 'forces' or 'gradients', got {by!r}")
+        if by == "forces" and force_tol == flux_tol == _DEFAULT_TOL and "regime" in self.__dict__:
+            return self.__dict__["regime"]  # classified already (a fused kernel's, or an earlier call's)
         tol = Tolerance(force_tol, flux_tol)
         a, b = self._pair()
         s = self.system
