@@ -229,3 +229,84 @@ def _nine_dot_chain(U: float) -> object:
     import qdthermo as qd
 
     return qd.dot_array(9, levels=np.linspace(-1, 1, 9), U_nn=U, T=np.tile([2.0, 1.0], 9)[:9], mu=0.0, gamma=1.0)
+
+
+def test_potential_estimate_is_exact_at_equilibrium() -> None:
+    from qdthermo.kinetics import sparse
+    from qdthermo.kinetics.network import network
+    from qdthermo.kinetics.rates import rates
+
+    T = 0.01
+    system = dot_array(6, np.linspace(-1.0, -0.2, 6), 0.3, T).finalized()
+    net, k = network(system), rates(system)
+    rate = np.concatenate([np.asarray(k.plus).reshape(-1), np.asarray(k.minus).reshape(-1)])
+    phi = sparse._potential(net, rate)
+    E = np.asarray(system.energies).reshape(-1)
+    np.testing.assert_allclose(phi - phi.max(), -(E - E.min()) / T, atol=1e-6 * np.ptp(E) / T)
+
+
+def test_cold_metastable_reference_is_not_taken_for_the_ground_state() -> None:
+    # 11 dots (2048 states, beyond the dense fallback) at T = 1/1000 of the levels: the longest-lived state is a
+    # metastable charge state, not the ground state; fixed as the reference, the solve used to fail (the point
+    # was invalid).  The potential estimate points to the ground state; equilibrium is exactly Boltzmann.
+    T = 0.001
+    res = qd.solve(dot_array(11, np.linspace(-1.0, -0.2, 11), 0.3, T), method="sparse")
+    E = np.asarray(res.system.energies).reshape(-1)
+    boltzmann = np.exp(-(E - E.min()) / T)
+    boltzmann /= boltzmann.sum()
+    assert np.all(res.valid)
+    np.testing.assert_allclose(np.asarray(res.populations).reshape(-1), boltzmann, rtol=1e-6, atol=1e-16)
+
+
+def test_solutions_from_two_references_must_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    # both meet the residual but put the probability in different basins (what round-off does when the flux
+    # between basins is below that of the fluxes within them): the point is not solved, never silently wrong
+    from qdthermo.kinetics import sparse
+
+    system = dot_array(3, np.array([-1.0, -0.5, -0.2]), 0.3, 0.5).finalized()
+    from qdthermo.kinetics.network import network
+    from qdthermo.kinetics.rates import rates
+
+    net, k = network(system), rates(system)
+    rate = np.concatenate([np.asarray(k.plus).reshape(-1), np.asarray(k.minus).reshape(-1)])
+    first = sparse._reference(rate, net)
+    second = (first + 1) % net.n_states
+
+    def attempt(net_: object, rate_: object, ref: int, solver: str) -> tuple[np.ndarray, float, int]:
+        P = np.zeros(net.n_states)
+        P[ref] = 1.0
+        return P, 0.0, ref
+
+    monkeypatch.setattr(sparse, "_attempt", attempt)
+    monkeypatch.setattr(sparse, "_potential", lambda net_, rate_: np.eye(net.n_states)[second])
+    assert first != second
+    P, residual = sparse._steady_point(net, rate, "direct")
+    assert np.all(np.isnan(P)) and residual == 1.0  # their largest difference
+    monkeypatch.setattr(sparse, "_potential", lambda net_, rate_: np.eye(net.n_states)[first])
+    P, residual = sparse._steady_point(net, rate, "direct")  # the estimate agrees: no second solve
+    assert P[first] == 1.0 and residual == 0.0
+
+
+def test_cold_nonequilibrium_point_is_not_left_in_a_metastable_state() -> None:
+    # 9 dots out of equilibrium (own temperature and potential per lead) at T ~ 1e-3 of the levels: rates over
+    # hundreds of decades.  The sparse solve from the longest-lived state (a metastable charge state) met the
+    # residual after rebalancing with the probability in the wrong basin (error 1 in the populations, marked
+    # valid).  Stiff points (a rate below eps of the largest) up to 1024 states are solved by the dense GTH
+    # route, entrywise accurate.
+    from qdthermo.kinetics.network import network
+    from qdthermo.kinetics.rates import rates
+    from qdthermo.kinetics.steady import steady_state_linear
+
+    T = [0.00625094314910694, 0.00954853824665557, 0.00221164203207205, 0.00560533211082261, 0.00134629291081762,
+         0.00262604133118811, 0.0026804939893269, 0.00176888421738362, 0.0042087429267294]
+    mu = [-0.2620599188605337, -0.2845316818212755, -0.10040595641787925, 0.2948532489230897, 0.13623371493520375,
+          -0.04336161801751065, -0.18036923041414607, -0.22707051391734598, -0.05009508312238142]
+    levels = [-0.8557498229371789, -0.7012710686225683, -0.583784592973209, -0.5797056699766185,
+              -0.4119568103701384, -0.2698344222180292, -0.25649178796978056, -0.2353313469290903,
+              -0.23332780814908183]
+    device = dot_array(9, levels, 0.5507368698805332, T, mu)
+    res = qd.solve(device, method="sparse")
+    system = device.finalized()
+    exact = steady_state_linear(network(system), rates(system))
+    assert np.all(res.valid)
+    np.testing.assert_allclose(res.populations, exact, rtol=1e-12, atol=1e-300)

@@ -69,10 +69,14 @@ _REFERENCE_SHARE = 1e-3
 DIRECT_FALLBACK_MAX_STATES = 4096
 #: relative tolerance asked of the iterative solvers
 _KRYLOV_RTOL = 1e-13
+#: solutions from two reference states that both meet the residual must agree to this in every population
+#: (:func:`_steady_point`); a difference this large means the solve cannot resolve the point in double precision
+_REFERENCES_AGREE = 1e-6
 
 
 class ConvergenceWarning(UserWarning):
-    """A sparse steady-state solve did not reach :data:`RESIDUAL_TOL`; the point is NaN (valid=False)."""
+    """A sparse steady-state solve did not reach :data:`RESIDUAL_TOL`, or its solutions from two reference states
+    disagree; the point is NaN (valid=False)."""
 
 
 def _index_dtype(n: int) -> type:
@@ -233,6 +237,34 @@ def _reference(rate: Array, net: Network, P: Array | None = None) -> int:
     return int(np.argmin(_escape_rates(net, rate)))
 
 
+def _potential(net: Network, rate: Array) -> Array:
+    """``(n_states,)`` the least-squares potential ``phi`` of the jumps' log ratios: ``phi_j - phi_i ~ ln(k^+/k^-)``.
+
+    At equilibrium (every lead at one temperature and chemical potential) the ratios are
+    ``-(E_j - E_i)/T`` and ``phi = -E/T`` up to a constant, so ``argmax phi`` is the most probable state
+    exactly; out of equilibrium it is an estimate, found without solving the rate equation (the graph
+    Laplacian of the channels, by conjugate gradients: it is well conditioned whatever the rates).
+    """
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    nc, n = net.n_channels, net.n_states
+    tiny = np.finfo(float).tiny
+    ratio = np.log(np.maximum(rate[:nc], tiny)) - np.log(np.maximum(rate[nc:], tiny))
+    live = (rate[:nc] > 0) | (rate[nc:] > 0)
+    i, f = net.initial[live], net.final[live]
+    m = int(live.sum())
+    B = sp.csr_matrix((np.concatenate([-np.ones(m), np.ones(m)]), (np.tile(np.arange(m), 2), np.concatenate([i, f]))),
+                      shape=(m, n))
+    L = (B.T @ B + sp.identity(n) * 1e-9).tocsr()  # a tiny shift fixes the constant (and isolated states)
+    rhs = B.T @ ratio[live]
+    inv_d = 1.0 / L.diagonal()
+    jacobi = spla.LinearOperator(L.shape, matvec=lambda v: inv_d * v.ravel(), dtype=float)  # type: ignore[arg-type]
+    with threadpool_limits(limits=1, user_api="blas"):
+        phi, _ = spla.cg(L, rhs, rtol=1e-10, atol=0.0, maxiter=10 * n + 100, M=jacobi)
+    return np.asarray(phi)
+
+
 def _escape_rates(net: Network, rate: Array) -> Array:
     """``(n_states,)`` total rate out of each state (minus the generator's diagonal) [rate unit]."""
     nc = net.n_channels
@@ -281,20 +313,53 @@ def _solve_normalised(net: Network, rate: Array, ref: int, solver: str) -> Array
     return full if np.all(np.isfinite(full)) else None
 
 
-def _steady_point(net: Network, rate: Array, solver: str) -> tuple[Array, float]:
-    """One point's steady state (NaN unless its residual is within :data:`RESIDUAL_TOL`) and residual."""
-    ref = _reference(rate, net)
+def _attempt(net: Network, rate: Array, ref: int, solver: str) -> tuple[Array | None, float, int]:
+    """One solve from the reference ``ref`` (again from its most probable state where that leaves ``ref``
+    nearly empty), rebalanced where it misses the residual: populations (None: failed), residual and the
+    reference finally used."""
     full = _solve_normalised(net, rate, ref, solver)
     if full is not None and full[ref] < _REFERENCE_SHARE * np.max(full):  # a better reference: solve again
-        again = _solve_normalised(net, rate, _reference(rate, net, full), solver)
+        ref = _reference(rate, net, full)
+        again = _solve_normalised(net, rate, ref, solver)
         full = again if again is not None else full
     if full is None:
-        return np.full(net.n_states, np.nan), np.inf
+        return None, np.inf, ref
     residual = float(balance_residual(net, rate, full))
     if residual > RESIDUAL_TOL:  # a slow dot (weak coupling)? rebalance and check again
         _rebalance(net, rate, full)
         residual = float(balance_residual(net, rate, full))
-    return (full if residual <= RESIDUAL_TOL else np.full(net.n_states, np.nan)), residual
+    return full, residual, ref
+
+
+def _steady_point(net: Network, rate: Array, solver: str) -> tuple[Array, float]:
+    """One point's steady state (NaN unless its residual is within :data:`RESIDUAL_TOL`) and residual.
+
+    The reference is the longest-lived state (:func:`_reference`).  At low temperature a long-lived
+    metastable charge state need not be the ground state; fixed as the reference, it can give a solution
+    that meets the residual and still puts the probability in the wrong basin (the flux between basins is
+    below the round-off of the fluxes within them).  So where the solution leaves the most probable state
+    of the potential estimate (:func:`_potential`) nearly empty (below :data:`_REFERENCE_SHARE` of the
+    reference), or misses the residual, the point is solved again from that state; where both solutions
+    meet the residual they must agree to :data:`_REFERENCES_AGREE` in every population, else the point is
+    not solved (the residual returned is their largest difference).
+    """
+    unsolved = np.full(net.n_states, np.nan)
+    first = _reference(rate, net)
+    P, residual, used = _attempt(net, rate, first, solver)
+    P = P if P is not None and residual <= RESIDUAL_TOL else None
+    second = int(np.argmax(_potential(net, rate)))
+    if second in (first, used) or (P is not None and P[second] >= _REFERENCE_SHARE * P[used]):
+        return (unsolved, residual) if P is None else (P, residual)
+    Q, residual_q, _ = _attempt(net, rate, second, solver)
+    Q = Q if Q is not None and residual_q <= RESIDUAL_TOL else None
+    if P is not None and Q is not None:
+        gap = float(np.max(np.abs(P - Q)))
+        return (Q, residual_q) if gap <= _REFERENCES_AGREE else (unsolved, gap)
+    if P is not None:
+        return P, residual
+    if Q is not None:
+        return Q, residual_q
+    return unsolved, min(residual, residual_q)
 
 
 def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tuple[Array, Array]:
@@ -342,7 +407,8 @@ def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tupl
     if np.any(failed):
         first = int(np.flatnonzero(failed)[0])
         warnings.warn(f"{int(failed.sum())} of {failed.size} points: the sparse {solver!r} steady-state solve did "
-                      f"not reach relative residual <= {RESIDUAL_TOL:g} (first, at flat index {first}: "
+                      f"not reach relative residual <= {RESIDUAL_TOL:g}, or its solutions from two reference states "
+                      f"disagree by more than {_REFERENCES_AGREE:g} (first, at flat index {first}: "
                       f"{residual[first]:.3g}); they are NaN (valid=False)", ConvergenceWarning, stacklevel=4)
     return P.reshape(shape + (n,)), residual.reshape(shape)
 

@@ -55,7 +55,8 @@ def report_invalid(device: Device, stationary: Stationary | SteadyState) -> None
         return
     reason = NOT_UNIQUE
     if stationary.route.startswith("sparse"):
-        reason += ", or the sparse solve did not reach its residual tolerance (see the ConvergenceWarning)"
+        reason += (", or the sparse solve did not reach its residual tolerance or could not resolve the point"
+                   " (see the ConvergenceWarning)")
     if device.shape == ():
         raise ValueError(f"{reason}; parameters: {_parameters_at(device, 0)}")
     first = int(np.flatnonzero(bad.ravel())[0])
