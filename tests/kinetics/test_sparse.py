@@ -280,6 +280,9 @@ def test_solutions_from_two_references_must_agree(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(sparse, "_attempt", attempt)
     monkeypatch.setattr(sparse, "_potential", lambda net_, rate_: np.eye(net.n_states)[second])
     assert first != second
+    P, residual = sparse._steady_point(net, rate, "direct")  # every rate within eps of the largest: one solve
+    assert P[first] == 1.0 and residual == 0.0
+    monkeypatch.setattr(sparse, "_stiff", lambda rate_: True)  # as at low temperature
     P, residual = sparse._steady_point(net, rate, "direct")
     assert np.all(np.isnan(P)) and residual == 1.0  # their largest difference
     monkeypatch.setattr(sparse, "_potential", lambda net_, rate_: np.eye(net.n_states)[first])

@@ -250,14 +250,14 @@ def _potential(net: Network, rate: Array) -> Array:
 
     nc, n = net.n_channels, net.n_states
     tiny = np.finfo(float).tiny
-    ratio = np.log(np.maximum(rate[:nc], tiny)) - np.log(np.maximum(rate[nc:], tiny))
-    live = (rate[:nc] > 0) | (rate[nc:] > 0)
-    i, f = net.initial[live], net.final[live]
-    m = int(live.sum())
-    B = sp.csr_matrix((np.concatenate([-np.ones(m), np.ones(m)]), (np.tile(np.arange(m), 2), np.concatenate([i, f]))),
-                      shape=(m, n))
-    L = (B.T @ B + sp.identity(n) * 1e-9).tocsr()  # a tiny shift fixes the constant (and isolated states)
-    rhs = B.T @ ratio[live]
+    live = ((rate[:nc] > 0) | (rate[nc:] > 0)).astype(float)
+    ratio = (np.log(np.maximum(rate[:nc], tiny)) - np.log(np.maximum(rate[nc:], tiny))) * live
+    # the Laplacian of the channels on the generator's pattern (:func:`_pattern`: the jumps both ways, then
+    # the diagonal); a tiny shift fixes the constant (and isolated states)
+    rows, cols = _pattern(net)
+    degree = np.bincount(net.initial, weights=live, minlength=n) + np.bincount(net.final, weights=live, minlength=n)
+    L = sp.csr_matrix((np.concatenate([-live, -live, degree + 1e-9]), (rows, cols)), shape=(n, n))
+    rhs = np.bincount(net.final, weights=ratio, minlength=n) - np.bincount(net.initial, weights=ratio, minlength=n)
     inv_d = 1.0 / L.diagonal()
     jacobi = spla.LinearOperator(L.shape, matvec=lambda v: inv_d * v.ravel(), dtype=float)  # type: ignore[arg-type]
     with threadpool_limits(limits=1, user_api="blas"):
@@ -313,6 +313,13 @@ def _solve_normalised(net: Network, rate: Array, ref: int, solver: str) -> Array
     return full if np.all(np.isfinite(full)) else None
 
 
+def _stiff(rate: Array) -> bool:
+    """True where a nonzero jump rate is below ``eps`` times the largest: fluxes between metastable states can
+    then be below the round-off of the fluxes within them."""
+    positive = rate[rate > 0]
+    return bool(positive.size > 0 and float(positive.min()) < np.finfo(float).eps * float(positive.max()))
+
+
 def _attempt(net: Network, rate: Array, ref: int, solver: str) -> tuple[Array | None, float, int]:
     """One solve from the reference ``ref`` (again from its most probable state where that leaves ``ref``
     nearly empty), rebalanced where it misses the residual: populations (None: failed), residual and the
@@ -337,7 +344,8 @@ def _steady_point(net: Network, rate: Array, solver: str) -> tuple[Array, float]
     The reference is the longest-lived state (:func:`_reference`).  At low temperature a long-lived
     metastable charge state need not be the ground state; fixed as the reference, it can give a solution
     that meets the residual and still puts the probability in the wrong basin (the flux between basins is
-    below the round-off of the fluxes within them).  So where the solution leaves the most probable state
+    below the round-off of the fluxes within them: only at :func:`_stiff` points, where the following
+    check is made).  So where the solution leaves the most probable state
     of the potential estimate (:func:`_potential`) nearly empty (below :data:`_REFERENCE_SHARE` of the
     reference), or misses the residual, the point is solved again from that state; where both solutions
     meet the residual they must agree to :data:`_REFERENCES_AGREE` in every population, else the point is
@@ -347,6 +355,8 @@ def _steady_point(net: Network, rate: Array, solver: str) -> tuple[Array, float]
     first = _reference(rate, net)
     P, residual, used = _attempt(net, rate, first, solver)
     P = P if P is not None and residual <= RESIDUAL_TOL else None
+    if P is not None and not _stiff(rate):  # every rate within eps of the largest: no basin below round-off
+        return P, residual
     second = int(np.argmax(_potential(net, rate)))
     if second in (first, used) or (P is not None and P[second] >= _REFERENCE_SHARE * P[used]):
         return (unsolved, residual) if P is None else (P, residual)

@@ -36,12 +36,6 @@ REGIME_LABELS = palette.REGIME_LABELS
 #: largest number of parameter points solved in one batch by :func:`solve_grid` (bounds the peak memory)
 MAX_POINTS = 100_000
 
-#: steady-state route of :func:`solve_grid`: the fused compiled kernel (populations, currents, entropy
-#: production, forces and regimes in one pass; ``"linear"``, the same GTH elimination in NumPy, without
-#: Numba).  The paper solves some 3.5 M points in chunks of :data:`MAX_POINTS`, below the size from which
-#: ``"auto"`` compiles; its one-off cost (~1 s) is repaid several times over (``benchmarks/paper.py``)
-GRID_METHOD = "compiled"
-
 #: what :func:`solve_grid` keeps of each solved chunk: name -> array over the chunk's grid
 Extract = Callable[[qd.SteadyState, PaperConfig], Mapping[str, ArrayLike]]
 
@@ -110,7 +104,7 @@ def solve_grid(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: Array
     for start in range(0, flat[0].size, max_points):
         chunk = [a[start:start + max_points] for a in flat]
         fe, fn, xc, eR, T = chunk[:5]
-        res = qd.solve(_device(cfg, fe, fn, xc, eR, T, dict(zip("tbr", chunk[5:]))), method=GRID_METHOD)
+        res = qd.solve(_device(cfg, fe, fn, xc, eR, T, dict(zip("tbr", chunk[5:]))))
         for name, value in extract(res, cfg).items():
             parts[name].append(np.broadcast_to(np.asarray(value), chunk[0].shape))
         diags.append(diagnostics(res))
