@@ -8,7 +8,10 @@ then normalises.  The reference ``r`` is the longest-lived state (the
 smallest escape rate), and the point is solved again from the most probable
 state where the first solution makes ``r`` nearly empty: fixing a state of
 ``P_r`` = 1e-50 (low temperature) stretches the solution over as many more
-decades and the solvers fail.  The solvers:
+decades and the solvers fail.  At stiff points (rates over more than 16
+decades) a metastable charge state can take the probability of the ground
+state in a solution that still meets the residual: there the point is solved
+from several references, which must agree (:func:`_steady_point`).  The solvers:
 
 * ``"direct"``: a sparse LU (SuperLU) of the reduced system; exact to
   round-off, cheap for small or narrow networks, but the LU of the
@@ -69,14 +72,16 @@ _REFERENCE_SHARE = 1e-3
 DIRECT_FALLBACK_MAX_STATES = 4096
 #: relative tolerance asked of the iterative solvers
 _KRYLOV_RTOL = 1e-13
-#: solutions from two reference states that both meet the residual must agree to this in every population
+#: solutions from several reference states that meet the residual must agree to this in every population
 #: (:func:`_steady_point`); a difference this large means the solve cannot resolve the point in double precision
 _REFERENCES_AGREE = 1e-6
+#: further reference states a stiff point is solved from (:func:`_steady_point`)
+_CANDIDATES = 3
 
 
 class ConvergenceWarning(UserWarning):
-    """A sparse steady-state solve did not reach :data:`RESIDUAL_TOL`, or its solutions from two reference states
-    disagree; the point is NaN (valid=False)."""
+    """A sparse steady-state solve did not reach :data:`RESIDUAL_TOL`, or its solutions from several reference
+    states disagree; the point is NaN (valid=False)."""
 
 
 def _index_dtype(n: int) -> type:
@@ -281,7 +286,8 @@ def _solve_direct(A: sp.csr_matrix, b: Array) -> Array:
     return np.asarray(spla.splu(A, permc_spec="COLAMD").solve(b))
 
 
-def _solve_iterative(A: sp.csr_matrix, b: Array) -> Array:
+def _solve_iterative(A: sp.csr_matrix, b: Array, *, gmres: bool = True) -> Array:
+    """BiCGSTAB with a Jacobi preconditioner, then (``gmres``) GMRES with an incomplete LU where it stalls."""
     import scipy.sparse.linalg as spla
 
     n = A.shape[0]
@@ -290,7 +296,7 @@ def _solve_iterative(A: sp.csr_matrix, b: Array) -> Array:
     with threadpool_limits(limits=1, user_api="blas"):
         x, info = spla.bicgstab(A, b, x0=inv_d * b, rtol=_KRYLOV_RTOL, atol=0.0,
                                 maxiter=int(20 * n ** 0.5) + 2000, M=jacobi)
-        if info == 0 and np.all(np.isfinite(x)):
+        if (info == 0 and np.all(np.isfinite(x))) or not gmres:
             return np.asarray(x)
         A = A.tocsc()
         A.sum_duplicates()
@@ -301,11 +307,14 @@ def _solve_iterative(A: sp.csr_matrix, b: Array) -> Array:
 
 
 def _solve_normalised(net: Network, rate: Array, ref: int, solver: str) -> Array | None:
-    """The steady state of one point with ``P_ref`` fixed, normalised; None where the solve fails."""
+    """The steady state of one point with ``P_ref`` fixed, normalised; None where the solve fails.
+
+    ``solver``: ``"direct"``, ``"iterative"`` or ``"bicgstab"`` (the iterative solve without its GMRES stage).
+    """
     A, b = _reduced(net, rate, ref)
     with np.errstate(all="ignore"):
         try:
-            x = _solve_direct(A, b) if solver == "direct" else _solve_iterative(A, b)
+            x = _solve_direct(A, b) if solver == "direct" else _solve_iterative(A, b, gmres=solver == "iterative")
         except RuntimeError:  # singular factor: disconnected graph
             return None
         full = np.clip(x, 0.0, None)
@@ -320,12 +329,13 @@ def _stiff(rate: Array) -> bool:
     return bool(positive.size > 0 and float(positive.min()) < np.finfo(float).eps * float(positive.max()))
 
 
-def _attempt(net: Network, rate: Array, ref: int, solver: str) -> tuple[Array | None, float, int]:
-    """One solve from the reference ``ref`` (again from its most probable state where that leaves ``ref``
-    nearly empty), rebalanced where it misses the residual: populations (None: failed), residual and the
-    reference finally used."""
+def _attempt(net: Network, rate: Array, ref: int, solver: str,
+             follow: bool = True) -> tuple[Array | None, float, int]:
+    """One solve from the reference ``ref`` (with ``follow``, again from its most probable state where that
+    leaves ``ref`` nearly empty), rebalanced where it misses the residual: populations (None: failed),
+    residual and the reference finally used."""
     full = _solve_normalised(net, rate, ref, solver)
-    if full is not None and full[ref] < _REFERENCE_SHARE * np.max(full):  # a better reference: solve again
+    if follow and full is not None and full[ref] < _REFERENCE_SHARE * np.max(full):  # a better reference
         ref = _reference(rate, net, full)
         again = _solve_normalised(net, rate, ref, solver)
         full = again if again is not None else full
@@ -341,35 +351,42 @@ def _attempt(net: Network, rate: Array, ref: int, solver: str) -> tuple[Array | 
 def _steady_point(net: Network, rate: Array, solver: str) -> tuple[Array, float]:
     """One point's steady state (NaN unless its residual is within :data:`RESIDUAL_TOL`) and residual.
 
-    The reference is the longest-lived state (:func:`_reference`).  At low temperature a long-lived
-    metastable charge state need not be the ground state; fixed as the reference, it can give a solution
-    that meets the residual and still puts the probability in the wrong basin (the flux between basins is
-    below the round-off of the fluxes within them: only at :func:`_stiff` points, where the following
-    check is made).  So where the solution leaves the most probable state
-    of the potential estimate (:func:`_potential`) nearly empty (below :data:`_REFERENCE_SHARE` of the
-    reference), or misses the residual, the point is solved again from that state; where both solutions
-    meet the residual they must agree to :data:`_REFERENCES_AGREE` in every population, else the point is
-    not solved (the residual returned is their largest difference).
+    The reference is the longest-lived state (:func:`_reference`).  At low temperature a metastable charge
+    state can hold the reference, or the first solution's most probable state, instead of the ground state;
+    the solution can then meet the residual with the probability in the wrong basin (the flux between basins
+    is below the round-off of the fluxes within them: only at :func:`_stiff` points).  There the point is
+    solved again from :data:`_CANDIDATES` more references (each kept fixed), the most probable state of the
+    potential estimate (:func:`_potential`) and the longest-lived states (metastable minima, the ground
+    state among them, are long-lived: every move out of them is uphill); every solution that meets the
+    residual must agree
+    with the others to :data:`_REFERENCES_AGREE` in every population, else the point is not solved (the
+    residual returned is their largest difference).
     """
     unsolved = np.full(net.n_states, np.nan)
     first = _reference(rate, net)
     P, residual, used = _attempt(net, rate, first, solver)
-    P = P if P is not None and residual <= RESIDUAL_TOL else None
-    if P is not None and not _stiff(rate):  # every rate within eps of the largest: no basin below round-off
+    if P is not None and residual <= RESIDUAL_TOL and not _stiff(rate):
         return P, residual
-    second = int(np.argmax(_potential(net, rate)))
-    if second in (first, used) or (P is not None and P[second] >= _REFERENCE_SHARE * P[used]):
-        return (unsolved, residual) if P is None else (P, residual)
-    Q, residual_q, _ = _attempt(net, rate, second, solver)
-    Q = Q if Q is not None and residual_q <= RESIDUAL_TOL else None
-    if P is not None and Q is not None:
-        gap = float(np.max(np.abs(P - Q)))
-        return (Q, residual_q) if gap <= _REFERENCES_AGREE else (unsolved, gap)
-    if P is not None:
-        return P, residual
-    if Q is not None:
-        return Q, residual_q
-    return unsolved, min(residual, residual_q)
+    solutions = [(residual, P)] if P is not None and residual <= RESIDUAL_TOL else []
+    tried, worst = ({used} if solutions else set()), residual  # a failed first reference is tried again, fixed
+    longest_lived = [int(s) for s in np.argsort(_escape_rates(net, rate), kind="stable")[:_CANDIDATES + 2]]
+    candidates = [int(np.argmax(_potential(net, rate)))] + longest_lived
+    direct = solver == "direct" or net.n_states <= DIRECT_FALLBACK_MAX_STATES
+    for ref in [c for c in dict.fromkeys(candidates) if c not in tried][:_CANDIDATES]:
+        # BiCGSTAB alone first (GMRES can stall for seconds), then the LU where it misses and is affordable
+        Q, residual_q, _ = _attempt(net, rate, ref, "direct" if solver == "direct" else "bicgstab", follow=False)
+        if not residual_q <= RESIDUAL_TOL and direct and solver != "direct":
+            Q, residual_q, _ = _attempt(net, rate, ref, "direct", follow=False)
+        if Q is not None and residual_q <= RESIDUAL_TOL:
+            solutions.append((residual_q, Q))
+        worst = min(worst, residual_q)
+    if not solutions:
+        return unsolved, worst
+    gap = max(float(np.max(np.abs(Q - solutions[0][1]))) for _, Q in solutions)
+    if gap > _REFERENCES_AGREE:
+        return unsolved, gap
+    best_residual, best = min(solutions, key=lambda item: item[0])
+    return best, best_residual
 
 
 def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tuple[Array, Array]:
@@ -417,8 +434,8 @@ def steady_state_sparse(net: Network, k: Rates, *, solver: str = "auto") -> tupl
     if np.any(failed):
         first = int(np.flatnonzero(failed)[0])
         warnings.warn(f"{int(failed.sum())} of {failed.size} points: the sparse {solver!r} steady-state solve did "
-                      f"not reach relative residual <= {RESIDUAL_TOL:g}, or its solutions from two reference states "
-                      f"disagree by more than {_REFERENCES_AGREE:g} (first, at flat index {first}: "
+                      f"not reach relative residual <= {RESIDUAL_TOL:g}, or its solutions from several reference "
+                      f"states disagree by more than {_REFERENCES_AGREE:g} (first, at flat index {first}: "
                       f"{residual[first]:.3g}); they are NaN (valid=False)", ConvergenceWarning, stacklevel=4)
     return P.reshape(shape + (n,)), residual.reshape(shape)
 

@@ -478,42 +478,34 @@ def _log_matrix_tree(LQ: Array, directed: tuple[tuple[int, int], ...],
 def _sparse_auto(net: Network, k: Rates) -> Array:
     """Sparse solve, direct or iterative by size (:func:`~qdthermo.kinetics.sparse.steady_state_sparse`).
 
-    Up to :data:`_DENSE_FALLBACK_STATES` states the dense GTH route (:func:`steady_state_linear`, with its
-    log-space fallback; entrywise accurate), in blocks of at most :data:`_DENSE_MAX_BYTES` of work array,
-    takes the points the sparse solves cannot be trusted with: *stiff* points, where a coupled channel's
-    rate is below ``eps`` times the point's largest (low temperature: the flux between metastable charge
-    states can then be below the round-off of the fluxes within them, and a sparse solution can sit in
-    the wrong one while meeting its residual), and the points the sparse solves do not bring within their
-    residual.  The sparse route's :class:`~qdthermo.kinetics.sparse.ConvergenceWarning` is raised only if
-    some stay unsolved.
+    Points that it cannot bring within its residual, or whose solutions from several reference states
+    disagree (metastable charge states at low temperature), are redone by the dense GTH route
+    (:func:`steady_state_linear`, with its log-space fallback; entrywise accurate) up to
+    :data:`_DENSE_FALLBACK_STATES` states, in blocks of at most :data:`_DENSE_MAX_BYTES` of work array;
+    the sparse route's :class:`~qdthermo.kinetics.sparse.ConvergenceWarning` is raised only if some stay
+    unsolved.
     """
     if net.n_states > _DENSE_FALLBACK_STATES:
         return steady_state_sparse(net, k)[0]
-    parts = [np.broadcast_to(a, k.shape + a.shape[-1:]).reshape(-1, a.shape[-1])
-             for a in (k.plus, k.minus, k.log_ratio, k.coupling)]
-    with np.errstate(invalid="ignore"):
-        slowest = np.where(parts[3] > 0, np.minimum(parts[0], parts[1]), np.inf).min(axis=-1)
-        stiff = slowest < np.finfo(float).eps * np.maximum(parts[0], parts[1]).max(axis=-1)
-    out = np.full((len(stiff), net.n_states), np.nan)
-    caught: list[warnings.WarningMessage] = []
-    dense = np.flatnonzero(stiff)
-    easy = np.flatnonzero(~stiff)
-    if easy.size:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            P, residual = steady_state_sparse(net, Rates(*(a[easy] for a in parts)))
-        out[easy] = P
-        missed = np.isfinite(residual) & ~np.all(np.isfinite(P), axis=-1)  # solved, not within the residual
-        dense = np.union1d(dense, easy[missed])
-    block = max(1, int(_DENSE_MAX_BYTES // (8 * net.n_states**2)))
-    for start in range(0, len(dense), block):
-        points = dense[start:start + block]
-        out[points] = steady_state_linear(net, Rates(*(a[points] for a in parts)))
-    unsolved = np.isin(easy, dense) & ~np.all(np.isfinite(out[easy]), axis=-1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        P, residual = steady_state_sparse(net, k)
+    missed = np.isfinite(residual) & ~np.all(np.isfinite(P), axis=-1)  # solved, but not within the residual
+    if np.any(missed):
+        P = np.array(P)
+        flat = np.flatnonzero(missed)
+        block = max(1, int(_DENSE_MAX_BYTES // (8 * net.n_states**2)))
+        parts = [np.broadcast_to(a, k.shape + a.shape[-1:]).reshape(-1, a.shape[-1])
+                 for a in (k.plus, k.minus, k.log_ratio, k.coupling)]
+        out = P.reshape(-1, net.n_states)
+        for start in range(0, len(flat), block):
+            points = flat[start:start + block]
+            out[points] = steady_state_linear(net, Rates(*(a[points] for a in parts)))
+        missed = ~np.all(np.isfinite(out), axis=-1) & np.isfinite(residual.reshape(-1))
     for w in caught:
-        if not issubclass(w.category, ConvergenceWarning) or np.any(unsolved):
+        if not issubclass(w.category, ConvergenceWarning) or np.any(missed):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return out.reshape(k.shape + (net.n_states,))
+    return P
 
 
 @register_route("sparse_direct")
