@@ -413,10 +413,10 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
     engine
         Counting-statistics engine: ``"auto"`` (default: the compiled per-point kernel of
         :mod:`qdthermo.kinetics.counting_compiled` for ``order <= 2`` on dense-size networks
-        when Numba is available and the batch has at least :data:`COMPILED_MIN_POINTS` points
-        (200 000), or :data:`COMPILED_WARM_MIN_POINTS` (10 000) once a compiled kernel has run in
-        the process, so that small calls never compile; else NumPy: both give the same cumulants
-        bit for bit), ``"compiled"`` (the same; it falls back to NumPy
+        when Numba is available and the batch has at least 200 000 points
+        (``counting_statistics.COMPILED_MIN_POINTS``), or 10 000 once a compiled kernel has run
+        in the process (``COMPILED_WARM_MIN_POINTS``), so that small calls never compile; else
+        NumPy: both give the same cumulants bit for bit), ``"compiled"`` (the same; it falls back to NumPy
         where it does not apply: ``order > 2``, no Numba or ``QDTHERMO_NO_NUMBA=1``) or
         ``"numpy"`` (the reference engine, :func:`qdthermo.kinetics.counting.scaled_cumulants`).
         Networks of more than ``SPARSE_MIN_STATES`` (256) states use sparse solves whatever
