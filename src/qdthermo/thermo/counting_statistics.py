@@ -108,8 +108,8 @@ def _factored(net: Network, basis: ForceBasis, leads: Sequence[str],
 
 
 #: ``engine="auto"`` takes the compiled counting statistics from this many points (its one-off cost, importing
-#: Numba and loading the kernel, ~1 s, is then below the NumPy engine's time, ~6 us a point on the paper's
-#: device: benchmarks/fluctuations_engine.py) ...
+#: Numba and loading the kernel, 0.6-1 s, is then below the NumPy engine's time, ~5.5 us a point on the
+#: paper's device against ~1 us compiled: benchmarks/fluctuations_sizes.py) ...
 COMPILED_MIN_POINTS = 200_000
 #: ... and from this many once a compiled kernel has run in the process (~0.05 s left to pay); both engines give
 #: the same cumulants bit for bit, so the choice changes only the time
