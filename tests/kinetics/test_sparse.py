@@ -271,32 +271,29 @@ def test_solutions_from_several_references_must_agree(monkeypatch: pytest.Monkey
     first = sparse._reference(rate, net)
     fixed: list[int] = []
 
-    def attempt(net_: object, rate_: object, ref: int, solver: str,
-                follow: bool = True) -> tuple[np.ndarray, float, int]:
-        fixed.append(ref)
-        P = np.zeros(net.n_states)
-        P[ref] = 1.0
-        return P, 0.0, ref
+    def solver_putting_all_at(state: int | None) -> object:
+        """A fake ``_attempt``: every solution meets the residual (``1e-12 (ref + 1)``) and holds all the
+        probability at ``state`` (None: at its own reference, a basin of its own)."""
+        def attempt(net_: object, rate_: object, ref: int, solver: str,
+                    follow: bool = True) -> tuple[np.ndarray, float, int]:
+            fixed.append(ref)
+            P = np.zeros(net.n_states)
+            P[ref if state is None else state] = 1.0
+            return P, 1e-12 * (ref + 1), ref
+        return attempt
 
-    monkeypatch.setattr(sparse, "_attempt", attempt)
+    monkeypatch.setattr(sparse, "_attempt", solver_putting_all_at(None))
     P, residual = sparse._steady_point(net, rate, "direct")  # every rate within eps of the largest: one solve
-    assert P[first] == 1.0 and residual == 0.0 and fixed == [first]
+    assert P[first] == 1.0 and residual == 1e-12 * (first + 1) and fixed == [first]
     monkeypatch.setattr(sparse, "_stiff", lambda rate_: True)  # as at low temperature
     P, residual = sparse._steady_point(net, rate, "direct")
     assert np.all(np.isnan(P)) and residual == 1.0  # their largest difference
     assert len(set(fixed[1:])) == 1 + sparse._CANDIDATES  # the first reference, then the candidates
 
-    refs: list[int] = []
-
-    def agreeing(net_: object, rate_: object, ref: int, solver: str,
-                 follow: bool = True) -> tuple[np.ndarray, float, int]:
-        refs.append(ref)
-        P = np.zeros(net.n_states)
-        P[first] = 1.0
-        return P, 1e-12 * (ref + 1), ref
-
-    monkeypatch.setattr(sparse, "_attempt", agreeing)
+    fixed.clear()
+    monkeypatch.setattr(sparse, "_attempt", solver_putting_all_at(first))
     P, residual = sparse._steady_point(net, rate, "direct")  # they agree: the one of smallest residual
+    refs = fixed
     assert P[first] == 1.0 and residual == 1e-12 * (min(refs) + 1) and len(refs) == 1 + sparse._CANDIDATES
 
 
