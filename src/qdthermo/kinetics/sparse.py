@@ -55,6 +55,7 @@ from qdthermo.kinetics.rates import Rates
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
 
 __all__ = ["RESIDUAL_TOL", "DIRECT_MAX_STATES", "ConvergenceWarning", "sparse_generator", "steady_state_sparse",
            "relative_residual", "balance_residual"]
@@ -263,10 +264,8 @@ def _potential(net: Network, rate: Array) -> Array:
     degree = np.bincount(net.initial, weights=live, minlength=n) + np.bincount(net.final, weights=live, minlength=n)
     L = sp.csr_matrix((np.concatenate([-live, -live, degree + 1e-9]), (rows, cols)), shape=(n, n))
     rhs = np.bincount(net.final, weights=ratio, minlength=n) - np.bincount(net.initial, weights=ratio, minlength=n)
-    inv_d = 1.0 / L.diagonal()
-    jacobi = spla.LinearOperator(L.shape, matvec=lambda v: inv_d * v.ravel(), dtype=float)  # type: ignore[arg-type]
     with threadpool_limits(limits=1, user_api="blas"):
-        phi, _ = spla.cg(L, rhs, rtol=1e-10, atol=0.0, maxiter=10 * n + 100, M=jacobi)
+        phi, _ = spla.cg(L, rhs, rtol=1e-10, atol=0.0, maxiter=10 * n + 100, M=_jacobi(L))
     return np.asarray(phi)
 
 
@@ -286,15 +285,22 @@ def _solve_direct(A: sp.csr_matrix, b: Array) -> Array:
     return np.asarray(spla.splu(A, permc_spec="COLAMD").solve(b))
 
 
+def _jacobi(A: sp.csr_matrix) -> spla.LinearOperator:
+    """The Jacobi (diagonal) preconditioner of ``A``."""
+    import scipy.sparse.linalg as spla
+
+    inv_d = 1.0 / A.diagonal()
+    return spla.LinearOperator(A.shape, matvec=lambda v: inv_d * v.ravel(), dtype=float)  # type: ignore[arg-type]
+
+
 def _solve_iterative(A: sp.csr_matrix, b: Array, *, gmres: bool = True) -> Array:
     """BiCGSTAB with a Jacobi preconditioner, then (``gmres``) GMRES with an incomplete LU where it stalls."""
     import scipy.sparse.linalg as spla
 
     n = A.shape[0]
-    inv_d = 1.0 / A.diagonal()
-    jacobi = spla.LinearOperator(A.shape, matvec=lambda v: inv_d * v.ravel(), dtype=float)  # type: ignore[arg-type]
+    jacobi = _jacobi(A)
     with threadpool_limits(limits=1, user_api="blas"):
-        x, info = spla.bicgstab(A, b, x0=inv_d * b, rtol=_KRYLOV_RTOL, atol=0.0,
+        x, info = spla.bicgstab(A, b, x0=jacobi.matvec(b), rtol=_KRYLOV_RTOL, atol=0.0,
                                 maxiter=int(20 * n ** 0.5) + 2000, M=jacobi)
         if (info == 0 and np.all(np.isfinite(x))) or not gmres:
             return np.asarray(x)
@@ -358,9 +364,8 @@ def _steady_point(net: Network, rate: Array, solver: str) -> tuple[Array, float]
     solved again from :data:`_CANDIDATES` more references (each kept fixed), the most probable state of the
     potential estimate (:func:`_potential`) and the longest-lived states (metastable minima, the ground
     state among them, are long-lived: every move out of them is uphill); every solution that meets the
-    residual must agree
-    with the others to :data:`_REFERENCES_AGREE` in every population, else the point is not solved (the
-    residual returned is their largest difference).
+    residual must agree with the others to :data:`_REFERENCES_AGREE` in every population, else the point
+    is not solved (the residual returned is their largest difference).
     """
     unsolved = np.full(net.n_states, np.nan)
     first = _reference(rate, net)
@@ -371,11 +376,11 @@ def _steady_point(net: Network, rate: Array, solver: str) -> tuple[Array, float]
     tried, worst = ({used} if solutions else set()), residual  # a failed first reference is tried again, fixed
     longest_lived = [int(s) for s in np.argsort(_escape_rates(net, rate), kind="stable")[:_CANDIDATES + 2]]
     candidates = [int(np.argmax(_potential(net, rate)))] + longest_lived
-    direct = solver == "direct" or net.n_states <= DIRECT_FALLBACK_MAX_STATES
+    retry_direct = solver != "direct" and net.n_states <= DIRECT_FALLBACK_MAX_STATES
     for ref in [c for c in dict.fromkeys(candidates) if c not in tried][:_CANDIDATES]:
         # BiCGSTAB alone first (GMRES can stall for seconds), then the LU where it misses and is affordable
         Q, residual_q, _ = _attempt(net, rate, ref, "direct" if solver == "direct" else "bicgstab", follow=False)
-        if not residual_q <= RESIDUAL_TOL and direct and solver != "direct":
+        if retry_direct and not residual_q <= RESIDUAL_TOL:
             Q, residual_q, _ = _attempt(net, rate, ref, "direct", follow=False)
         if Q is not None and residual_q <= RESIDUAL_TOL:
             solutions.append((residual_q, Q))
