@@ -68,14 +68,18 @@ def main() -> None:
         row["numpy_over_compiled"] = float(row["numpy_seconds"]) / float(row["compiled_seconds"])  # type: ignore[arg-type]
         rows.append(row)
         print(row)
-    record = {"benchmark": __doc__.splitlines()[0] if __doc__ else "",
-              "command": "python benchmarks/fluctuations_sizes.py",
+    write_record(OUT, __doc__, "python benchmarks/fluctuations_sizes.py", first, rows)
+
+
+def write_record(out: Path, doc: str | None, command: str, first: float, rows: list[dict[str, object]]) -> None:
+    """The results by batch size, with the machine, the command and the first compiled call's time, as JSON."""
+    record = {"benchmark": doc.splitlines()[0] if doc else "", "command": command,
               "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                           "load_average": list(os.getloadavg())},
               "first_compiled_call_in_process_seconds": first, "sizes": rows}
-    OUT.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"first compiled call of the process: {first:.2f} s; written to {OUT}")
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"first compiled call of the process: {first:.2f} s; written to {out}")
 
 
 if __name__ == "__main__":

@@ -18,11 +18,12 @@ def steady_route(request: pytest.FixtureRequest) -> Iterator[str]:
 
     The compiled run lowers :data:`~qdthermo.kinetics.steady.COMPILED_MIN_POINTS` to 1, so every
     ``qd.solve(device)`` (and every ``"auto"`` steady state) takes the fused compiled kernel, and the
-    thresholds of the counting statistics' ``engine="auto"`` with it; the NumPy run raises them all.
+    thresholds of the counting statistics' and the response's ``engine="auto"`` with it; the NumPy run
+    raises them all.
     """
     from qdthermo import _compiled
     from qdthermo.kinetics import steady
-    from qdthermo.thermo import counting_statistics
+    from qdthermo.thermo import counting_statistics, onsager
 
     if request.param == "compiled" and not _compiled.available():
         pytest.skip("Numba unavailable or disabled")
@@ -31,4 +32,5 @@ def steady_route(request: pytest.FixtureRequest) -> Iterator[str]:
         mp.setattr(steady, "COMPILED_MIN_POINTS", threshold)
         mp.setattr(counting_statistics, "COMPILED_MIN_POINTS", threshold)
         mp.setattr(counting_statistics, "COMPILED_WARM_MIN_POINTS", threshold)
+        mp.setattr(onsager, "COMPILED_MIN_POINTS", threshold)
         yield request.param

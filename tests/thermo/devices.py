@@ -38,3 +38,11 @@ def random_network(seed: int, n: int = 16) -> qd.Device:
                   for a in range(n_dots) for b in range(a + 1, n_dots) if rng.random() < 0.8)
     ref = leads[int(rng.integers(len(leads)))].name
     return qd.Device(dots=dots, leads=tuple(leads), interactions=inter, reference_lead=ref)
+
+
+def disconnected_at_middle() -> qd.Device:
+    """The paper's device at 3 points; at the middle one lead t is decoupled (with lead b off, the state graph
+    is disconnected: no unique steady state, an invalid point)."""
+    gamma_t = np.array([1.0, 0.0, 2.0])
+    return qd.three_terminal(eps_L=0.3, eps_R=-0.2, U=1.0, J=0.5, T={"t": 2.0, "b": 1.0, "r": 1.5},
+                             mu={"t": 0.3, "b": 0.0, "r": 0.1}, gamma={"t": gamma_t, "b": 0.0, "r": 1.0})

@@ -12,6 +12,7 @@ import pytest
 import qdthermo as qd
 from qdthermo.kinetics import counting_compiled
 
+from .devices import disconnected_at_middle
 from .test_fluctuations import random_paper_device
 
 needs_numba = pytest.mark.skipif(not counting_compiled.available(), reason="Numba is not available or disabled")
@@ -70,9 +71,7 @@ def test_device_statistics_equal_the_numpy_engine(seed: int, decades: float) -> 
 
 @needs_numba
 def test_invalid_points_are_nan_on_the_compiled_route() -> None:
-    gamma_t = np.array([1.0, 0.0, 2.0])  # the middle point: lead t decoupled, state graph disconnected
-    device = qd.three_terminal(eps_L=0.3, eps_R=-0.2, U=1.0, J=0.5, T={"t": 2.0, "b": 1.0, "r": 1.5},
-                               mu={"t": 0.3, "b": 0.0, "r": 0.1}, gamma={"t": gamma_t, "b": 0.0, "r": 1.0})
+    device = disconnected_at_middle()  # the middle point has no unique steady state
     with pytest.warns(qd.InvalidPointsWarning):
         result = qd.solve(device)
     assert not result.valid[1]

@@ -8,6 +8,8 @@ import pytest
 import qdthermo as qd
 from qdthermo.thermo.onsager import device_at_forces
 
+from .devices import disconnected_at_middle
+
 
 def random_paper_device(n: int, seed: int = 0) -> qd.Device:
     rng = np.random.default_rng(seed)
@@ -142,3 +144,120 @@ def test_cross_coefficient_of_the_paper_device_in_closed_form(x: float) -> None:
     np.testing.assert_allclose(lr.coefficient("J_N", "F_E"), L_NE, rtol=1e-10)
     np.testing.assert_allclose(lr.coefficient("J_N", "F_N"), 0.5 * np.sum(phi), rtol=1e-10)
     # (L_EE has further terms: energy also leaves through lead r, so J_E^t != -J_E^b)
+
+
+# ------------------------------------------------------------------ the compiled route against the NumPy route
+needs_numba = pytest.mark.skipif(not qd.kinetics.counting_compiled.available(),
+                                 reason="Numba is not available or disabled")
+
+
+def round_off_scale(rsp: qd.Response) -> np.ndarray:
+    """``(*shape, k, k)``: the size of ``dJ_i/dF_j`` built from the one-way fluxes (its round-off scale).
+
+    ``sum_{c in lead i} (k^+ P_i + k^- P_j) (|w_c| for an energy flux)`` times the largest ``|dx/dF_j|``
+    (``|w|`` on lead j for an energy force, 1 for a particle force): every coefficient is at most about
+    this (the response of a flux is that of its one-way parts), and round-off a few eps of it, whatever
+    cancellations leave of the coefficient.
+    """
+    res = rsp.result
+    s, k, basis = res.system, res.rates, res.force_basis
+    Pi, Pj = s.on_channels(np.asarray(res.populations))
+    one_way = k.plus * Pi + k.minus * Pj
+    w = np.abs(np.broadcast_to(s.channel_energy, one_way.shape))
+    out = np.zeros(res.shape + (len(basis.force_names),) * 2)
+    for i, kind_i in enumerate(basis.kind):
+        flux = np.sum((one_way * (w if kind_i == "E" else 1.0))[..., s.channel_lead == basis.lead[i]], axis=-1)
+        for j, kind_j in enumerate(basis.kind):
+            out[..., i, j] = flux * (np.max(w[..., s.channel_lead == basis.lead[j]], axis=-1) if kind_j == "E"
+                                     else 1.0)
+    return out
+
+
+def assert_same_response(compiled: qd.Response, reference: qd.Response) -> None:
+    """Same NaN pattern; equal to 1e-13 of each coefficient's round-off scale (:func:`round_off_scale`)."""
+    a, b = compiled.matrix, reference.matrix
+    assert np.array_equal(np.isnan(a), np.isnan(b))
+    ok = ~np.isnan(b)
+    assert np.all(np.abs(a - b)[ok] <= 1e-13 * round_off_scale(reference)[ok])
+    assert np.all(np.abs(b)[ok] <= 2 * round_off_scale(reference)[ok])  # the scale is the coefficients' own
+
+
+def cold_paper_device(n: int, seed: int) -> qd.Device:
+    """Forces on, temperatures from 1/300 of the levels to 3x them: rates and populations over 100s of decades."""
+    rng = np.random.default_rng(seed)
+    return qd.three_terminal(
+        eps_L=rng.uniform(0.5, 2, n), eps_R=rng.uniform(-2, 2, n), U=rng.uniform(0, 3, n), J=rng.uniform(0, 1, n),
+        T={lead: 10.0 ** rng.uniform(-2.5, 0.5, n) for lead in "tbr"},
+        mu={lead: rng.uniform(-1, 1, n) for lead in "tbr"}, gamma={lead: 10 ** rng.uniform(-2, 2, n) for lead in "tbr"})
+
+
+@needs_numba
+@pytest.mark.parametrize("make", [lambda: random_paper_device(3000, seed=7), lambda: cold_paper_device(3000, seed=8),
+                                  lambda: random_network(9)])
+def test_compiled_response_equals_the_numpy_route(make) -> None:
+    device = make()
+    for func in (qd.response, qd.linear_response):
+        compiled, numpy = func(device, engine="compiled"), func(device, engine="numpy")
+        assert (compiled.route, numpy.route) == ("compiled", "numpy")
+        assert (compiled.fluxes, compiled.forces) == (numpy.fluxes, numpy.forces)
+        assert_same_response(compiled, numpy)
+
+
+@needs_numba
+def test_compiled_response_of_larger_networks() -> None:
+    # a 2 x 3 array (64 states), one lead per dot: six particle and six energy forces... minus the references
+    rng = np.random.default_rng(11)
+    device = qd.dot_array((2, 3), rng.uniform(-1, 1, (40, 6)), 0.5, rng.uniform(0.5, 2, 6), rng.uniform(-0.5, 0.5, 6),
+                          rng.uniform(0.2, 2, 6))
+    for func in (qd.response, qd.linear_response):
+        compiled, numpy = func(device, engine="compiled"), func(device, engine="numpy")
+        assert compiled.matrix.shape == (40, len(compiled.fluxes), len(compiled.forces))
+        assert_same_response(compiled, numpy)
+    lr = qd.linear_response(device, engine="compiled")
+    assert np.max(lr.reciprocity_error) < 1e-10
+
+
+@needs_numba
+def test_compiled_response_marks_invalid_points() -> None:
+    device = disconnected_at_middle()  # the middle point has no unique steady state
+    with pytest.warns(qd.InvalidPointsWarning):
+        compiled = qd.response(device, engine="compiled")
+    with pytest.warns(qd.InvalidPointsWarning):
+        numpy = qd.response(device, engine="numpy")
+    assert np.all(np.isnan(compiled.matrix[1])) and np.all(np.isfinite(compiled.matrix[[0, 2]]))
+    assert_same_response(compiled, numpy)
+
+
+@needs_numba
+def test_fallback_points_take_the_numpy_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    # points whose elimination meets a pivot that is not positive and finite come back as fallback: the
+    # NumPy route computes them (at those points only)
+    from qdthermo.thermo import onsager
+
+    real = onsager.response_device
+
+    def with_fallback(*args, **kwargs):
+        matrix, _ = real(*args, **kwargs)
+        fallback = np.array([1, 4, 5])
+        matrix[fallback] = np.nan
+        return matrix, fallback
+
+    monkeypatch.setattr(onsager, "response_device", with_fallback)
+    device = random_paper_device(8, seed=12)
+    compiled, numpy = qd.response(device, engine="compiled"), qd.response(device, engine="numpy")
+    assert_same_response(compiled, numpy)
+    np.testing.assert_array_equal(onsager._response_numpy(numpy.result, np.array([5, 1])), numpy.matrix[[5, 1]])
+
+
+def test_engine_choice() -> None:
+    from qdthermo import _compiled
+    from qdthermo.thermo import onsager
+
+    device = random_paper_device(3, seed=13)
+    assert qd.response(device, engine="numpy").route == "numpy"
+    assert onsager._response_route(4, onsager.COMPILED_MIN_POINTS - 1, "numpy") == "numpy"
+    big = onsager._response_route(4, onsager.COMPILED_MIN_POINTS, "auto")
+    assert big == ("compiled" if _compiled.available() else "numpy")
+    assert onsager._response_route(onsager.MAX_STATES + 1, 10**7, "compiled") == "numpy"  # too large: NumPy
+    with pytest.raises(ValueError, match=r"engine must be one of \['auto', 'numpy', 'compiled'\], got 'fast'"):
+        qd.linear_response(device, engine="fast")

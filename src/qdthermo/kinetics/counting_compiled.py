@@ -326,6 +326,28 @@ def block_bases(base_kind, w, x, Ml, lead, bases):  # pragma: no cover - compile
 
 
 @kernel(error_model="numpy")
+def chunk_rates(start, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, lead, P0, valid, Eb, w, Tl, Ml,
+                gb, x, kp, km, r, p, ok):  # pragma: no cover - compiled
+    """The points ``start:start + m`` gathered point-last, their rates formed
+    (:func:`~qdthermo.kinetics.compiled.block_gather`, :func:`~qdthermo.kinetics.compiled.block_rates`), the
+    jumps' rates ``r`` (``k^+`` of the channels, then ``k^-``), populations ``p`` ``(n, m)`` from the
+    point-first ``P0`` and ``ok`` from ``valid``: what a chunk of a device kernel starts with."""
+    n_ch = initial.shape[0]
+    pts = np.arange(start, start + m)
+    for b in range(m):
+        ok[b] = valid[start + b]
+    block_gather(pts, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
+    block_rates(m, w, Tl, Ml, gb, lead, x, kp, km)
+    for ch in range(n_ch):
+        for b in range(m):
+            r[ch, b] = kp[ch, b]
+            r[ch + n_ch, b] = km[ch, b]
+    for s in range(p.shape[0]):
+        for b in range(m):
+            p[s, b] = P0[start + b, s]
+
+
+@kernel(error_model="numpy")
 def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, TL, muL, initial, final, lead,
                    P0, valid, coef, base_of, base_kind, order, round_off, chunk, out,
                    fallback):  # pragma: no cover - compiled
@@ -341,7 +363,6 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
     for c in range(first, last):
         start = c * chunk
         m = min(chunk, n_points - start)
-        pts = np.arange(start, start + m)
         Eb = np.empty((n, m))
         w, x, kp, km, gb = np.empty((n_ch, m)), np.empty((n_ch, m)), np.empty((n_ch, m)), np.empty((n_ch, m)), \
             np.empty((n_ch, m))
@@ -354,17 +375,8 @@ def _device_kernel(first, last, n, src, dst, levels, pairs, occ, pocc, g, gcol, 
         pos, pp = np.empty((n, m), dtype=np.int64), np.empty((n, m))  # the elimination order
         ok = np.empty(m, dtype=np.bool_)
         work = np.empty((5, max(n, 3), m))
-        for b in range(m):
-            ok[b] = valid[start + b]
-        block_gather(pts, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, Eb, w, Tl, Ml, gb)
-        block_rates(m, w, Tl, Ml, gb, lead, x, kp, km)
-        for ch in range(n_ch):
-            for b in range(m):
-                r[ch, b] = kp[ch, b]
-                r[ch + n_ch, b] = km[ch, b]
-        for s in range(n):
-            for b in range(m):
-                p[s, b] = P0[start + b, s]
+        chunk_rates(start, m, levels, pairs, occ, pocc, TL, muL, g, gcol, initial, final, lead, P0, valid, Eb, w,
+                    Tl, Ml, gb, x, kp, km, r, p, ok)
         block_bases(base_kind, w, x, Ml, lead, bases)
         if order > 1:
             _factor(src, dst, r, p, A, piv, pos, pp, ok, fallback, start, work[0, 0])

@@ -37,11 +37,16 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from qdthermo import _compiled
 from qdthermo._special import expit
+from qdthermo.kinetics.dense import rate_matrix
 from qdthermo.kinetics.group_inverse import drazin_apply
+from qdthermo.kinetics.rates import Rates
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
+from qdthermo.thermo._response_kernel import MAX_STATES, response_device
 from qdthermo.thermo.forces import conjugate_fluxes, force_basis
+from qdthermo.thermo.fused import kernel_inputs
 from qdthermo.thermo.result import SteadyState
 from qdthermo.thermo.solver import solve
 
@@ -62,6 +67,9 @@ class Response:
         ``(*shape, k, k)``: ``matrix[..., i, j] = dJ_i / dF_j`` (units of J_i over units of F_j).
     fluxes, forces
         Labels of the rows and columns (``result.fluxes`` / ``result.forces`` names).
+    route
+        Which route computed ``matrix``: ``"compiled"`` (the per-point kernel) or ``"numpy"``
+        (the reference route); see ``engine`` of :func:`response`.
 
     Examples
     --------
@@ -77,6 +85,7 @@ class Response:
     matrix: Array
     fluxes: tuple[str, ...]
     forces: tuple[str, ...]
+    route: str = "numpy"
 
     def coefficient(self, flux: str, force: str) -> Array:
         """``dJ_flux / dF_force``, batch-shaped (names as in :attr:`fluxes`, :attr:`forces`)."""
@@ -97,8 +106,8 @@ class LinearResponse(Response):
     matrix
         ``(*shape, k, k)`` Onsager matrix ``L_ij = dJ_i/dF_j`` at equilibrium
         (units of J_i over units of F_j).
-    fluxes, forces
-        Labels of the rows and columns, as in :class:`Response`.
+    fluxes, forces, route
+        Labels of the rows and columns, and the route, as in :class:`Response`.
 
     Examples
     --------
@@ -166,23 +175,37 @@ class LinearResponse(Response):
         return f"J_{pair[0]}", f"J_{pair[1]}"
 
 
-def _channel_force_derivatives(result: SteadyState) -> Array:
-    """``(*shape, n_channels, k)``: ``dx_c / dF_j`` in the coordinates of the module docstring."""
+def _channel_force_derivatives(result: SteadyState, w: Array, shape: tuple[int, ...]) -> Array:
+    """``(*shape, n_channels, k)``: ``dx_c / dF_j`` in the coordinates of the module docstring (``w``: channel
+    energies, broadcastable to ``(*shape, n_channels)``)."""
     s, basis = result.system, result.force_basis
     n_ch, k = s.n_channels, len(basis.force_names)
-    out = np.zeros(s.shape + (n_ch, k))
+    out = np.zeros(shape + (n_ch, k))
     for j in range(k):
         on = s.channel_lead == basis.lead[j]
-        out[..., on, j] = -s.channel_energy[..., on] if basis.kind[j] == "E" else -1.0
+        out[..., on, j] = -w[..., on] if basis.kind[j] == "E" else -1.0
     return out
 
 
-def _response_matrix(result: SteadyState) -> Array:
-    """``(*shape, k, k)`` exact ``dJ_i/dF_j`` of a solved steady state."""
-    s, k = result.system, result.rates
-    P = result._P
+def _response_numpy(result: SteadyState, points: NDArray[np.intp] | None = None) -> Array:
+    """``(*shape, k, k)`` exact ``dJ_i/dF_j`` of a solved steady state by NumPy (the reference route).
+
+    With ``points`` (flat indices into the batch), only there: ``(len(points), k, k)``.
+    """
+    s, net, shape = result.system, result.generator.network, result.shape
+
+    def at(a: ArrayLike, tail: int) -> Array:
+        a = np.asarray(a)
+        if points is None:
+            return a
+        trailing = a.shape[a.ndim - tail:]
+        return np.broadcast_to(a, shape + trailing).reshape((-1,) + trailing)[points]
+
+    k = result.rates if points is None else Rates(*(at(a, 1) for a in (
+        result.rates.plus, result.rates.minus, result.rates.log_ratio, result.rates.coupling)))
+    P, w = at(result._P, 1), at(s.channel_energy, 1)
     Pi, Pj = s.on_channels(P)
-    dx = _channel_force_derivatives(result)  # (*shape, C, m)
+    dx = _channel_force_derivatives(result, w, shape if points is None else (len(points),))  # (*shape, C, m)
     g = k.coupling * expit(k.log_ratio) * expit(-k.log_ratio)  # Gamma f (1 - f)
     dflux_fixed = -(g * (Pi + Pj))[..., None] * dx  # (dk+ P_i - dk- P_j), (*shape, C, m)
     n = s.n_states
@@ -190,17 +213,58 @@ def _response_matrix(result: SteadyState) -> Array:
     diff[np.arange(s.n_channels), s.channel_final] += 1.0
     diff[np.arange(s.n_channels), s.channel_initial] -= 1.0
     b = np.einsum("cn,...cm->...nm", diff, dflux_fixed)  # (dW/dF) P, (*shape, n, m)
-    dP = -drazin_apply(result.rate_matrix, P, b, cut_unoccupied=True)  # (*shape, n, m); P of the exact chain
+    W = result.rate_matrix if points is None else rate_matrix(net, k)
+    dP = -drazin_apply(W, P, b, cut_unoccupied=True)  # (*shape, n, m); P of the exact chain
     dPi, dPj = (np.swapaxes(a, -1, -2) for a in s.on_channels(np.swapaxes(dP, -1, -2)))
     dflux = dflux_fixed + k.plus[..., None] * dPi - k.minus[..., None] * dPj  # (*shape, C, m)
     dflux_t = np.swapaxes(dflux, -1, -2)  # (*shape, m, C)
     dN = s.lead_sum(dflux_t)
-    dE = s.lead_sum(dflux_t * s.channel_energy[..., None, :])
-    J = conjugate_fluxes(result.force_basis, dN, dE)  # (*shape, m [forces j], k [fluxes i])
-    return result._masked(np.swapaxes(J, -1, -2), 2)
+    dE = s.lead_sum(dflux_t * w[..., None, :])
+    J = np.swapaxes(conjugate_fluxes(result.force_basis, dN, dE), -1, -2)  # (*shape, k [fluxes i], m [forces j])
+    if points is None:
+        return result._masked(J, 2)
+    return np.where(np.asarray(result.valid).reshape(-1)[points, None, None], J, np.nan)
 
 
-def response(device: Device, *, method: Method | str = Method.AUTO) -> Response:
+def _response_compiled(result: SteadyState) -> Array:
+    """``(*shape, k, k)`` by the compiled kernel (:mod:`qdthermo.thermo._response_kernel`), rates formed from
+    the parameters; the points whose elimination needs pivoting by :func:`_response_numpy`."""
+    net, basis = result.generator.network, result.force_basis
+    P = np.asarray(result._P).reshape(-1, net.n_states)
+    matrix, fallback = response_device(
+        net.n_states, net.source, net.target, kernel_inputs(result.system), (net.initial, net.final, net.lead),
+        np.asarray(basis.lead), np.array([kind == "E" for kind in basis.kind]), P,
+        valid=None if result._all_valid else np.asarray(result.valid))
+    if len(fallback):
+        matrix[fallback] = _response_numpy(result, fallback)
+    return matrix.reshape(result.shape + matrix.shape[1:])
+
+
+#: the engines of :func:`response` and :func:`linear_response` (``engine=``)
+ENGINES = ("auto", "numpy", "compiled")
+#: ``engine="auto"`` takes the compiled kernel from this many points: its one-off cost (importing Numba and
+#: loading the kernel, 0.6-1 s) is then below the NumPy route's time (~3.5 us a point on the paper's device
+#: against ~0.2 us compiled: ``benchmarks/response.py``).  The routes differ in round-off (~1e-15 relative),
+#: so the choice depends on the batch size alone, never on what ran before in the process.
+COMPILED_MIN_POINTS = 200_000
+
+
+def _response_route(n_states: int, n_points: int, engine: str) -> str:
+    """``"compiled"`` or ``"numpy"``: the route of ``engine`` for ``n_points`` points of ``n_states`` states."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    usable = n_states <= MAX_STATES and _compiled.available()
+    if usable and (engine == "compiled" or (engine == "auto" and n_points >= COMPILED_MIN_POINTS)):
+        return "compiled"
+    return "numpy"
+
+
+def _response_matrix(result: SteadyState, route: str) -> Array:
+    """``(*shape, k, k)`` exact ``dJ_i/dF_j`` of a solved steady state, by ``route``."""
+    return _response_compiled(result) if route == "compiled" else _response_numpy(result)
+
+
+def response(device: Device, *, method: Method | str = Method.AUTO, engine: str = "auto") -> Response:
     """``dJ_i/dF_j`` at every (non-equilibrium) point of ``device``, exact (see the module docstring).
 
     Parameters
@@ -209,6 +273,11 @@ def response(device: Device, *, method: Method | str = Method.AUTO) -> Response:
         The device description (scalar or array parameters).
     method
         Steady-state route, as for :func:`qdthermo.solve`.
+    engine
+        ``"auto"`` (default: the compiled kernel from ``COMPILED_MIN_POINTS`` = 200 000 points of a
+        network of at most 256 states where Numba is available, else NumPy), ``"compiled"`` (the
+        kernel at any batch size; NumPy where unavailable) or ``"numpy"`` (the reference route).
+        Both give the same matrix to round-off; :attr:`Response.route` tells which one ran.
 
     Returns
     -------
@@ -218,7 +287,7 @@ def response(device: Device, *, method: Method | str = Method.AUTO) -> Response:
     Raises
     ------
     ValueError
-        For an unknown method (as :func:`qdthermo.solve`).
+        For an unknown method (as :func:`qdthermo.solve`) or ``engine``.
 
     Examples
     --------
@@ -231,9 +300,11 @@ def response(device: Device, *, method: Method | str = Method.AUTO) -> Response:
     >>> bool(rsp.coefficient("J_N", "F_N") > 0)
     True
     """
+    _response_route(1, 1, engine)  # a bad engine fails before solving
     result = solve(device, method=method)
     basis = result.force_basis
-    return Response(result, _response_matrix(result), basis.flux_names, basis.force_names)
+    route = _response_route(result.generator.network.n_states, int(np.prod(result.shape)), engine)
+    return Response(result, _response_matrix(result, route), basis.flux_names, basis.force_names, route)
 
 
 def device_at_forces(device: Device, forces: Mapping[str, ArrayLike]) -> Device:
@@ -290,7 +361,7 @@ def device_at_forces(device: Device, forces: Mapping[str, ArrayLike]) -> Device:
     return dataclasses.replace(device, leads=leads)
 
 
-def linear_response(device: Device, *, method: Method | str = Method.AUTO) -> LinearResponse:
+def linear_response(device: Device, *, method: Method | str = Method.AUTO, engine: str = "auto") -> LinearResponse:
     """The Onsager matrix at the equilibrium reached by switching every force of ``device`` off.
 
     The reference lead's ``T`` and ``mu`` are kept (see the module docstring).
@@ -301,6 +372,8 @@ def linear_response(device: Device, *, method: Method | str = Method.AUTO) -> Li
         The device description (scalar or array parameters); its forces are ignored.
     method
         Steady-state route, as for :func:`qdthermo.solve`.
+    engine
+        ``"auto"``, ``"compiled"`` or ``"numpy"``, as for :func:`response`.
 
     Returns
     -------
@@ -317,7 +390,9 @@ def linear_response(device: Device, *, method: Method | str = Method.AUTO) -> Li
     >>> bool(lr.min_eigenvalue >= 0)
     True
     """
+    _response_route(1, 1, engine)  # a bad engine fails before solving
     basis = force_basis(device)
     eq = device_at_forces(device, {name: 0.0 for name in basis.force_names})
     result = solve(eq, method=method)
-    return LinearResponse(result, _response_matrix(result), basis.flux_names, basis.force_names)
+    route = _response_route(result.generator.network.n_states, int(np.prod(result.shape)), engine)
+    return LinearResponse(result, _response_matrix(result, route), basis.flux_names, basis.force_names, route)
