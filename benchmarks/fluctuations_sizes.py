@@ -10,13 +10,15 @@ process.
 
 Usage::
 
-    python benchmarks/fluctuations_sizes.py
+    python benchmarks/fluctuations_sizes.py             # C1, C2
+    python benchmarks/fluctuations_sizes.py --order 4   # C1 ... C4 (from order 3 the engines agree to round-off)
 
-Writes ``benchmarks/results/fluctuations_sizes.json``.
+Writes ``benchmarks/results/fluctuations_sizes.json`` (``fluctuations_sizes_order<K>.json`` for ``--order K``).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -42,16 +44,19 @@ def device(n: int) -> qd.Device:
                              gamma={lead: rng.uniform(0.5, 2.0, n) for lead in "tbr"})
 
 
-def statistics(dev: qd.Device, engine: str) -> str:
-    """C1 and C2 of the eight quantities; the route that computed them."""
-    fl = qd.fluctuations(dev, order=2, counting=NAMES, engine=engine)
-    [fl.cumulant(k, q) for k in (1, 2) for q in NAMES]
+def statistics(dev: qd.Device, engine: str, order: int = 2) -> str:
+    """C1 ... C_order of the eight quantities; the route that computed them."""
+    fl = qd.fluctuations(dev, order=order, counting=NAMES, engine=engine)
+    [fl.cumulant(k, q) for k in range(1, order + 1) for q in NAMES]
     return str(getattr(fl, "route", "coherent"))
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--order", type=int, default=2, help="highest cumulant")
+    order = parser.parse_args().order
     t0 = time.perf_counter()
-    statistics(device(100), "compiled")
+    statistics(device(100), "compiled", order)
     first = time.perf_counter() - t0
     rows = []
     for n in (100, 1_000, 10_000, 100_000):
@@ -61,14 +66,16 @@ def main() -> None:
             best = np.inf
             for _ in range(3):
                 t0 = time.perf_counter()
-                route = statistics(dev, engine)
+                route = statistics(dev, engine, order)
                 best = min(best, time.perf_counter() - t0)
             row[f"{engine}_seconds"] = best
             row[f"{engine}_route"] = route
         row["numpy_over_compiled"] = float(row["numpy_seconds"]) / float(row["compiled_seconds"])  # type: ignore[arg-type]
         rows.append(row)
         print(row)
-    write_record(OUT, __doc__, "python benchmarks/fluctuations_sizes.py", first, rows)
+    out = OUT if order == 2 else OUT.with_name(f"fluctuations_sizes_order{order}.json")
+    write_record(out, __doc__, "python benchmarks/fluctuations_sizes.py" + (f" --order {order}" if order != 2 else ""),
+                 first, rows)
 
 
 def write_record(out: Path, doc: str | None, command: str, first: float, rows: list[dict[str, object]]) -> None:

@@ -33,13 +33,13 @@ def assert_same(compiled: np.ndarray, reference: np.ndarray, scale: np.ndarray |
     assert np.all(close[ok]), (compiled[ok & ~close][:5], reference[ok & ~close][:5])
 
 
-def moments(fl: qd.Fluctuations, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """``M_1``, ``M_2``: the round-off scales of ``C_1``, ``C_2`` of ``name``."""
+def moments(fl: qd.Fluctuations, name: str, order: int = 2) -> list[np.ndarray]:
+    """``M_1 ... M_order``: the absolute moments ``sum_j rate_j P_src |d_j|^k`` of ``name``, the round-off
+    scales of ``C_1 ... C_order``."""
     res = fl.result
-    net = res.generator.network
-    g = res.generator.jump_rates * res.populations[..., net.source]
+    g = res.generator.jump_rates * res.populations[..., res.generator.network.source]
     d = np.abs(fl.increments(name))
-    return np.sum(g * d, axis=-1), np.sum(g * d**2, axis=-1)
+    return [np.sum(g * d**k, axis=-1) for k in range(1, order + 1)]
 
 
 def ratio_scale(fl: qd.Fluctuations, name: str, value: np.ndarray) -> np.ndarray:
@@ -87,7 +87,8 @@ def test_engine_selection_and_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None
     device = random_paper_device(4, seed=3)
     with pytest.raises(ValueError, match="engine must be one of"):
         qd.fluctuations(device, engine="fortran")
-    assert qd.fluctuations(device, order=3, engine="compiled").route == "numpy"  # order > 2: NumPy
+    assert qd.fluctuations(device, order=3, engine="compiled").route == "compiled"
+    assert qd.fluctuations(device, order=counting_compiled.MAX_ORDER + 1, engine="compiled").route == "numpy"
     assert qd.fluctuations(device, engine="numpy").route == "numpy"
     from qdthermo import _compiled
     from qdthermo.thermo import counting_statistics as cs
@@ -101,6 +102,7 @@ def test_engine_selection_and_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(cs, "COMPILED_MIN_POINTS", 10**6)
     monkeypatch.setattr(_compiled, "warm", lambda: True)  # once a kernel has run: the warm threshold
     assert qd.fluctuations(device).route == "compiled"
+    assert qd.fluctuations(device, order=3).route == "numpy"  # order 3 and up: the batch size alone decides
     monkeypatch.setattr(cs, "COMPILED_WARM_MIN_POINTS", 5)
     assert qd.fluctuations(device).route == "numpy"
     monkeypatch.setattr(counting_compiled, "available", lambda: False)
@@ -131,3 +133,42 @@ def test_engines_agree_bit_for_bit_on_devices(method: str) -> None:
             np.testing.assert_array_equal(a.cumulant(k, name), b.cumulant(k, name), err_msg=f"C{k} {name}")
     for name in ("J_E", "J_N"):
         np.testing.assert_array_equal(a.tur[name], b.tur[name], err_msg=f"TUR {name}")
+
+
+@needs_numba
+@pytest.mark.parametrize(("seed", "decades", "order"), [(0, 1.0, 3), (1, 2.5, 4), (2, 1.5, 6)])
+def test_higher_orders_equal_the_numpy_engine(seed: int, decades: float, order: int) -> None:
+    """Orders 3 and up by the compiled recursion, equal to the NumPy engine to round-off of ``|C_k| + M_k``
+    (C_k can exceed M_k by far where W^D is large); C_1, C_2 those of order 2, whatever the order."""
+    device = random_paper_device(3000, seed=seed, decades=decades)
+    compiled = qd.fluctuations(device, order=order, engine="compiled")
+    numpy = qd.fluctuations(device, order=order, engine="numpy")
+    second = qd.fluctuations(device, order=2, engine="compiled")
+    assert compiled.route == "compiled" and numpy.route == "numpy"
+    tiny = 64 * np.finfo(float).smallest_subnormal
+    for name in compiled.counting:
+        M = moments(numpy, name, order)
+        for k in range(1, order + 1):
+            a, b = compiled.cumulant(k, name), numpy.cumulant(k, name)
+            assert np.array_equal(np.isnan(a), np.isnan(b))
+            ok = ~np.isnan(b)
+            assert np.all(np.abs(a - b)[ok] <= 1e-12 * (np.abs(b) + M[k - 1])[ok] + tiny), (name, k)
+            if k <= 2:
+                np.testing.assert_array_equal(a, second.cumulant(k, name))
+
+
+@needs_numba
+def test_higher_orders_of_a_larger_network_and_invalid_points() -> None:
+    from .test_response import random_network
+
+    device = random_network(9)
+    for order in (3, 5):
+        a = qd.fluctuations(device, order=order, engine="compiled")
+        b = qd.fluctuations(device, order=order, engine="numpy")
+        for name in a.counting:
+            np.testing.assert_allclose(a.cumulant(order, name), b.cumulant(order, name), rtol=1e-12, atol=1e-300)
+    with pytest.warns(qd.InvalidPointsWarning):
+        fl = qd.fluctuations(disconnected_at_middle(), order=4, counting=["N_t", "E_t"], engine="compiled")
+    assert fl.route == "compiled"
+    for k in range(1, 5):
+        assert np.isnan(fl.cumulant(k, "N_t")[1]) and np.all(np.isfinite(fl.cumulant(k, "N_t")[[0, 2]]))

@@ -183,3 +183,18 @@ def test_points_that_need_pivoting_in_the_one_pass_route_go_to_the_numpy_engine(
     for q in again.counting:
         assert np.all(np.isfinite(again.cumulant(2, q)))
         np.testing.assert_allclose(again.cumulant(2, q), expected.cumulant(2, q), rtol=1e-9, atol=1e-14)
+
+
+def test_one_pass_of_higher_orders_equals_the_two_pass_route() -> None:
+    """Orders 3 and up counted in the solve's compiled pass: the device kernel's cumulants bit for bit."""
+    from qdthermo.thermo.solver import solve_for
+
+    device, _ = _fragile_and_invalid_device()
+    with pytest.warns(qd.InvalidPointsWarning):
+        fused = qd.fluctuations(device, order=4, method="compiled", engine="compiled")
+        two_pass = solve_for(device, method="compiled", full=False)
+    assert "_fused_cumulants" in fused.result.__dict__ and fused.route == "compiled"
+    separate = qd.Fluctuations(two_pass, 4, fused.counting, "compiled")
+    for name in fused.counting:
+        for k in range(1, 5):
+            np.testing.assert_array_equal(fused.cumulant(k, name), separate.cumulant(k, name), err_msg=f"C{k} {name}")

@@ -1,4 +1,4 @@
-r"""Compiled second-order counting statistics: ``C_1`` and ``C_2`` point by point (Numba).
+r"""Compiled counting statistics: ``C_1``, ``C_2`` (and higher cumulants) point by point (Numba).
 
 The same quantities, conventions and numerics as the order-2 path of
 :func:`qdthermo.kinetics.counting.scaled_cumulants` (the NumPy reference route):
@@ -20,6 +20,11 @@ stored batch-last so that the inner loops run over the chunk's points and vector
 once per chunk, never per point, and nothing of shape ``(points, jumps, quantities)`` is ever built.
 With the channel structure (jumps ``c`` and ``c + n_channels`` are the two directions of channel
 ``c``) the kernel also returns the Schnakenberg entropy production, for the TUR ratios.
+
+Orders 3 to :data:`MAX_ORDER` follow the recursion of :func:`qdthermo.kinetics.counting.recursion`
+(``order - 1`` applications of ``W^D`` per quantity, from the same factors): equal to the NumPy engine
+to round-off.  ``C_1`` and ``C_2`` are the order-2 ones whatever the order asked (the NumPy engine's bits
+at order 2; its recursion's differ from those in round-off).
 
 Factored increments
 -------------------
@@ -62,12 +67,15 @@ from qdthermo.kinetics import counting
 from qdthermo.kinetics.compiled import block_gather, block_rates
 from qdthermo.kinetics.group_inverse import _UNOCCUPIED as UNOCCUPIED
 
-__all__ = ["available", "MAX_STATES", "BASES", "second_order", "second_order_factored", "second_order_device"]
+__all__ = ["available", "MAX_STATES", "MAX_ORDER", "BASES", "second_order", "second_order_factored",
+           "second_order_device"]
 
 Array = NDArray[np.float64]
 
 #: largest network (states) for the compiled route: dense ``n x n`` scratch per thread
 MAX_STATES = 256
+#: highest cumulant order of the compiled route
+MAX_ORDER = 8
 
 
 def available() -> bool:
@@ -215,7 +223,8 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, ord
     """``C_1`` (and ``C_2``) of one quantity on a chunk, cleaned of round-off, into ``res`` ``(m, order)``.
 
     ``A``, ``piv`` and ``pos`` come from :func:`_factor` (the elimination order); the sums run
-    over the states in their natural order.
+    over the states in their natural order.  From ``order`` 3, :func:`_quantity_high` adds ``C_3 ...``
+    (``C_1``, ``C_2`` stay these, the same bits whatever the order).
     """
     n, m = p.shape
     kd, v, x, acc = work[1], work[2], work[3], work[4]
@@ -256,6 +265,85 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, ord
         for b in range(m):
             c2 = acc[0, b] - 2.0 * cross[b]
             res[b, 1] = 0.0 if abs(c2) <= round_off * acc[0, b] else c2
+    if order > 2:
+        _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, order, round_off, res)
+
+
+@kernel(error_model="numpy")
+def _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, order, round_off,
+                   res):  # pragma: no cover - compiled
+    """``C_3 ... C_order`` of one quantity on a chunk, cleaned of round-off, into ``res[:, 2:]``.
+
+    The recursion of :func:`qdthermo.kinetics.counting.recursion` (Flindt et al.), in the form of
+    :func:`qdthermo.kinetics.counting.scaled_cumulants`: ``C_k = sum_m binom(k, m) 1^T W^(m) rho_{k-m}``
+    with ``1^T W^(m) x = sum_s KD_m[s] x_s`` (``KD_m[s]``: ``rate_j d_j^m`` summed over the jumps leaving
+    ``s``), ``rho_k = -W^D sum_m binom(k, m) (W^(m) - C_m) rho_{k-m}`` (the ``m = k`` term without
+    ``C_k``), ``rho_0 = P0``; ``W^D`` by :func:`_drazin` from the factors of :func:`_factor`.  ``C_1`` and
+    ``C_2`` enter the recursion as formed here (:func:`_quantity` writes its own).  Cleaned with
+    ``M_k = sum_j rate_j P0_src(j) |d_j|^k``.  Equal to the NumPy engine to round-off.
+    """
+    n, m = p.shape
+    J = src.shape[0]
+    kd = np.zeros((order + 1, J, m))  # rate_j d_j^k, by repeated products as the NumPy engine
+    KD = np.zeros((order + 1, n, m))
+    rho = np.empty((order, n, m))
+    acc, y, x = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
+    C, M, t = np.zeros((order, m)), np.zeros((order, m)), np.empty(m)
+    binom = np.zeros((order + 2, order + 2))  # Pascal's triangle
+    for i in range(order + 2):
+        binom[i, 0] = 1.0
+        for k in range(1, i + 1):
+            binom[i, k] = binom[i - 1, k - 1] + binom[i - 1, k]
+    for j in range(J):
+        if coef[j] == 0.0:  # adds exactly nothing
+            continue
+        i, col = src[j], column[j]
+        for b in range(m):
+            dj = coef[j] if base < 0 else coef[j] * bases[base, col, start + b]
+            kd[1, j, b] = r[j, b] * dj
+            KD[1, i, b] += kd[1, j, b]
+            a = abs(dj)
+            w = r[j, b] * p[i, b]
+            for k in range(order):
+                w *= a
+                M[k, b] += w
+        for k in range(2, order + 1):
+            for b in range(m):
+                dj = coef[j] if base < 0 else coef[j] * bases[base, col, start + b]
+                kd[k, j, b] = kd[k - 1, j, b] * dj
+                KD[k, i, b] += kd[k, j, b]
+    for s in range(n):
+        for b in range(m):
+            rho[0, s, b] = p[s, b]
+            C[0, b] += KD[1, s, b] * p[s, b]
+    for kk in range(1, order):
+        acc[:, :] = 0.0
+        for mm in range(1, kk + 1):
+            xr, c = rho[kk - mm], binom[kk, mm]
+            for j in range(J):  # binom W^(mm) rho_{kk-mm}
+                if coef[j] != 0.0:
+                    i, f = src[j], dst[j]
+                    for b in range(m):
+                        acc[f, b] += c * (kd[mm, j, b] * xr[i, b])
+            if mm < kk:
+                for s in range(n):
+                    for b in range(m):
+                        acc[s, b] -= c * C[mm - 1, b] * xr[s, b]
+        _drazin(A, piv, p, pos, acc, y, x, t)
+        for s in range(n):
+            for b in range(m):
+                rho[kk, s, b] = -x[s, b]
+        for mm in range(1, kk + 2):  # C_{kk+1} = sum_mm binom(kk + 1, mm) 1^T W^(mm) rho_{kk+1-mm}
+            xr, c = rho[kk + 1 - mm], binom[kk + 1, mm]
+            t[:] = 0.0
+            for s in range(n):
+                for b in range(m):
+                    t[b] += KD[mm, s, b] * xr[s, b]
+            for b in range(m):
+                C[kk, b] += c * t[b]
+    for k in range(2, order):
+        for b in range(m):
+            res[b, k] = 0.0 if abs(C[k, b]) <= round_off * M[k, b] else C[k, b]
 
 
 @kernel(error_model="numpy")
@@ -421,8 +509,8 @@ def second_order_device(n: int, src: ArrayLike, dst: ArrayLike, inputs: Sequence
     fallback : ndarray of int
         Points whose elimination needs pivoting: compute them with the NumPy engine.
     """
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2 on the compiled route, got {order!r}")
+    if not 1 <= order <= MAX_ORDER:
+        raise ValueError(f"order must be between 1 and {MAX_ORDER} on the compiled route, got {order!r}")
     if not 1 <= n <= MAX_STATES:
         raise ValueError(f"n must be between 1 and {MAX_STATES} on the compiled route, got {n!r}")
     N = P0.shape[0]
@@ -480,8 +568,8 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
         Per-point factors (broadcast against the batch).
     column : array_like of int, shape (n_jumps,)
         The column of ``bases`` that each jump reads.
-    order : {1, 2}
-        Highest cumulant.
+    order : int
+        Highest cumulant, 1 ... :data:`MAX_ORDER`.
     valid : array_like of bool, shape (*shape), optional
         Points to compute; the others are NaN.
     round_off : float
@@ -499,8 +587,8 @@ def second_order_factored(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLik
     sigma : ndarray, shape (*shape), or None
         Entropy production [k_B / time] (None without ``log_ratio``); NaN at invalid points.
     """
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2 on the compiled route, got {order!r}")
+    if not 1 <= order <= MAX_ORDER:
+        raise ValueError(f"order must be between 1 and {MAX_ORDER} on the compiled route, got {order!r}")
     if not 1 <= n <= MAX_STATES:
         raise ValueError(f"n must be between 1 and {MAX_STATES} on the compiled route, got {n!r}")
     src_ = np.ascontiguousarray(src, dtype=np.int64)
@@ -560,7 +648,8 @@ def second_order(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, increm
         The jump network (see :func:`qdthermo.kinetics.counting.generator`).
     increments : array_like, shape (*shape, n_jumps, n_counted)
     P0 : array_like, shape (*shape, n)
-    order : {1, 2}
+    order : int
+        Highest cumulant, 1 ... :data:`MAX_ORDER`.
     round_off : float
         Cumulants with ``|C_k| <= round_off M_k`` are set to 0 (0: no cleaning but of exact zeros).
 

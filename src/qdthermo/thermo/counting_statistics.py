@@ -117,11 +117,17 @@ COMPILED_WARM_MIN_POINTS = 10_000
 
 
 def _counting_route(n_states: int, n_points: int, engine: str, order: int) -> str:
-    """:attr:`Fluctuations.route` of a network of ``n_states`` states at ``n_points`` points."""
+    """:attr:`Fluctuations.route` of a network of ``n_states`` states at ``n_points`` points.
+
+    From order 3 the engines differ in round-off, so ``"auto"`` decides by the batch size alone
+    (:data:`COMPILED_MIN_POINTS`), never by what ran before in the process.
+    """
     if n_states > SPARSE_MIN_STATES:
         return "sparse"
-    large = n_points >= (COMPILED_WARM_MIN_POINTS if _compiled.warm() else COMPILED_MIN_POINTS)
-    if (engine == "compiled" or (engine == "auto" and large)) and order <= 2 and counting_compiled.available():
+    warm = order <= 2 and _compiled.warm()  # orders 1, 2: the engines are equal bit for bit
+    large = n_points >= (COMPILED_WARM_MIN_POINTS if warm else COMPILED_MIN_POINTS)
+    usable = order <= counting_compiled.MAX_ORDER and counting_compiled.available()
+    if (engine == "compiled" or (engine == "auto" and large)) and usable:
         return "compiled"
     return "numpy"
 
@@ -412,12 +418,13 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         Steady-state route (as for :func:`qdthermo.solve`).
     engine
         Counting-statistics engine: ``"auto"`` (default: the compiled per-point kernel of
-        :mod:`qdthermo.kinetics.counting_compiled` for ``order <= 2`` on dense-size networks
+        :mod:`qdthermo.kinetics.counting_compiled` for ``order <= 8`` on dense-size networks
         when Numba is available and the batch has at least 200 000 points
-        (``counting_statistics.COMPILED_MIN_POINTS``), or 10 000 once a compiled kernel has run
-        in the process (``COMPILED_WARM_MIN_POINTS``), so that small calls never compile; else
-        NumPy: both give the same cumulants bit for bit), ``"compiled"`` (the same; it falls back to NumPy
-        where it does not apply: ``order > 2``, no Numba or ``QDTHERMO_NO_NUMBA=1``) or
+        (``counting_statistics.COMPILED_MIN_POINTS``), or, for ``order <= 2``, 10 000 once a
+        compiled kernel has run in the process (``COMPILED_WARM_MIN_POINTS``), so that small calls
+        never compile; else NumPy: both give the same cumulants, bit for bit up to order 2, to
+        round-off above), ``"compiled"`` (the same at any batch size; it falls back to NumPy
+        where it does not apply: ``order > 8``, no Numba or ``QDTHERMO_NO_NUMBA=1``) or
         ``"numpy"`` (the reference engine, :func:`qdthermo.kinetics.counting.scaled_cumulants`).
         Networks of more than ``SPARSE_MIN_STATES`` (256) states use sparse solves whatever
         the engine.  :attr:`Fluctuations.route` tells which one ran.

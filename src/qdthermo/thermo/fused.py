@@ -72,8 +72,8 @@ class CountingRequest:
     base_kind : ndarray of int
         The per-channel factor of each base (an index into
         :data:`~qdthermo.kinetics.counting_compiled.BASES`).
-    order : {1, 2}
-        Highest cumulant.
+    order : int
+        Highest cumulant (1 ... :data:`~qdthermo.kinetics.counting_compiled.MAX_ORDER`).
     round_off : float
         ``C_k`` with ``|C_k| <= round_off M_k`` are set to 0
         (:mod:`~qdthermo.kinetics.counting_compiled`).
@@ -216,8 +216,9 @@ def fused_counting(system: System, net: Network, request: CountingRequest) -> tu
         The cumulants ``(N, q, order)`` and the points left to the NumPy engine.
     """
     n, order = net.n_states, int(request.order)
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2 on the compiled route, got {order!r}")
+    if not 1 <= order <= counting_compiled.MAX_ORDER:
+        raise ValueError(f"order must be between 1 and {counting_compiled.MAX_ORDER} on the compiled route, "
+                         f"got {order!r}")
     if not 1 <= n <= counting_compiled.MAX_STATES:
         raise ValueError(f"n must be between 1 and {counting_compiled.MAX_STATES} on the compiled route, got {n!r}")
     inputs = kernel_inputs(system)
