@@ -20,26 +20,17 @@ def assert_same(compiled: np.ndarray, reference: np.ndarray) -> None:
 
 
 @pytest.mark.parametrize(("n", "seed"), [(1, 0), (2, 1), (3, 2), (4, 3), (6, 4), (11, 5)])
-@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("order", [1, 2, 3, 5, 8])
 def test_random_networks_equal_the_numpy_engine(n: int, seed: int, order: int) -> None:
     rng = np.random.default_rng(seed)
     n, src, dst, rate, d = random_network(rng, n, (300,), q=3)
     rate *= 10 ** rng.uniform(-3, 3, rate.shape)  # rates over six decades
     P0 = steady(n, src, dst, rate)
     reference = scaled_cumulants(n, src, dst, rate, d, P0, order)
-    # no cancellation in these random networks (C_k not tiny against its absolute moment)
-    assert_same(cc.second_order(n, src, dst, rate, d, P0, order), reference)
-
-
-@pytest.mark.parametrize(("n", "seed"), [(2, 1), (3, 2), (6, 4), (11, 5)])
-@pytest.mark.parametrize("order", [3, 5, 8])
-def test_higher_orders_equal_the_numpy_recursion(n: int, seed: int, order: int) -> None:
-    rng = np.random.default_rng(seed)
-    n, src, dst, rate, d = random_network(rng, n, (300,), q=3)
-    rate *= 10 ** rng.uniform(-3, 3, rate.shape)  # rates over six decades
-    P0 = steady(n, src, dst, rate)
-    reference = scaled_cumulants(n, src, dst, rate, d, P0, order)
     C = cc.second_order(n, src, dst, rate, d, P0, order)
+    if order <= 2:  # no cancellation in these random networks (C_k not tiny against its absolute moment)
+        assert_same(C, reference)
+        return
     np.testing.assert_array_equal(C[..., :2], cc.second_order(n, src, dst, rate, d, P0, 2))  # whatever the order
     scale = np.abs(reference) + np.stack([np.einsum("pj,pjq->pq", rate * P0[:, src], np.abs(d) ** k)
                                           for k in range(1, order + 1)], axis=-1)  # |C_k| + M_k
