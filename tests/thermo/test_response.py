@@ -8,7 +8,8 @@ import pytest
 import qdthermo as qd
 from qdthermo.thermo.onsager import device_at_forces
 
-from .devices import disconnected_at_middle
+from .devices import disconnected_at_middle, random_three_terminal
+from .devices import random_network as random_small_network
 
 
 def random_paper_device(n: int, seed: int = 0) -> qd.Device:
@@ -193,7 +194,9 @@ def cold_paper_device(n: int, seed: int) -> qd.Device:
 
 @needs_numba
 @pytest.mark.parametrize("make", [lambda: random_paper_device(3000, seed=7), lambda: cold_paper_device(3000, seed=8),
-                                  lambda: random_network(9)])
+                                  lambda: random_three_terminal(3, 500, t_ratio=100.0),  # per-transition couplings
+                                  lambda: random_network(9), lambda: random_small_network(4, 50),
+                                  lambda: random_small_network(7, 50)])
 def test_compiled_response_equals_the_numpy_route(make) -> None:
     device = make()
     for func in (qd.response, qd.linear_response):
