@@ -264,3 +264,18 @@ def test_engine_choice() -> None:
     assert onsager._response_route(onsager.MAX_STATES + 1, 10**7, "compiled") == "numpy"  # too large: NumPy
     with pytest.raises(ValueError, match=r"engine must be one of \['auto', 'numpy', 'compiled'\], got 'fast'"):
         qd.linear_response(device, engine="fast")
+
+
+@needs_numba
+def test_response_of_a_fused_solve_reads_every_observable() -> None:
+    # on the compiled steady-state route the response's solve computes only what it reads in the kernel's pass;
+    # every other observable of its result is formed on first use, as a full solve has it
+    device = random_paper_device(50, seed=14)
+    result = qd.response(device, method="compiled").result
+    full = qd.solve(device, method="compiled")
+    np.testing.assert_array_equal(result.populations, full.populations)
+    for name in ("particle_current", "energy_current", "heat_current"):
+        for lead in result.lead_names:
+            np.testing.assert_allclose(getattr(result, name)[lead], getattr(full, name)[lead], rtol=1e-12, atol=1e-15)
+    for flux in ("J_E", "J_N"):
+        np.testing.assert_array_equal(result.regime[flux], full.regime[flux])

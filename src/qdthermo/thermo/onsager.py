@@ -48,7 +48,7 @@ from qdthermo.thermo._response_kernel import MAX_STATES, response_device
 from qdthermo.thermo.forces import conjugate_fluxes, force_basis
 from qdthermo.thermo.fused import kernel_inputs
 from qdthermo.thermo.result import SteadyState
-from qdthermo.thermo.solver import solve
+from qdthermo.thermo.solver import solve_for
 
 __all__ = ["Response", "LinearResponse", "response", "linear_response", "device_at_forces"]
 
@@ -259,6 +259,15 @@ def _response_route(n_states: int, n_points: int, engine: str) -> str:
     return "numpy"
 
 
+def _solve(device: Device, method: Method | str) -> SteadyState:
+    """The steady state the response is taken at (a fused kernel computes only what the response reads in its
+    pass; every other observable of the result is formed on first use)."""
+    result = solve_for(device, method=method, full=False)
+    if not isinstance(result, SteadyState):  # pragma: no cover - solve_for refuses coherent devices here
+        raise TypeError(f"the response needs a rate-equation steady state, got {type(result).__name__}")
+    return result
+
+
 def _response_matrix(result: SteadyState, route: str) -> Array:
     """``(*shape, k, k)`` exact ``dJ_i/dF_j`` of a solved steady state, by ``route``."""
     return _response_compiled(result) if route == "compiled" else _response_numpy(result)
@@ -301,7 +310,7 @@ def response(device: Device, *, method: Method | str = Method.AUTO, engine: str 
     True
     """
     _response_route(1, 1, engine)  # a bad engine fails before solving
-    result = solve(device, method=method)
+    result = _solve(device, method)
     basis = result.force_basis
     route = _response_route(result.generator.network.n_states, int(np.prod(result.shape)), engine)
     return Response(result, _response_matrix(result, route), basis.flux_names, basis.force_names, route)
@@ -393,6 +402,6 @@ def linear_response(device: Device, *, method: Method | str = Method.AUTO, engin
     _response_route(1, 1, engine)  # a bad engine fails before solving
     basis = force_basis(device)
     eq = device_at_forces(device, {name: 0.0 for name in basis.force_names})
-    result = solve(eq, method=method)
+    result = _solve(eq, method)
     route = _response_route(result.generator.network.n_states, int(np.prod(result.shape)), engine)
     return LinearResponse(result, _response_matrix(result, route), basis.flux_names, basis.force_names, route)
