@@ -78,16 +78,19 @@ def main() -> None:
                  first, rows)
 
 
-def write_record(out: Path, doc: str | None, command: str, first: float, rows: list[dict[str, object]]) -> None:
-    """The results by batch size, with the machine, the command and the first compiled call's time, as JSON."""
-    record = {"benchmark": doc.splitlines()[0] if doc else "", "command": command,
-              "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                          "load_average": list(os.getloadavg())},
-              "first_compiled_call_in_process_seconds": first, "sizes": rows}
+def write_record(out: Path, doc: str | None, command: str, first: float | None, rows: list[dict[str, object]]) -> None:
+    """The results by batch size, with the machine, the command and (if given) the first compiled call's time,
+    as JSON."""
+    record: dict[str, object] = {
+        "benchmark": doc.splitlines()[0] if doc else "", "command": command,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "load_average": list(os.getloadavg())}}
+    if first is not None:
+        record["first_compiled_call_in_process_seconds"] = first
+    record["sizes"] = rows
     out.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"first compiled call of the process: {first:.2f} s; written to {out}")
-
+    print((f"first compiled call of the process: {first:.2f} s; " if first is not None else "") + f"written to {out}")
 
 if __name__ == "__main__":
     main()
