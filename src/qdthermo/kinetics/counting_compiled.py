@@ -265,12 +265,12 @@ def _quantity(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, ord
         for b in range(m):
             c2 = acc[0, b] - 2.0 * cross[b]
             res[b, 1] = 0.0 if abs(c2) <= round_off * acc[0, b] else c2
-    if order > 2:
-        _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, order, round_off, res)
+    if order > 2:  # x = W^D W^(1) P0 = -rho_1 of the recursion
+        _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, order, round_off, x, res)
 
 
 @kernel(error_model="numpy")
-def _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, order, round_off,
+def _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos, order, round_off, x1,
                    res):  # pragma: no cover - compiled
     """``C_3 ... C_order`` of one quantity on a chunk, cleaned of round-off, into ``res[:, 2:]``.
 
@@ -279,7 +279,8 @@ def _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos
     with ``1^T W^(m) x = sum_s KD_m[s] x_s`` (``KD_m[s]``: ``rate_j d_j^m`` summed over the jumps leaving
     ``s``), ``rho_k = -W^D sum_m binom(k, m) (W^(m) - C_m) rho_{k-m}`` (the ``m = k`` term without
     ``C_k``), ``rho_0 = P0``; ``W^D`` by :func:`_drazin` from the factors of :func:`_factor`.  ``C_1`` and
-    ``C_2`` enter the recursion as formed here (:func:`_quantity` writes its own).  Cleaned with
+    ``C_2`` enter the recursion as formed here (:func:`_quantity` writes its own); ``x1 = W^D W^(1) P0``, which
+    :func:`_quantity` has solved for ``C_2``, is ``-rho_1``.  Cleaned with
     ``M_k = sum_j rate_j P0_src(j) |d_j|^k``.  Equal to the NumPy engine to round-off.
     """
     n, m = p.shape
@@ -317,22 +318,12 @@ def _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos
             rho[0, s, b] = p[s, b]
             C[0, b] += KD[1, s, b] * p[s, b]
     for kk in range(1, order):
-        acc[:, :] = 0.0
-        for mm in range(1, kk + 1):
-            xr, c = rho[kk - mm], binom[kk, mm]
-            for j in range(J):  # binom W^(mm) rho_{kk-mm}
-                if coef[j] != 0.0:
-                    i, f = src[j], dst[j]
-                    for b in range(m):
-                        acc[f, b] += c * (kd[mm, j, b] * xr[i, b])
-            if mm < kk:
-                for s in range(n):
-                    for b in range(m):
-                        acc[s, b] -= c * C[mm - 1, b] * xr[s, b]
-        _drazin(A, piv, p, pos, acc, y, x, t)
-        for s in range(n):
-            for b in range(m):
-                rho[kk, s, b] = -x[s, b]
+        if kk == 1:  # rho_1 = -W^D W^(1) P0, already solved
+            for s in range(n):
+                for b in range(m):
+                    rho[1, s, b] = -x1[s, b]
+        else:
+            _next_rho(src, dst, coef, kd, C, binom, kk, A, piv, p, pos, rho, acc, y, x, t)
         for mm in range(1, kk + 2):  # C_{kk+1} = sum_mm binom(kk + 1, mm) 1^T W^(mm) rho_{kk+1-mm}
             xr, c = rho[kk + 1 - mm], binom[kk + 1, mm]
             t[:] = 0.0
@@ -344,6 +335,28 @@ def _quantity_high(src, dst, r, p, coef, base, bases, column, start, A, piv, pos
     for k in range(2, order):
         for b in range(m):
             res[b, k] = 0.0 if abs(C[k, b]) <= round_off * M[k, b] else C[k, b]
+
+
+@kernel(error_model="numpy")
+def _next_rho(src, dst, coef, kd, C, binom, kk, A, piv, p, pos, rho, acc, y, x, t):  # pragma: no cover - compiled
+    """``rho_kk = -W^D sum_m binom(kk, m) (W^(m) - C_m) rho_{kk-m}`` of :func:`_quantity_high`."""
+    n, m = p.shape
+    acc[:, :] = 0.0
+    for mm in range(1, kk + 1):
+        xr, c = rho[kk - mm], binom[kk, mm]
+        for j in range(src.shape[0]):  # binom W^(mm) rho_{kk-mm}
+            if coef[j] != 0.0:
+                i, f = src[j], dst[j]
+                for b in range(m):
+                    acc[f, b] += c * (kd[mm, j, b] * xr[i, b])
+        if mm < kk:
+            for s in range(n):
+                for b in range(m):
+                    acc[s, b] -= c * C[mm - 1, b] * xr[s, b]
+    _drazin(A, piv, p, pos, acc, y, x, t)
+    for s in range(n):
+        for b in range(m):
+            rho[kk, s, b] = -x[s, b]
 
 
 @kernel(error_model="numpy")

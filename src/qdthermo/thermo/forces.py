@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
 
-__all__ = ["ForceBasis", "force_basis", "macroscopic_forces", "conjugate_fluxes", "gradients"]
+__all__ = ["ForceBasis", "force_basis", "macroscopic_forces", "conjugate_fluxes", "gradients", "is_energy"]
 
 Array = NDArray[np.float64]
 
@@ -136,7 +136,8 @@ def force_basis(device: System | Device) -> ForceBasis:
     )
 
 
-def _is_energy(basis: ForceBasis) -> NDArray[np.bool_]:
+def is_energy(basis: ForceBasis) -> NDArray[np.bool_]:
+    """``(n_forces,)`` True for the energy forces of the basis, False for the particle forces."""
     return np.array([k == "E" for k in basis.kind], dtype=bool)
 
 
@@ -173,12 +174,12 @@ def macroscopic_forces(basis: ForceBasis, T: Array, mu: Array) -> Array:
     beta_mu = mu * invT
     energy = invT[..., basis.reference] - invT[..., basis.lead]
     particle = beta_mu[..., basis.lead] - beta_mu[..., basis.reference]
-    return np.where(_is_energy(basis), energy, particle)
+    return np.where(is_energy(basis), energy, particle)
 
 
 def conjugate_fluxes(basis: ForceBasis, particle: Array, energy: Array) -> Array:
     """Fluxes ``(..., n_forces)`` conjugate to the forces, from per-lead currents ``(..., n_leads)``."""
-    return np.where(_is_energy(basis), energy[..., basis.lead], particle[..., basis.lead])
+    return np.where(is_energy(basis), energy[..., basis.lead], particle[..., basis.lead])
 
 
 def gradients(basis: ForceBasis, T: Array, mu: Array) -> Array:
@@ -189,4 +190,4 @@ def gradients(basis: ForceBasis, T: Array, mu: Array) -> Array:
     """
     dT = T[..., basis.lead] - T[..., basis.reference]
     dmu = mu[..., basis.lead] - mu[..., basis.reference]
-    return np.where(_is_energy(basis), dT, dmu)
+    return np.where(is_energy(basis), dT, dmu)

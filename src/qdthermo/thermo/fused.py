@@ -42,7 +42,7 @@ from qdthermo.kinetics.steady import Method, _log_gth, _normalise, choose_route,
 from qdthermo.model.device import Device
 from qdthermo.model.system import System
 from qdthermo.thermo._fused_kernels import SCALARS, fused_blocks, fused_counting_range
-from qdthermo.thermo.forces import force_basis
+from qdthermo.thermo.forces import force_basis, is_energy
 from qdthermo.thermo.performance import Performance
 from qdthermo.thermo.result import SteadyState
 
@@ -182,7 +182,7 @@ def fused_observables(system: System, net: Network, *, full: bool = True) -> dic
     regime = np.zeros((2, M), dtype=np.int8)
     structure: tuple[Any, ...] = (net.initial, net.final, net.lead, np.ascontiguousarray(basis.lead, dtype=np.intp),
                  np.ascontiguousarray(basis.reference, dtype=np.intp),
-                 np.array([k == "E" for k in basis.kind], dtype=np.bool_), pair)
+                 is_energy(basis), pair)
     outputs: tuple[Any, ...] = (P, fragile, valid, E, flux, cur, F, JF, S, regime)
     fused_blocks(N, np.empty(0, dtype=np.intp), True, full, *inputs, *structure, *outputs)
     if np.any(fragile):  # the NumPy log-space elimination, as on the linear route; then their observables again

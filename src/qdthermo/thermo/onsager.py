@@ -45,7 +45,7 @@ from qdthermo.kinetics.rates import Rates
 from qdthermo.kinetics.steady import Method
 from qdthermo.model.device import Device
 from qdthermo.thermo._response_kernel import MAX_STATES, response_device
-from qdthermo.thermo.forces import conjugate_fluxes, force_basis
+from qdthermo.thermo.forces import conjugate_fluxes, force_basis, is_energy
 from qdthermo.thermo.fused import kernel_inputs
 from qdthermo.thermo.result import SteadyState
 from qdthermo.thermo.solver import solve_for
@@ -233,7 +233,7 @@ def _response_compiled(result: SteadyState) -> Array:
     P = np.asarray(result._P).reshape(-1, net.n_states)
     matrix, fallback = response_device(
         net.n_states, net.source, net.target, kernel_inputs(result.system), (net.initial, net.final, net.lead),
-        np.asarray(basis.lead), np.array([kind == "E" for kind in basis.kind]), P,
+        np.asarray(basis.lead), is_energy(basis), P,
         valid=None if result._all_valid else np.asarray(result.valid))
     if len(fallback):
         matrix[fallback] = _response_numpy(result, fallback)

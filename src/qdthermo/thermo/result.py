@@ -46,7 +46,7 @@ from qdthermo.model.device import Device
 from qdthermo.model.system import System
 from qdthermo.thermo.currents import one_way_fluxes
 from qdthermo.thermo.cycles import Cycles, cycle_basis, cycles
-from qdthermo.thermo.forces import ForceBasis, conjugate_fluxes, force_basis, gradients, macroscopic_forces
+from qdthermo.thermo.forces import ForceBasis, conjugate_fluxes, force_basis, gradients, is_energy, macroscopic_forces
 from qdthermo.thermo.performance import Performance, current_resolution, performance
 from qdthermo.thermo.regimes import Tolerance, classify
 from qdthermo.thermo.registry import OBSERVABLES
@@ -214,7 +214,7 @@ class SteadyState(Transport):
         T_min = min_last(s.lead_temperature)
         T_max = max_last(s.lead_temperature)
         mu_max = max_last(np.abs(s.lead_chemical_potential))
-        energy = np.array([k == "E" for k in self.force_basis.kind])
+        energy = is_energy(self.force_basis)
         if gradient:
             f_scale = np.where(energy, T_max[..., None], (T_max + mu_max)[..., None])
         else:
