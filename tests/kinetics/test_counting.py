@@ -261,7 +261,17 @@ def test_equilibrium_fluctuation_dissipation_and_onsager() -> None:
 # --------------------------------------------------------------------------------------------
 # finite-frequency noise
 # --------------------------------------------------------------------------------------------
-def test_noise_spectrum_limits_symmetry_and_independent_route() -> None:
+def _spectrum_routes() -> list[object]:
+    """The NumPy route and, where Numba is available, the compiled one (the same tests for both)."""
+    from qdthermo.kinetics import noise_compiled
+
+    compiled = pytest.param(noise_compiled.noise_spectrum, id="compiled", marks=pytest.mark.skipif(
+        not noise_compiled.available(), reason="Numba unavailable or disabled"))
+    return [pytest.param(noise_spectrum, id="numpy"), compiled]
+
+
+@pytest.mark.parametrize("noise_spectrum", _spectrum_routes())
+def test_noise_spectrum_limits_symmetry_and_independent_route(noise_spectrum) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(12)
     n, src, dst, rate, d = random_network(rng, 6, (4,), q=2)
     P0 = steady(n, src, dst, rate)

@@ -717,6 +717,27 @@ def cgf(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, increments: Arr
     return out
 
 
+def _frequencies(omega: ArrayLike) -> Array:
+    """``omega`` as a float array; ValueError unless real and finite."""
+    w = np.asarray(omega)
+    if np.iscomplexobj(w) or w.dtype.kind not in "biuf":
+        raise ValueError(f"omega must be real, got dtype {w.dtype}")
+    w = w.astype(float, copy=False)
+    bad = ~np.isfinite(w)
+    if np.any(bad):
+        raise ValueError(f"omega must be finite, got {_describe(w, bad)}")
+    return w
+
+
+def _paired_shape(shape: tuple[int, ...], omega_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The result shape of ``outer=False``: the batch and the frequencies broadcast together."""
+    try:
+        return np.broadcast_shapes(shape, omega_shape)
+    except ValueError:
+        raise ValueError(f"omega must broadcast against the batch shape {shape} when outer=False, "
+                         f"got shape {omega_shape}") from None
+
+
 def noise_spectrum(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, increments_a: ArrayLike,
                    increments_b: ArrayLike, P0: ArrayLike, omega: ArrayLike, *, outer: bool = True) -> Array:
     r"""Symmetrised finite-frequency noise ``S_ab(omega)`` of two counted currents [unit_a unit_b / time].
@@ -757,24 +778,14 @@ def noise_spectrum(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, incr
     da = net.increments("increments_a", increments_a, counted_axis=False)
     db = net.increments("increments_b", increments_b, counted_axis=False)
     p = net.populations(P0)
-    w = np.asarray(omega)
-    if np.iscomplexobj(w) or w.dtype.kind not in "biuf":
-        raise ValueError(f"omega must be real, got dtype {w.dtype}")
-    w = w.astype(float, copy=False)
-    bad = ~np.isfinite(w)
-    if np.any(bad):
-        raise ValueError(f"omega must be finite, got {_describe(w, bad)}")
+    w = _frequencies(omega)
     shape = net.batch_shape(increments_a=da.shape[:-1], increments_b=db.shape[:-1], P0=p.shape[:-1])
     expand: tuple[Any, ...]
     if outer:
         out_shape = shape + w.shape
         expand = (slice(None),) * len(shape) + (None,) * w.ndim
     else:
-        try:
-            out_shape = np.broadcast_shapes(shape, w.shape)
-        except ValueError:
-            raise ValueError(f"omega must broadcast against the batch shape {shape} when outer=False, "
-                             f"got shape {w.shape}") from None
+        out_shape = _paired_shape(shape, w.shape)
         expand = (Ellipsis,)
     src_, k, nn = net.src, net.rate, net.n
     d2 = np.stack(np.broadcast_arrays(da, db), axis=-1)  # (*shape, J, 2)

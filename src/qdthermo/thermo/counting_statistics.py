@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qdthermo import _compiled
-from qdthermo.kinetics import counting, counting_compiled
+from qdthermo.kinetics import counting, counting_compiled, noise_compiled
 from qdthermo.kinetics.network import Network
 from qdthermo.kinetics.sparse import drazin_apply_sparse
 from qdthermo.kinetics.steady import Method
@@ -128,6 +128,18 @@ def _counting_route(n_states: int, n_points: int, engine: str, order: int) -> st
     large = n_points >= (COMPILED_WARM_MIN_POINTS if warm else COMPILED_MIN_POINTS)
     usable = order <= counting_compiled.MAX_ORDER and counting_compiled.available()
     if (engine == "compiled" or (engine == "auto" and large)) and usable:
+        return "compiled"
+    return "numpy"
+
+
+def _spectrum_route(n_states: int, n_pairs: int, engine: str) -> str:
+    """The route of :meth:`Fluctuations.noise_spectrum` for ``n_pairs`` (point, frequency) pairs.
+
+    The compiled kernel (:mod:`qdthermo.kinetics.noise_compiled`) and the NumPy route differ in round-off:
+    ``"auto"`` decides by the number of pairs alone (:data:`COMPILED_MIN_POINTS`).
+    """
+    usable = n_states <= noise_compiled.MAX_STATES and noise_compiled.available()
+    if usable and (engine == "compiled" or (engine == "auto" and n_pairs >= COMPILED_MIN_POINTS)):
         return "compiled"
     return "numpy"
 
@@ -389,7 +401,10 @@ class Fluctuations(CountingAPI):
 
     def _spectrum(self, a: str, b: str, omega: NDArray[np.float64]) -> Array:
         n, src, dst, rate, P = self._jumps()
-        return counting.noise_spectrum(n, src, dst, rate, self.increments(a), self.increments(b), P, omega)
+        pairs = int(np.prod(self.shape)) * int(omega.size)
+        compiled = _spectrum_route(n, pairs, self.engine) == "compiled"
+        spectrum = noise_compiled.noise_spectrum if compiled else counting.noise_spectrum
+        return spectrum(n, src, dst, rate, self.increments(a), self.increments(b), P, omega)
 
     def _cgf(self, names: list[str], fields: NDArray[Any]) -> NDArray[np.complex128]:
         n, src, dst, rate, P = self._jumps()
@@ -427,7 +442,10 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         where it does not apply: ``order > 8``, no Numba or ``QDTHERMO_NO_NUMBA=1``) or
         ``"numpy"`` (the reference engine, :func:`qdthermo.kinetics.counting.scaled_cumulants`).
         Networks of more than ``SPARSE_MIN_STATES`` (256) states use sparse solves whatever
-        the engine.  :attr:`Fluctuations.route` tells which one ran.
+        the engine.  :attr:`Fluctuations.route` tells which one ran.  The engine also computes the
+        finite-frequency noise (``noise_spectrum``): compiled (:mod:`qdthermo.kinetics.noise_compiled`,
+        equal to NumPy's to round-off) for ``"compiled"``, and for ``"auto"`` from 200 000
+        (point, frequency) pairs, on networks of up to 256 states.
     approach
         ``None`` or ``"pauli"`` (the rate equation), ``"global"``, ``"local"`` or ``"unified"`` (the tilted
         Liouvillian of that Lindblad equation: a
