@@ -297,7 +297,7 @@ def tilted_generator(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, in
     net = _Network(n, src, dst, rate)
     d = net.increments("increments", increments, counted_axis=True)
     c = _chi(chi, d.shape[-1])
-    return _tilted(net, d, c)
+    return _tilted(net, d, c).astype(complex, copy=False)
 
 
 def _chi(chi: ArrayLike, n_counted: int) -> ComplexArray:
@@ -313,11 +313,14 @@ def _chi(chi: ArrayLike, n_counted: int) -> ComplexArray:
     return c
 
 
-def _tilted(net: _Network, d: Array, chi: ComplexArray) -> ComplexArray:
+def _tilted(net: _Network, d: Array, chi: ComplexArray) -> NDArray[Any]:
+    """``W(chi)``, complex; real (float) where every field is imaginary (a real tilt ``exp(s d)``)."""
     shape = net.batch_shape(increments=d.shape[:-2], chi=chi.shape[:-1])
-    phase = np.exp(1j * np.einsum("...jq,...q->...j", d, chi))
+    real = not np.any(chi.real)
+    phase = np.exp(-np.einsum("...jq,...q->...j", d, chi.imag) if real
+                   else 1j * np.einsum("...jq,...q->...j", d, chi))
     n = net.n
-    W = np.array(net.generator(shape), dtype=complex)
+    W = np.array(net.generator(shape), dtype=float if real else complex)
     flat = W.reshape(shape + (n * n,))
     jump = np.broadcast_to(net.rate * (phase - 1.0), shape + (net.n_jumps,))
     # add the tilt of every jump into its (dst, src) element (several jumps may share one)
@@ -706,6 +709,12 @@ def cgf(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, increments: Arr
         (imaginary ``chi``) this is the Perron-Frobenius eigenvalue, analytic and the branch
         connected to 0; for other ``chi`` it is that branch as long as it stays dominant
         (always for small ``|chi|`` in an ergodic network).
+
+    Notes
+    -----
+    Where every field is imaginary the tilted generator is real and its eigenvalues come from
+    LAPACK's real ``dgeev`` (2-3x faster than the complex ``zgeev``; the Perron root is then
+    exactly real).
     """
     net = _Network(n, src, dst, rate)
     d = net.increments("increments", increments, counted_axis=True)
