@@ -54,11 +54,15 @@ def _spectrum_kernel(first, last, n, src, dst, rate, da, db, P0, omega, out, fal
     n_omega = omega.shape[1]
     M = np.empty((n, n))
     qv = np.empty((n, 2))
+    out_a = np.empty(n)  # sum over the jumps out of each state of rate * increment (a, b)
+    out_b = np.empty(n)
     A = np.empty((n, n), dtype=np.complex128)
     y = np.empty((n, 2), dtype=np.complex128)
     for p in range(first, last):
         M[:, :] = 0.0
         qv[:, :] = 0.0
+        out_a[:] = 0.0
+        out_b[:] = 0.0
         c1a = 0.0
         c1b = 0.0
         schottky = 0.0
@@ -73,6 +77,8 @@ def _spectrum_kernel(first, last, n, src, dst, rate, da, db, P0, omega, out, fal
             c1a += g * da[p, j]
             c1b += g * db[p, j]
             schottky += g * da[p, j] * db[p, j]
+            out_a[s] += k * da[p, j]
+            out_b[s] += k * db[p, j]
         scale = 0.0
         for i in range(n):
             qv[i, 0] -= P0[p, i] * c1a
@@ -95,11 +101,9 @@ def _spectrum_kernel(first, last, n, src, dst, rate, da, db, P0, omega, out, fal
                 out[p, w] = np.nan
                 continue
             cross = 0.0
-            for j in range(n_jumps):
-                s = src[j]
-                cross += rate[p, j] * (da[p, j] * y[s, 1].real + db[p, j] * y[s, 0].real)
             finite = True
             for i in range(n):
+                cross += out_a[i] * y[i, 1].real + out_b[i] * y[i, 0].real
                 for c in range(2):
                     if not (np.isfinite(y[i, c].real) and np.isfinite(y[i, c].imag)):
                         finite = False
