@@ -32,5 +32,6 @@ def steady_route(request: pytest.FixtureRequest) -> Iterator[str]:
         mp.setattr(steady, "COMPILED_MIN_POINTS", threshold)
         mp.setattr(counting_statistics, "COMPILED_MIN_POINTS", threshold)
         mp.setattr(counting_statistics, "COMPILED_WARM_MIN_POINTS", threshold)
+        mp.setattr(counting_statistics, "SPECTRUM_COMPILED_MIN_PAIRS", threshold)
         mp.setattr(onsager, "COMPILED_MIN_POINTS", threshold)
         yield request.param

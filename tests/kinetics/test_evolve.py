@@ -111,3 +111,38 @@ def test_two_state_relaxation_in_closed_form() -> None:
     P_inf = qd.solve(dev).populations[..., 1]
     expected = P_inf[:, None] * (1.0 - np.exp(-1.25 * t))  # empty at t = 0
     np.testing.assert_allclose(P, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_conserved_vector_keeps_the_normalisation_at_any_time() -> None:
+    """Plain scaling and squaring loses ``1^T exp(G t) = 1^T`` like ``2^s`` eps (SciPy's too); with the
+    conserved vector it holds to round-off at any time, and the state is the steady state at long times."""
+    rng = np.random.default_rng(5)
+    G = random_generators(rng, 50, 5, decades=4.0)
+    times = np.array([1e3, 1e12, 1e15, 1e20, 1e300])
+    x0 = rng.dirichlet(np.ones(5), 50)
+    x = evolve.propagate(G, times, x0, conserved=np.ones(5))
+    np.testing.assert_allclose(x.sum(axis=-1), 1.0, rtol=0, atol=1e-13)
+    steady = np.linalg.svd(G)[2][:, -1, :]  # the null vector of each generator
+    steady /= steady.sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(x[:, 1:], np.broadcast_to(steady[:, None], x[:, 1:].shape), rtol=0, atol=1e-12)
+    # at moderate times the correction changes nothing beyond round-off (SciPy's expm as reference)
+    t = np.array([0.1, 10.0])
+    np.testing.assert_allclose(evolve.propagate(G, t, x0, conserved=np.ones(5)),
+                               evolve.propagate(G, t, x0, method="scipy"), rtol=0, atol=1e-12)
+    # the public route: qd.evolve reaches the steady state of qd.solve however long the time
+    dev = qd.three_terminal(eps_L=1.0, eps_R=1.0, U=0.5, T={"t": 2.0, "b": 1.0, "r": 1.0})
+    P = qd.evolve(dev, [1e18, 1e20, 1e300]).populations
+    np.testing.assert_allclose(P, np.broadcast_to(qd.solve(dev).populations, P.shape), rtol=0, atol=1e-14)
+    # a trace-preserving Liouvillian: the trace stays 1
+    rho = qd.evolve_lindblad(qd.single_dot(eps=0.5, T={"L": 2.0, "R": 1.0}), [1.0, 1e16, 1e20]).density_matrix
+    np.testing.assert_allclose(np.trace(rho, axis1=-2, axis2=-1), 1.0, rtol=0, atol=1e-13)
+
+
+def test_norm_that_overflows_and_degenerate_inputs() -> None:
+    # finite entries whose 1-norm overflows: pre-scaled in log space (not the identity)
+    G = 1e308 * np.array([[-1.0, 1.0], [1.0, -1.0]])
+    np.testing.assert_allclose(evolve.expm(G, conserved=np.ones(2)), 0.5, rtol=1e-12)
+    assert evolve.expm(np.zeros((2, 0, 0))).shape == (2, 0, 0)
+    # integer inputs are not truncated
+    x = evolve.propagate(np.array([[-1, 1], [1, -1]]), np.array([0.0, 1.0]), np.array([1, 0]))
+    np.testing.assert_allclose(x[1], [(1 + np.exp(-2.0)) / 2, (1 - np.exp(-2.0)) / 2], rtol=1e-14)

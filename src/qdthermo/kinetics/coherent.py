@@ -620,7 +620,8 @@ class CoherentGenerator:
         """``(*shape, n_times, n, n)`` occupation-basis ``rho(t)`` from ``rho0`` (occupation basis)."""
         n = self.n_states
         r0 = self.from_occupation(np.broadcast_to(np.asarray(rho0, dtype=complex), self.shape + (n, n)))
-        x = propagate(self.liouvillian, np.asarray(times, dtype=float), r0.reshape(self.shape + (n * n,)))
+        x = propagate(self.liouvillian, np.asarray(times, dtype=float), r0.reshape(self.shape + (n * n,)),
+                      conserved=np.eye(n).ravel())  # trace preservation: vec(1)^T L = 0
         return self.to_occupation(x.reshape(x.shape[:-1] + (n, n)))
 
 

@@ -775,7 +775,9 @@ def noise_spectrum(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, incr
     Returns
     -------
     ndarray of float
-        NaN at batch points whose steady state is not unique.
+        NaN at batch points whose steady state is not unique (at every frequency): the
+        generator's elimination, as for the cumulants (:class:`~qdthermo.kinetics.group_inverse.DrazinSolver`
+        with unoccupied states cut off), finds several closed classes.
 
     Notes
     -----
@@ -814,4 +816,11 @@ def noise_spectrum(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, incr
     kd = np.broadcast_to(k[..., None] * d2, shape + d2.shape[-2:])[expand]  # (…, J, 2)
     ys = y[..., src_, :]  # (…, J, 2)
     cross = np.einsum("...j,...j->...", kd[..., 0], ys[..., 1]) + np.einsum("...j,...j->...", kd[..., 1], ys[..., 0])
-    return np.broadcast_to(schottky[expand] - cross.real, out_shape).copy()
+    # no unique steady state (G is not the resolvent asked for), or a generator that overflows: NaN
+    W_flat, P_flat = W.reshape(-1, nn, nn), pb.reshape(-1, nn)
+    singular = ~np.all(np.isfinite(W_flat), axis=(-2, -1))
+    if not np.all(singular):
+        ok = ~singular
+        singular[ok] = DrazinSolver(W_flat[ok], P_flat[ok], cut_unoccupied=True).singular
+    singular = singular.reshape(shape)
+    return np.broadcast_to(np.where(singular[expand], np.nan, schottky[expand] - cross.real), out_shape).copy()

@@ -180,7 +180,7 @@ class PauliGenerator:
 
     def evolve(self, times: Array, P0: Array) -> Array:
         """``expm(W t) P0`` at every time, ``(*shape, n_times, n)`` (:func:`~qdthermo.kinetics.evolve.propagate`)."""
-        return propagate(self.matrix, times, P0)
+        return propagate(self.matrix, times, P0, conserved=np.ones(self.network.n_states))  # 1^T W = 0
 
     def __getstate__(self) -> dict[str, Any]:  # cached arrays are not pickled
         return {"network": self.network, "rates": self.rates}

@@ -16,9 +16,11 @@ largest ``|Re| + |Im|``, as LAPACK's ``zgetrf``, which the NumPy route calls), t
 of shape ``(points, frequencies, n, n)`` is built: the scratch is one complex ``n x n`` matrix per
 thread.
 
-Failures follow the NumPy route: a (point, frequency) whose factorisation meets an exactly zero pivot
-(LAPACK's singular case) is recomputed by the NumPy route (its SVD test decides NaN), and a solution
-that is not finite is NaN.
+Failures follow the NumPy route: a point whose steady state is not unique is NaN at every frequency
+(the generator's elimination in ascending ``P0``, as :class:`~qdthermo.kinetics.group_inverse.DrazinSolver`
+does it with unoccupied states cut off, meets a zero pivot: several closed classes); a point whose
+elimination meets a pivot that is not finite, or a (point, frequency) whose factorisation meets an exactly
+zero pivot (LAPACK's singular case), is recomputed by the NumPy route; a solution that is not finite is NaN.
 
 Use :func:`available` first: without Numba (or with ``QDTHERMO_NO_NUMBA=1``) use the NumPy route.
 """
@@ -33,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from qdthermo import _compiled
 from qdthermo._compiled import kernel
 from qdthermo.kinetics import counting
+from qdthermo.kinetics.group_inverse import _UNOCCUPIED as UNOCCUPIED
 
 __all__ = ["available", "MAX_STATES", "noise_spectrum"]
 
@@ -58,6 +61,7 @@ def _spectrum_kernel(first, last, n, src, dst, rate, da, db, P0, omega, out, fal
     out_b = np.empty(n)
     A = np.empty((n, n), dtype=np.complex128)
     y = np.empty((n, 2), dtype=np.complex128)
+    E = np.empty((n, n))  # the generator's elimination (uniqueness of the steady state)
     for p in range(first, last):
         M[:, :] = 0.0
         qv[:, :] = 0.0
@@ -79,6 +83,12 @@ def _spectrum_kernel(first, last, n, src, dst, rate, da, db, P0, omega, out, fal
             schottky += g * da[p, j] * db[p, j]
             out_a[s] += k * da[p, j]
             out_b[s] += k * db[p, j]
+        classes = _closed_classes(M, P0[p], E)
+        if classes:  # 1: several closed classes (NaN); 2: a pivot that is not finite (the NumPy route)
+            for w in range(n_omega):
+                out[p, w] = np.nan
+                fallback[p, w] = classes == 2
+            continue
         scale = 0.0
         for i in range(n):
             qv[i, 0] -= P0[p, i] * c1a
@@ -108,6 +118,38 @@ def _spectrum_kernel(first, last, n, src, dst, rate, da, db, P0, omega, out, fal
                     if not (np.isfinite(y[i, c].real) and np.isfinite(y[i, c].imag)):
                         finite = False
             out[p, w] = schottky - cross if finite else np.nan
+
+
+@kernel(error_model="numpy")
+def _closed_classes(W, p0, A):  # pragma: no cover - compiled
+    """0 if the generator ``W`` has a unique steady state, 1 if several closed classes, 2 if undecided.
+
+    The states in ascending ``p0`` (stable), Gaussian elimination without pivoting with the
+    subtraction-free pivots of ``DrazinSolver`` (minus the pivot is the rate out of the state into the
+    states not yet eliminated): a zero pivot at an occupied state (``p0 >= eps``) means several closed
+    classes; at an unoccupied one the state is cut off; a pivot that is not finite leaves it undecided.
+    """
+    n = W.shape[0]
+    order = np.argsort(p0, kind="mergesort")
+    for i in range(n):
+        for c in range(n):
+            A[i, c] = W[order[i], order[c]]
+    for k in range(n - 1):
+        piv = 0.0
+        for i in range(k + 1, n):
+            piv += A[i, k]
+        if piv == 0.0:
+            if p0[order[k]] < UNOCCUPIED:
+                continue  # cut off: no multipliers
+            return 1
+        if not (piv > 0.0 and np.isfinite(piv)):
+            return 2
+        for i in range(k + 1, n):
+            f = A[i, k] / piv
+            if f != 0.0:
+                for c in range(k + 1, n):
+                    A[i, c] += f * A[k, c]
+    return 0
 
 
 @kernel(error_model="numpy")

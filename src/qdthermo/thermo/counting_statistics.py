@@ -132,14 +132,21 @@ def _counting_route(n_states: int, n_points: int, engine: str, order: int) -> st
     return "numpy"
 
 
+#: ``engine="auto"`` takes the compiled noise spectrum from this many (point, frequency) pairs: the NumPy
+#: route's time there (~1.7 s, 0.6 M pairs/s) is above the first compiled call of a process (0.8-1.1 s,
+#: importing Numba and loading the kernel), which then does them at 8.6 M pairs/s
+#: (``benchmarks/results/noise_spectrum.json``)
+SPECTRUM_COMPILED_MIN_PAIRS = 1_000_000
+
+
 def _spectrum_route(n_states: int, n_pairs: int, engine: str) -> str:
     """The route of :meth:`Fluctuations.noise_spectrum` for ``n_pairs`` (point, frequency) pairs.
 
     The compiled kernel (:mod:`qdthermo.kinetics.noise_compiled`) and the NumPy route differ in round-off:
-    ``"auto"`` decides by the number of pairs alone (:data:`COMPILED_MIN_POINTS`).
+    ``"auto"`` decides by the number of pairs alone (:data:`SPECTRUM_COMPILED_MIN_PAIRS`).
     """
     usable = n_states <= noise_compiled.MAX_STATES and noise_compiled.available()
-    if usable and (engine == "compiled" or (engine == "auto" and n_pairs >= COMPILED_MIN_POINTS)):
+    if usable and (engine == "compiled" or (engine == "auto" and n_pairs >= SPECTRUM_COMPILED_MIN_PAIRS)):
         return "compiled"
     return "numpy"
 
@@ -444,8 +451,8 @@ def fluctuations(device: Device, *, order: int = 2, counting: str | Sequence[str
         Networks of more than ``SPARSE_MIN_STATES`` (256) states use sparse solves whatever
         the engine.  :attr:`Fluctuations.route` tells which one ran.  The engine also computes the
         finite-frequency noise (``noise_spectrum``): compiled (:mod:`qdthermo.kinetics.noise_compiled`,
-        equal to NumPy's to round-off) for ``"compiled"``, and for ``"auto"`` from 200 000
-        (point, frequency) pairs, on networks of up to 256 states.
+        equal to NumPy's to round-off) for ``"compiled"``, and for ``"auto"`` from 10^6
+        (point, frequency) pairs (``SPECTRUM_COMPILED_MIN_PAIRS``), on networks of up to 256 states.
     approach
         ``None`` or ``"pauli"`` (the rate equation), ``"global"``, ``"local"`` or ``"unified"`` (the tilted
         Liouvillian of that Lindblad equation: a

@@ -262,7 +262,8 @@ def evolve_lindblad(device: Device, times: ArrayLike, *, initial: Any = None) ->
     k = rates(system)
     rho0 = _initial_density_matrix(system, initial)
     Lv = liouvillian(network(system), system.energies, k)
-    vec = propagate(Lv, t, rho0.reshape(rho0.shape[:-2] + (n * n,)).astype(np.complex128))
+    vec = propagate(Lv, t, rho0.reshape(rho0.shape[:-2] + (n * n,)).astype(np.complex128),
+                    conserved=np.eye(n).ravel())  # trace preservation: vec(1)^T L = 0
     rho = vec.reshape(vec.shape[:-1] + (n, n))
     return LindbladTrajectory(device=device, system=system, times=_ro(t), density_matrix=_ro(rho))  # type: ignore[arg-type]
 
