@@ -189,6 +189,34 @@ def test_real_tilts_take_the_real_eigenvalue_route() -> None:
     np.testing.assert_allclose(cgf(n, src, dst, rate, d, -1j * s + 1e-300), lam, rtol=0, atol=1e-14 * norm.max())
 
 
+def test_cgf_is_nan_where_it_cannot_be_resolved_and_right_elsewhere() -> None:
+    """A tilt that overflows is NaN without taking down the batch; on a cold, strongly biased device the
+    tilted rates of strong real tilts span ~50 decades, and every value is either NaN or the 60-digit
+    reference's (lambda(s) = lambda(-1 - s) for the entropy)."""
+    import mpmath as mp
+
+    import qdthermo as qd
+
+    lam = cgf(2, [0, 1], [1, 0], [1.0, 2.0], [[1.0], [-1.0]], [[-1j], [-800j]])
+    assert np.isfinite(lam[0]) and np.isnan(lam[1])
+    dev = qd.three_terminal(eps_L=1.0, eps_R=1.0, U=0.5, T={"t": 0.05, "b": 0.02, "r": 0.02},
+                            mu={"t": 0.2, "b": 0.0, "r": 0.0})
+    fl = qd.fluctuations(dev, counting=["entropy"])
+    n, src, dst, rate, _ = fl._jumps()
+    sigma = np.broadcast_to(fl.increments("entropy"), rate.shape)
+    s = np.array([-2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5])
+    ours = cgf(n, src, dst, rate, sigma[:, None], (-1j * s)[:, None])
+    mp.mp.dps = 60
+    for value, tilt in zip(ours, s):
+        W = mp.zeros(n, n)
+        for j, (a, b) in enumerate(zip(src, dst)):
+            W[int(b), int(a)] += mp.mpf(float(rate[j])) * mp.exp(mp.mpf(float(tilt)) * mp.mpf(float(sigma[j])))
+            W[int(a), int(a)] -= mp.mpf(float(rate[j]))
+        exact = float(max(mp.re(z) for z in mp.eig(W, left=False, right=False)))
+        assert np.isnan(value) or abs(value - exact) <= 1e-9 * max(abs(exact), 1.0), (tilt, value, exact)
+    assert np.all(np.isfinite(ours[3:6]))  # s = -1, -0.5, 0: resolved
+
+
 # --------------------------------------------------------------------------------------------
 # thermodynamics: fluctuation theorem, TUR, equilibrium
 # --------------------------------------------------------------------------------------------

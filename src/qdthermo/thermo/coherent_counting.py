@@ -189,4 +189,5 @@ class CoherentFluctuations(CountingAPI):
         f = np.broadcast_to(fields, shape + (len(names),)).astype(complex)
         phase = sum(f[..., k][..., None, None] * self.increments(q) for k, q in enumerate(names))
         tilt = gen.block_jumps(np.exp(1j * phase) - 1.0, np.exp(-1j * phase) - 1.0)
-        return counting.dominant_eigenvalue(gen.block_generator + tilt)
+        L0 = gen.block_generator
+        return counting.dominant_eigenvalue(L0 + tilt, np.sqrt(np.sum(np.abs(L0) ** 2, axis=(-2, -1))))
