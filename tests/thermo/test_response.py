@@ -117,6 +117,14 @@ def test_two_force_figures_of_merit() -> None:
     ZT = lr.figure_of_merit()
     np.testing.assert_allclose(ZT, q**2 / (1 - q**2))
     assert 0 <= lr.efficiency_at_max_power() <= 0.5 and 0 <= lr.max_efficiency() <= 1
+    r = np.sqrt(1 + ZT)
+    np.testing.assert_allclose(lr.max_efficiency(), (r - 1) / (r + 1), rtol=1e-13)
+    # tight coupling (a single level: every electron carries its energy eps): q = 1, ZT = inf, Carnot reached
+    tight = qd.linear_response(qd.single_dot(eps=np.array([1.0, 1.3, 0.5]), T=1.0, mu=0.0))
+    np.testing.assert_allclose(tight.degree_of_coupling(), 1.0, rtol=1e-12)
+    assert np.all(np.isinf(tight.figure_of_merit()) | (tight.figure_of_merit() > 1e12))
+    np.testing.assert_allclose(tight.max_efficiency(), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(tight.efficiency_at_max_power(), 0.5, rtol=1e-12)
     assert lr.coefficient("J_N", "F_E") == lr.onsager[lr.fluxes.index("J_N"), lr.forces.index("F_E")]
     with pytest.raises(ValueError, match="unknown name 'J_X'"):
         lr.coefficient("J_X", "F_E")

@@ -149,20 +149,28 @@ class LinearResponse(Response):
         with np.errstate(invalid="ignore", divide="ignore"):
             return L[..., i, j] / np.sqrt(L[..., i, i] * L[..., j, j])  # type: ignore[no-any-return]
 
+    def _q2(self, a: str | None, b: str | None) -> Array:
+        """``q^2``, at most 1 (round-off of a tightly coupled pair can exceed it by an ulp)."""
+        return np.minimum(self.degree_of_coupling(a, b) ** 2, 1.0)
+
     def figure_of_merit(self, a: str | None = None, b: str | None = None) -> Array:
-        """``ZT = q^2 / (1 - q^2)`` of a two-force pair."""
-        q2 = self.degree_of_coupling(a, b) ** 2
+        """``ZT = q^2 / (1 - q^2)`` of a two-force pair (inf at tight coupling, ``|q| = 1``)."""
+        q2 = self._q2(a, b)
         with np.errstate(divide="ignore"):
             return q2 / (1.0 - q2)  # type: ignore[no-any-return]
 
     def max_efficiency(self, a: str | None = None, b: str | None = None) -> Array:
-        """Maximum efficiency over Carnot, ``(sqrt(1 + ZT) - 1)/(sqrt(1 + ZT) + 1)``, in linear response."""
-        r = np.sqrt(1.0 + self.figure_of_merit(a, b))
-        return (r - 1.0) / (r + 1.0)  # type: ignore[no-any-return]
+        """Maximum efficiency over Carnot, ``(sqrt(1 + ZT) - 1)/(sqrt(1 + ZT) + 1)``, in linear response.
+
+        Evaluated as ``q^2 / (1 + sqrt(1 - q^2))^2`` (the same, without cancellation at small ``q``): 1 at
+        tight coupling (``ZT = inf``).
+        """
+        q2 = self._q2(a, b)
+        return q2 / (1.0 + np.sqrt(1.0 - q2)) ** 2  # type: ignore[no-any-return]
 
     def efficiency_at_max_power(self, a: str | None = None, b: str | None = None) -> Array:
         """Efficiency at maximum power over Carnot, ``q^2 / (2 (2 - q^2))``, in linear response."""
-        q2 = self.degree_of_coupling(a, b) ** 2
+        q2 = self._q2(a, b)
         return q2 / (2.0 * (2.0 - q2))  # type: ignore[no-any-return]
 
     def _pair(self, a: str | None, b: str | None) -> tuple[str, str]:
