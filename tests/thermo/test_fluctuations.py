@@ -117,6 +117,18 @@ def test_batch_shape_and_dataset() -> None:
     assert ds["C2"].attrs["units"] and ds["fano"].attrs["long_name"]
 
 
+def test_invalid_points_are_nan_in_every_statistic() -> None:
+    """A point without a unique steady state (lead r uncoupled: the right dot can never change) is NaN in the
+    cumulants, the noise spectrum and the CGF (whose top eigenvalue over several closed classes means nothing)."""
+    dev = qd.three_terminal(**{**PAPER, "gamma": {"t": 1.0, "b": 1.0, "r": np.array([1.0, 0.0])}})
+    with pytest.warns(qd.InvalidPointsWarning):
+        fl = qd.fluctuations(dev, order=2)
+    assert list(fl.result.valid) == [True, False]
+    for value in (fl.cumulant(1, "N_t"), fl.noise_spectrum("N_t", 1.0), fl.cgf({"N_t": -0.5j}),
+                  fl.cgf({"N_t": np.array([[-0.5j], [0.1]])})[1]):
+        assert np.isfinite(value[0]) and np.isnan(value[1])
+
+
 def test_bad_input_is_named() -> None:
     device = qd.three_terminal(**PAPER)
     with pytest.raises(ValueError, match="order must be an integer >= 1"):

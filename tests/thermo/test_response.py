@@ -110,6 +110,18 @@ def test_fluctuation_dissipation_for_the_particle_current() -> None:
     np.testing.assert_allclose(fl.cumulant(2, "N_L"), 2 * T * (J[0] - J[1]) / (2 * h), rtol=1e-7)
 
 
+def test_linear_response_keeps_the_batch_axes_of_the_forces() -> None:
+    """Along an axis where only forces vary the equilibrium is one point, and the Onsager matrix is the same
+    along it: it still has the device's batch shape, on both engines."""
+    dev = qd.coupled_transport(F_E=np.linspace(-0.5, 0.5, 4)[:, None], F_N=np.linspace(-1.0, 1.0, 5))
+    for engine in ("numpy", "compiled"):
+        lr = qd.linear_response(dev, engine=engine)
+        assert lr.matrix.shape == (4, 5, 3, 3) and lr.max_efficiency().shape == (4, 5)
+        np.testing.assert_array_equal(lr.matrix, np.broadcast_to(lr.matrix[0, 0], lr.matrix.shape))
+    np.testing.assert_allclose(lr.matrix[0, 0], qd.linear_response(qd.coupled_transport(F_E=0.0, F_N=0.0)).matrix,
+                               rtol=1e-13, atol=1e-16)
+
+
 def test_two_force_figures_of_merit() -> None:
     lr = qd.linear_response(qd.coupled_transport(F_E=0.3, F_N=0.2, eps_L=1.0, eps_R=1.0, U=1.0, J=0.0, T_ref=1.0))
     q = lr.degree_of_coupling()

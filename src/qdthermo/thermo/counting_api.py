@@ -169,7 +169,8 @@ class CountingAPI:
         for q in names:
             self._check_name(q)
         fields = np.stack(np.broadcast_arrays(*(np.asarray(chi[q]) for q in names)), axis=-1)
-        return self._cgf(names, fields)
+        lam: NDArray[np.complex128] = np.asarray(self._masked(self._cgf(names, fields)))  # type: ignore[arg-type]
+        return lam  # NaN at invalid points, as every observable
 
     # ----------------------------------------------------------------- export
     def to_xarray(self, dims: Sequence[str] | None = None) -> "xr.Dataset":

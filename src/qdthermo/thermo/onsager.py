@@ -396,7 +396,9 @@ def linear_response(device: Device, *, method: Method | str = Method.AUTO, engin
     -------
     LinearResponse
         ``onsager`` of shape ``(*shape, k, k)`` [flux unit / force unit], labelled by the
-        flux and force names, with ``reciprocity_error`` and ``min_eigenvalue``.
+        flux and force names, with ``reciprocity_error`` and ``min_eigenvalue``; ``shape`` is the
+        device's batch shape also where only forces vary along an axis (the equilibrium, its
+        ``result``, is then the same along it and has fewer axes).
 
     Examples
     --------
@@ -412,4 +414,7 @@ def linear_response(device: Device, *, method: Method | str = Method.AUTO, engin
     eq = device_at_forces(device, {name: 0.0 for name in basis.force_names})
     result = _solve(eq, method)
     route = _response_route(result.generator.network.n_states, int(np.prod(result.shape)), engine)
-    return LinearResponse(result, _response_matrix(result, route), basis.flux_names, basis.force_names, route)
+    L = _response_matrix(result, route)
+    # the equilibrium drops the axes along which only forces vary: the matrix keeps the device's batch shape
+    L = np.broadcast_to(L, np.broadcast_shapes(device.shape, result.shape) + L.shape[-2:])
+    return LinearResponse(result, L, basis.flux_names, basis.force_names, route)

@@ -108,7 +108,7 @@ class Transport:
         if self._all_valid:
             return _ro(value)
         ok = self.valid.reshape(self.valid.shape + (1,) * trailing)
-        fill = np.nan if np.issubdtype(value.dtype, np.floating) else INVALID_REGIME
+        fill = np.nan if np.issubdtype(value.dtype, np.inexact) else INVALID_REGIME
         return _ro(np.where(ok, value, np.array(fill, dtype=value.dtype)))
 
     @property
