@@ -143,6 +143,9 @@ def test_norm_that_overflows_and_degenerate_inputs() -> None:
     G = 1e308 * np.array([[-1.0, 1.0], [1.0, -1.0]])
     np.testing.assert_allclose(evolve.expm(G, conserved=np.ones(2)), 0.5, rtol=1e-12)
     assert evolve.expm(np.zeros((2, 0, 0))).shape == (2, 0, 0)
+    # the correction keeps zeros: exp(0) is the identity exactly (no probability in unreachable states)
+    np.testing.assert_array_equal(evolve.expm(np.zeros((2, 3, 3)), conserved=np.ones(3)),
+                                  np.broadcast_to(np.eye(3), (2, 3, 3)))
     # integer inputs are not truncated
     x = evolve.propagate(np.array([[-1, 1], [1, -1]]), np.array([0.0, 1.0]), np.array([1, 0]))
     np.testing.assert_allclose(x[1], [(1 + np.exp(-2.0)) / 2, (1 - np.exp(-2.0)) / 2], rtol=1e-14)

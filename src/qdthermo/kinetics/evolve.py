@@ -100,17 +100,23 @@ def _prescaling(A: NDArray[Any]) -> NDArray[np.int64]:
 
 
 def _conserve(R: NDArray[Any], c: NDArray[Any] | None) -> NDArray[Any]:
-    """``R`` corrected so that ``c^T R = c^T`` exactly where ``c^T A = 0`` (``exp(A)`` conserves ``c``).
+    """``R`` corrected so that ``c^T R = c^T`` where ``c^T A = 0`` (``exp(A)`` conserves ``c``).
 
-    The rank-one correction ``R - c (c^T R - c^T) / (c^T c)`` removes the round-off along the conserved
-    direction, the one that squaring doubles at every step (the others are contracted at long times):
-    without it, ``expm(G t)`` of a generator loses its normalisation like ``2^s`` eps (1e-5 at
+    The deficit ``d_j = (c^T R)_j - c_j`` of each column is taken from its entries in proportion to
+    ``c_i |R_ij|`` (for a generator, ``c = 1``: each column rescaled to sum 1), so entries that are 0 stay
+    0 (no probability appears in a state the evolution cannot reach).  This removes the round-off along the
+    conserved direction, which squaring doubles at every step (the others are contracted at long times):
+    without it ``expm(G t)`` of a generator loses its normalisation like ``2^s`` eps (1e-5 at
     ``||G t|| = 1e12``, overflow near ``1e20``).
     """
     if c is None:
         return R
     deficit = np.einsum("i,pij->pj", c, R) - c
-    return R - np.einsum("i,pj->pij", c / np.vdot(c, c).real, deficit)  # type: ignore[no-any-return]
+    weight = c[None, :, None] * np.abs(R)
+    total = np.einsum("i,pij->pj", c, weight)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total != 0, deficit / total, 0.0)
+    return R - weight * share[:, None, :]  # type: ignore[no-any-return]
 
 
 def _expm_block(A: NDArray[Any], conserved: NDArray[Any] | None = None) -> NDArray[Any]:
