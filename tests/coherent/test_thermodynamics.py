@@ -117,8 +117,28 @@ def test_pauli_refuses_tunnelling_and_approach_is_checked() -> None:
 def test_singular_points_are_invalid_not_fatal() -> None:
     """Decoupled leads (gamma = 0) leave the steady state undetermined: NaN and valid False at those points."""
     dev = qd.serial_double_dot(0.1, -0.2, 0.3, T=1.0, mu=0.0, gamma=np.array([0.5, 0.0]))
-    res = qd.solve(dev, approach="global")
+    with pytest.warns(qd.InvalidPointsWarning, match=r"1 of 2 points are NaN.*index \(1,\)"):
+        res = qd.solve(dev, approach="global")
     np.testing.assert_array_equal(res.valid, [True, False])
     assert np.isnan(res.populations[1]).all() and np.isfinite(res.populations[0]).all()
     with pytest.raises(ValueError, match="no unique steady state"):
         qd.solve(qd.serial_double_dot(0.1, -0.2, 0.3, gamma=0.0), approach="local")
+
+
+def test_evolve_lindblad_refuses_interdot_tunnelling() -> None:
+    """evolve_lindblad has the rate equation's jumps and a diagonal H: with tunnelling it would silently give
+    Pauli dynamics (a blocked state instead of the coherent current); it points to evolve_coherent."""
+    dev = qd.serial_double_dot(0.0, 0.0, 0.5, T=0.5, mu={"L": 2.0, "R": -2.0}, gamma=1.0)
+    with pytest.raises(ValueError, match="evolve_coherent"):
+        qd.evolve_lindblad(dev, [0.0, 1.0])
+    rho = qd.evolve_coherent(dev, [200.0], approach="local")[-1]
+    np.testing.assert_allclose(rho, qd.solve(dev, approach="local").density_matrix, atol=1e-10)
+
+
+def test_a_huge_energy_does_not_merge_resolved_bohr_frequencies() -> None:
+    """An "infinite" U (1e3 ... 1e7) beside a tunnel splitting 2t = 8e-3: the secular grouping's tolerance is
+    relative to max |E|, and must stay far below the splitting (1e-8 of 1e7 merged it: 0.5% off in the current)."""
+    kw = dict(T=0.05, mu={"L": 0.3, "R": -0.3}, gamma=1e-3)
+    J = [float(qd.solve(qd.serial_double_dot(0.0, 0.0, 0.004, U=U, **kw), approach="global").particle_current["L"])
+         for U in (1e3, 1e6, 1e7)]
+    np.testing.assert_allclose(J[1:], J[0], rtol=1e-9)

@@ -99,7 +99,8 @@ def test_points_without_a_modified_hamiltonian_are_invalid() -> None:
     from .test_sparse import chain
 
     dev = chain(3, np.random.default_rng(1), 60)
-    res = qd.solve(dev, approach="unified")
+    with pytest.warns(qd.InvalidPointsWarning, match="no modified Hamiltonian"):
+        res = qd.solve(dev, approach="unified")
     ok = res.valid
     assert ok.any() and not ok.all()
     assert np.isnan(res.populations[~ok]).all() and np.isfinite(res.populations[ok]).all()
@@ -107,3 +108,18 @@ def test_points_without_a_modified_hamiltonian_are_invalid() -> None:
     np.testing.assert_array_equal(ok, res.generator.consistent)
     # at zero width (the global equation) every point is consistent
     assert solve_coherent(dev, "unified", cluster_width=0.0).valid.all()
+
+
+def test_clusters_at_a_gap_equal_to_the_width() -> None:
+    """U = Gamma (the default width): the Bohr-frequency gaps (g, h, g) with g = U equal the width, and round-off
+    must not merge one g-pair and split the other (that left no modified Hamiltonian at ~14% of the points)."""
+    rng = np.random.default_rng(3)
+    n = 300
+    dev = qd.serial_double_dot(rng.uniform(-1, 1, n), rng.uniform(-1, 1, n), rng.uniform(0.05, 1, n), U=0.5, T=0.5,
+                               mu={"L": 0.5, "R": -0.5}, gamma=0.5)
+    res = qd.solve(dev, approach="unified")
+    assert res.valid.all() and not res.second_law_violated.any()
+    # the same points with the width a hair above or below U: the clusters (and the state) change continuously
+    for width in (0.5 * (1 + 1e-6), 0.5 * (1 - 1e-6)):
+        near = solve_coherent(dev, "unified", cluster_width=width)
+        assert near.valid.all()

@@ -85,8 +85,10 @@ def choose_coherent_route(n_states: int, method: str = "auto") -> str:
 #: eigen-transitions with an amplitude ``|A_p|`` below this are not coupled to the lead (unified clustering)
 ACTIVE_AMPLITUDE = 1e-12
 
-#: Bohr frequencies closer than this (relative to 1 + max |E|) are one frequency (secular grouping)
-DEGENERACY_TOLERANCE = 1e-8
+#: Bohr frequencies closer than this (relative to 1 + max |E|) are one frequency (secular grouping): thousands of
+#: times the round-off of eigenvalues (``eps max|E|``), so exact degeneracies group, while splittings that
+#: matter stay apart even beside a huge energy (an "infinite" U = 1e7; 1e-8 merged a splitting of 8e-3 there)
+DEGENERACY_TOLERANCE = 1e-12
 
 
 def _lead_gamma(lead: Any, w: Array, shape: tuple[int, ...]) -> Array:
@@ -654,9 +656,11 @@ def _sector_eigh(H: Array, particles: NDArray[np.int64]) -> tuple[Array, Array]:
     return E, V
 
 
-def _clusters(w: Array, active: NDArray[np.bool_], width: Array) -> tuple[Array, NDArray[np.bool_]]:
+def _clusters(w: Array, active: NDArray[np.bool_], width: Array, tol: Array) -> tuple[Array, NDArray[np.bool_]]:
     """Single-linkage clusters of the active Bohr frequencies of one lead, per point.
 
+    Frequencies at most ``width`` apart, to the degeneracy tolerance ``tol``, are linked: two gaps equal
+    to the width in exact arithmetic (e.g. ``U = Gamma``) are then treated alike, whatever their round-off.
     Returns the cluster frequency (the mean of the cluster's frequencies; ``w`` itself for inactive
     pairs) ``(*shape, P)`` and the mask ``(*shape, P, P)`` of active pairs in the same cluster.
     """
@@ -664,7 +668,7 @@ def _clusters(w: Array, active: NDArray[np.bool_], width: Array) -> tuple[Array,
     order = np.argsort(key, axis=-1)
     ws = np.take_along_axis(key, order, axis=-1)
     with np.errstate(invalid="ignore"):
-        gap = np.diff(ws, axis=-1) > width[..., None]
+        gap = np.diff(ws, axis=-1) > (np.maximum(width, tol) + tol)[..., None]
     ids = np.concatenate([np.zeros(ws.shape[:-1] + (1,), dtype=int), np.cumsum(gap, axis=-1)], axis=-1)
     cid = np.empty_like(ids)
     np.put_along_axis(cid, order, ids, axis=-1)
@@ -725,7 +729,7 @@ def _frequencies(device: Any, shape: tuple[int, ...], w: Array, tol: Array, ampl
     width = np.broadcast_to(np.asarray(cluster_width, dtype=float), shape)
     if np.any(~np.isfinite(width)) or np.any(width < 0):
         raise ValueError(f"cluster_width must be finite and >= 0, got {cluster_width!r}")
-    clusters = [_clusters(w, np.abs(A) > ACTIVE_AMPLITUDE, np.maximum(width, tol)) for A in amplitudes]
+    clusters = [_clusters(w, np.abs(A) > ACTIVE_AMPLITUDE, width, tol) for A in amplitudes]
     return np.stack([f for f, _ in clusters]), [m for _, m in clusters]
 
 

@@ -66,6 +66,19 @@ def report_invalid(device: Device, stationary: Stationary | SteadyState) -> None
                   InvalidPointsWarning, stacklevel=3)
 
 
+def _report_invalid_coherent(device: Device, state: CoherentState) -> None:
+    """Warn once about the points of a batch that a density-matrix approach leaves NaN (a scalar raised)."""
+    bad = ~np.asarray(state.valid)
+    if device.shape == () or not np.any(bad):
+        return
+    first = int(np.flatnonzero(bad.ravel())[0])
+    where = tuple(int(i) for i in np.unravel_index(first, device.shape))
+    reason = "no unique steady state" + (", or clusters that admit no modified Hamiltonian (cluster_width)"
+                                         if state.approach == "unified" else "")
+    warnings.warn(f"{int(bad.sum())} of {bad.size} points are NaN (valid=False); the first, at index {where}: "
+                  f"{reason}; parameters: {_parameters_at(device, first)}", InvalidPointsWarning, stacklevel=3)
+
+
 @overload
 def solve(device: Device, *, method: Method | str = ..., approach: None = ...) -> SteadyState: ...
 @overload
@@ -135,7 +148,9 @@ def solve_for(device: Device, *, method: Method | str = Method.AUTO, approach: s
         raise ValueError("this device has interdot tunnelling (qd.Tunnel): choose a density-matrix approach, "
                          "qd.solve(device, approach='global') or approach='local' (docs/coherent.md)")
     if approach is not None and approach != "pauli":
-        return solve_coherent(device, approach, method=method.value if isinstance(method, Method) else str(method))
+        state = solve_coherent(device, approach, method=method.value if isinstance(method, Method) else str(method))
+        _report_invalid_coherent(device, state)
+        return state
     if device.tunnels:
         raise ValueError("approach='pauli' cannot describe interdot tunnelling (qd.Tunnel): the rate equation "
                          "drops the coherences; use approach='global' or 'local' (docs/coherent.md)")

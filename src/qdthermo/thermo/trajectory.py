@@ -242,7 +242,9 @@ def evolve_lindblad(device: Device, times: ArrayLike, *, initial: Any = None) ->
     Raises
     ------
     ValueError
-        More than 4 dots (16 states), negative times or an invalid initial state.
+        More than 4 dots (16 states), negative times, an invalid initial state, or a device with
+        interdot tunnelling (its Hamiltonian is not diagonal in the occupation basis: use
+        :func:`qdthermo.evolve_coherent` with a density-matrix approach).
 
     Examples
     --------
@@ -254,6 +256,10 @@ def evolve_lindblad(device: Device, times: ArrayLike, *, initial: Any = None) ->
     >>> bool(np.allclose(lt.populations, qd.evolve(dev, [0.0, 1.0, 100.0]).populations))
     True
     """
+    if device.tunnels:
+        raise ValueError("evolve_lindblad builds the Lindblad equation of the rate equation's jumps (H diagonal in "
+                         "the occupation basis): this device has interdot tunnelling (qd.Tunnel); use "
+                         "qd.evolve_coherent(device, times, approach='global' | 'local' | 'unified')")
     system = device.finalized()
     n = system.n_states
     if n > 16:
