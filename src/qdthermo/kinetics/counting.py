@@ -558,16 +558,18 @@ def trace_noise_spectrum(L: NDArray[Any], P0: NDArray[Any], trace: NDArray[Any],
 CGF_RESOLUTION = 1e-4
 
 
-def dominant_eigenvalue(L: NDArray[Any], reference: ArrayLike) -> ComplexArray:
+def dominant_eigenvalue(L: NDArray[Any], reference: ArrayLike | None = None) -> ComplexArray:
     """``(*shape)`` eigenvalue with the largest real part of (tilted) generators ``(*shape, n, n)``.
 
-    NaN where ``L`` is not finite (a tilt that overflows) or where the solver cannot resolve it
-    (:data:`CGF_RESOLUTION`; ``reference``, ``(*shape)``, is the untilted generator's Frobenius norm).
+    NaN where ``L`` is not finite (a tilt that overflows), and, given ``reference`` (``(*shape)``, the
+    untilted generator's Frobenius norm), where the solver cannot resolve it (:data:`CGF_RESOLUTION`).
     """
     finite = np.all(np.isfinite(L), axis=(-2, -1))
     ev = np.linalg.eigvals(np.where(finite[..., None, None], L, 0.0))
     idx = np.argmax(ev.real, axis=-1)
     lam = np.take_along_axis(ev, idx[..., None], axis=-1)[..., 0].astype(complex)
+    if reference is None:
+        return np.where(finite, lam, np.nan + 0j)  # type: ignore[no-any-return]
     with np.errstate(over="ignore", invalid="ignore"):
         error = np.finfo(float).eps * np.sqrt(np.sum(np.abs(np.where(finite[..., None, None], L, 0.0)) ** 2,
                                                      axis=(-2, -1)))
