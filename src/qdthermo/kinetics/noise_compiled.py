@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from qdthermo import _compiled
 from qdthermo._compiled import kernel
 from qdthermo.kinetics import counting
+from qdthermo.kinetics.counting_compiled import _flat, _readonly
 from qdthermo.kinetics.group_inverse import _UNOCCUPIED as UNOCCUPIED
 
 __all__ = ["available", "MAX_STATES", "noise_spectrum"]
@@ -186,13 +187,6 @@ def _lu_solve(A, y, n):  # pragma: no cover - compiled
     return True
 
 
-def _flat(a: ArrayLike, shape: tuple[int, ...], tail: tuple[int, ...]) -> Array:
-    """``a`` broadcast to ``shape + tail``, flattened to ``(points, *tail)``, C-contiguous float64, read-only."""
-    b = np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=float), shape + tail).reshape((-1,) + tail))
-    b.flags.writeable = False
-    return b
-
-
 def noise_spectrum(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, increments_a: ArrayLike,
                    increments_b: ArrayLike, P0: ArrayLike, omega: ArrayLike, *, outer: bool = True) -> Array:
     """Compiled :func:`qdthermo.kinetics.counting.noise_spectrum`: the same arguments, result and NaN rule.
@@ -231,13 +225,12 @@ def noise_spectrum(n: int, src: ArrayLike, dst: ArrayLike, rate: ArrayLike, incr
         batch = out_shape
         w_flat = np.broadcast_to(w, out_shape).reshape(-1, 1)
     J = net.n_jumps
-    flat: dict[str, Any] = {"rate": _flat(net.rate, batch, (J,)), "da": _flat(da, batch, (J,)),
-                            "db": _flat(db, batch, (J,)), "P0": _flat(p, batch, (n,))}
-    w_c = np.ascontiguousarray(w_flat, dtype=float)
-    w_c.flags.writeable = False
-    src_ = np.ascontiguousarray(net.src, dtype=np.int64)
-    dst_ = np.ascontiguousarray(net.dst, dtype=np.int64)
-    src_.flags.writeable = dst_.flags.writeable = False
+    # read-only views: one compiled signature whether the caller's arrays are writable or not
+    flat: dict[str, Any] = {"rate": _readonly(_flat(net.rate, batch, (J,))), "da": _readonly(_flat(da, batch, (J,))),
+                            "db": _readonly(_flat(db, batch, (J,))), "P0": _readonly(_flat(p, batch, (n,)))}
+    w_c = _readonly(np.ascontiguousarray(w_flat, dtype=float))
+    src_ = _readonly(np.ascontiguousarray(net.src, dtype=np.int64))
+    dst_ = _readonly(np.ascontiguousarray(net.dst, dtype=np.int64))
     n_points = w_c.shape[0]
     out = np.empty(w_c.shape)
     fallback = np.zeros(w_c.shape, dtype=bool)
