@@ -183,14 +183,14 @@ def block_gth(m: int, kp: Array, km: Array, gb: Array, initial: NDArray[np.intp]
     for c in range(kp.shape[0]):
         for b in range(m):
             tiny = not (min(kp[c, b], km[c, b]) >= _TINY_RATE * kmax[b])
-            fragile[b] = fragile[b] or (gb[c, b] > 0 and tiny)
+            fragile[b] = fragile[b] | ((gb[c, b] > 0) & tiny)  # | and &: no branches
     for b in range(m):
         s[b] = Q[0, 0, b]
     for a in range(n):
         for c in range(n):
             for b in range(m):
                 q = Q[a, c, b]
-                s[b] = q if (q > s[b] or q != q) else s[b]
+                s[b] = q if ((q > s[b]) | (q != q)) else s[b]
     for b in range(m):
         s[b] = 1.0 / s[b]
     for a in range(n):
@@ -230,11 +230,11 @@ def block_gth(m: int, kp: Array, km: Array, gb: Array, initial: NDArray[np.intp]
             s[b] += P[i, b]
     for b in range(m):
         Z = s[b]
-        s[b] = 1.0 / Z if (Z > 0 and np.isfinite(Z)) else np.nan
+        s[b] = 1.0 / Z if ((Z > 0) & np.isfinite(Z)) else np.nan
     for i in range(n):
         for b in range(m):
             P[i, b] *= s[b]
-            fragile[b] = fragile[b] or not np.isfinite(P[i, b])
+            fragile[b] = fragile[b] | (not np.isfinite(P[i, b]))
 
 
 @kernel(error_model="numpy")

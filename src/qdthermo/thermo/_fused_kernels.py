@@ -53,10 +53,10 @@ def _classify(J: float, Fi: float, Fj: float, jz: bool, iz: bool, jfz: bool) -> 
     code = 1
     code = (5 if sJ == sj else 1) if si * sj < 0 else code
     code = (4 if sJ != si else 1) if si * sj > 0 else code
-    code = (2 if sJ == sj else 3) if (si == 0 and sj != 0) else code
-    code = (5 if sJ != si else 1) if (sj == 0 and si != 0) else code
+    code = (2 if sJ == sj else 3) if ((si == 0) & (sj != 0)) else code  # & not and: no branch (see _leads)
+    code = (5 if sJ != si else 1) if ((sj == 0) & (si != 0)) else code
     code = 1 if sJ == 0 else code
-    return 0 if (si == 0 and sj == 0) else code
+    return 0 if ((si == 0) & (sj == 0)) else code
 
 
 @kernel(error_model="numpy")
@@ -92,7 +92,7 @@ def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x
             r = Pj * km[c, b]
             term = (a - r) * ((lP[i, b] - lP[f, b]) - x[c, b])
             term = max(np.inf if term != term else term, 0.0)
-            skip = max(a, r) < _NEGLIGIBLE * acc[1, b] or a == r
+            skip = (max(a, r) < _NEGLIGIBLE * acc[1, b]) | (a == r)  # no branch (as in _leads)
             acc[0, b] += 0.0 if skip else term
     if not full:
         return
@@ -126,56 +126,45 @@ def _channels(m: int, P: Array, valid: NDArray[np.bool_], lP: Array, w: Array, x
 
 
 @kernel(error_model="numpy")
-def _leads(m: int, Tl: Array, Ml: Array, cur: Array, S: Array, t: Array) -> None:  # pragma: no cover - compiled
+def _leads(m: int, Tl: Array, Ml: Array, cur: Array, S: Array) -> None:  # pragma: no cover - compiled
     """Heat currents, entropy flow and :func:`~qdthermo.thermo.performance.performance` into ``S[1:9]``.
 
-    ``S[9]`` holds the current resolution (the tolerance of the performance figures).  ``t`` ``(7, lanes)``
-    is scratch: per point the highest and lowest temperature, the heat from the hottest lead, from the
-    intermediate ones and into the coldest, the second-lowest temperature and whether a warmer lead absorbs
-    heat (every loop runs over the points innermost).
+    ``S[9]`` holds the current resolution (the tolerance of the performance figures).  Point by point,
+    the leads innermost, with the point's scalars (highest, lowest and second-lowest temperature, the heat
+    from the hottest lead, from the intermediate ones and into the coldest, whether a warmer lead absorbs
+    heat) in registers, and the conditions combined without branches (``&``, not ``and``: random points
+    would mispredict them).
     """
     nl = Tl.shape[0]
-    Tmax, Tmin, hot, mid, cooling, T2, warm = t[0], t[1], t[2], t[3], t[4], t[5], t[6]
-    for b in range(m):
-        S[1, b] = 0.0
-        S[2, b] = 0.0
-        Tmax[b] = Tl[0, b]
-        Tmin[b] = Tl[0, b]
-        hot[b] = 0.0
-        mid[b] = 0.0
-        cooling[b] = 0.0
-        T2[b] = np.inf
-        warm[b] = 0.0
-    for ell in range(nl):
-        for b in range(m):
-            cur[2, ell, b] = cur[1, ell, b] - Ml[ell, b] * cur[0, ell, b]
-            S[1, b] += cur[2, ell, b] / Tl[ell, b]
-            S[2, b] += Ml[ell, b] * cur[0, ell, b]
-            Tmax[b] = max(Tmax[b], Tl[ell, b])
-            Tmin[b] = min(Tmin[b], Tl[ell, b])
-    for ell in range(nl):
-        for b in range(m):
-            h = cur[2, ell, b]
-            T = Tl[ell, b]
-            hot[b] += h if T == Tmax[b] else 0.0
-            mid[b] += max(h, 0.0) if (T > Tmin[b] and T < Tmax[b]) else 0.0
-            cooling[b] += h if T == Tmin[b] else 0.0
-            T2[b] = T2[b] if T == Tmin[b] else min(T2[b], T)
-            warm[b] = 1.0 if (T != Tmin[b] and h > S[9, b]) else warm[b]
     for b in range(m):
         atol = S[9, b]
-        power = -S[2, b]
-        Q_in = hot[b] + mid[b]
-        gradient = Tmax[b] > Tmin[b]
-        carnot_eff = 1.0 - Tmin[b] / Tmax[b]
-        carnot_cop = Tmin[b] / (T2[b] - Tmin[b]) if gradient else np.nan
-        eff = power / Q_in if gradient and power > atol and Q_in > atol else np.nan
-        cop = cooling[b] / (-power) if gradient and power < -atol and cooling[b] > atol and warm[b] == 0.0 else np.nan
+        Tmax, Tmin, flow, work = Tl[0, b], Tl[0, b], 0.0, 0.0
+        for ell in range(nl):
+            T, mu, J_N = Tl[ell, b], Ml[ell, b], cur[0, ell, b]
+            h = cur[1, ell, b] - mu * J_N
+            cur[2, ell, b] = h
+            flow += h / T
+            work += mu * J_N
+            Tmax, Tmin = max(Tmax, T), min(Tmin, T)
+        hot, mid, cooling, T2, warm = 0.0, 0.0, 0.0, np.inf, False
+        for ell in range(nl):
+            h, T = cur[2, ell, b], Tl[ell, b]
+            hot += h if T == Tmax else 0.0
+            mid += max(h, 0.0) if ((T > Tmin) & (T < Tmax)) else 0.0
+            cooling += h if T == Tmin else 0.0
+            T2 = T2 if T == Tmin else min(T2, T)
+            warm = warm | ((T != Tmin) & (h > atol))
+        power, Q_in, gradient = -work, hot + mid, Tmax > Tmin
+        carnot_eff = 1.0 - Tmin / Tmax
+        carnot_cop = Tmin / (T2 - Tmin) if gradient else np.nan
+        eff = power / Q_in if (gradient & (power > atol) & (Q_in > atol)) else np.nan
+        cop = cooling / (-power) if (gradient & (power < -atol) & (cooling > atol) & (not warm)) else np.nan
+        S[1, b] = flow
         S[2, b] = power
         S[3, b] = Q_in
         S[4, b] = eff if eff <= carnot_eff else np.nan
         S[5, b] = carnot_eff
-        S[6, b] = cooling[b]
+        S[6, b] = cooling
         S[7, b] = cop if cop <= carnot_cop else np.nan
         S[8, b] = carnot_cop
 
@@ -254,7 +243,7 @@ def _block_state(pts: NDArray[np.intp], m: int, solve: bool, levels: Array, pair
         vb[b] = True
     for i in range(n):
         for b in range(m):
-            vb[b] = vb[b] and np.isfinite(Pb[i, b])
+            vb[b] = vb[b] & np.isfinite(Pb[i, b])
 
 
 @kernel(error_model="numpy")
@@ -275,7 +264,7 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
         np.empty((n_ch, L))
     Tl, Ml = np.empty((nl, L)), np.empty((nl, L))
     Q, piv, Pb, lP, Eb = np.empty((n, n, L)), np.empty((n, L)), np.empty((n, L)), np.empty((n, L)), np.empty((n, L))
-    t, acc, lt = np.empty((2, L)), np.empty((6, L)), np.empty((7, L))
+    t, acc = np.empty((2, L)), np.empty((6, L))
     fb, cb, Fb, JFb = np.empty((n_ch, L)), np.empty((3, nl, L)), np.empty((nf, L)), np.empty((nf, L))
     Sb, rb = np.empty((10, L)), np.zeros((2, L), dtype=np.int8)
     fr, vb = np.empty(L, dtype=np.bool_), np.empty(L, dtype=np.bool_)
@@ -292,7 +281,7 @@ def _fused_range(start: int, stop: int, idx: NDArray[np.intp], solve: bool, full
         if not full:
             _store_minimal(m, pts, idx.shape[0] == 0, solve, Pb, fr, vb, Eb, Sb, P, fragile, ok, E, S)
             continue
-        _leads(m, Tl, Ml, cb, Sb, lt)
+        _leads(m, Tl, Ml, cb, Sb)
         _forces(m, Tl, Ml, cb, f_lead, f_ref, f_energy, Fb, JFb)
         if pair[0] >= 0:
             _regimes(m, w, gb, Tl, Ml, Fb, JFb, f_energy, pair, acc, rb)
