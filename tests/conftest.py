@@ -18,12 +18,12 @@ def steady_route(request: pytest.FixtureRequest) -> Iterator[str]:
 
     The compiled run lowers :data:`~qdthermo.kinetics.steady.COMPILED_MIN_POINTS` to 1, so every
     ``qd.solve(device)`` (and every ``"auto"`` steady state) takes the fused compiled kernel, and the
-    thresholds of the counting statistics' and the response's ``engine="auto"`` with it; the NumPy run
-    raises them all.
+    thresholds of the counting statistics', the response's and the microscopic forces' ``engine="auto"``
+    with it; the NumPy run raises them all.
     """
     from qdthermo import _compiled
     from qdthermo.kinetics import steady
-    from qdthermo.thermo import counting_statistics, onsager
+    from qdthermo.thermo import counting_statistics, cycles, onsager
 
     if request.param == "compiled" and not _compiled.available():
         pytest.skip("Numba unavailable or disabled")
@@ -34,4 +34,5 @@ def steady_route(request: pytest.FixtureRequest) -> Iterator[str]:
         mp.setattr(counting_statistics, "COMPILED_WARM_MIN_POINTS", threshold)
         mp.setattr(counting_statistics, "SPECTRUM_COMPILED_MIN_PAIRS", threshold)
         mp.setattr(onsager, "COMPILED_MIN_POINTS", threshold)
+        mp.setattr(cycles, "COMPILED_MIN_POINTS", threshold)
         yield request.param

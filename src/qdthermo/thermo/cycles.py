@@ -38,7 +38,7 @@ from qdthermo.kinetics.rates import Rates
 from qdthermo.model.system import System
 from qdthermo.thermo.forces import ForceBasis
 
-__all__ = ["CycleBasis", "cycle_basis", "Cycles"]
+__all__ = ["CycleBasis", "cycle_basis", "Cycles", "least_squares_forces", "COMPILED_MIN_POINTS"]
 
 Array = NDArray[np.float64]
 
@@ -205,25 +205,67 @@ class Cycles:
 
     @cached_property
     def microscopic_forces(self) -> Array:
-        """Forces ``(*shape, n_forces)`` solved from the affinities (least squares).
+        """Forces ``(*shape, n_forces)`` solved from the affinities (least squares, :func:`least_squares_forces`).
 
         NaN where the map is rank-deficient (forces not determined by the cycles).
         """
-        M = self.force_map
-        n_forces = M.shape[-1]
-        if min(M.shape[-2:]) < n_forces:
-            nan = np.full(M.shape[:-2] + (n_forces,), np.nan)
-            nan.setflags(write=False)
-            return nan
-        u, s, vt = _svd_of_distinct(M)
-        smax = s[..., :1]
-        ok = np.all(s > 1e-12 * np.where(smax > 0, smax, 1.0), axis=-1) & (smax[..., 0] > 0)
-        s_safe = np.where(s > 0, s, 1.0)
-        coeff = np.einsum("...ki,...k->...i", u, self.affinity) / s_safe
-        F = np.einsum("...ik,...i->...k", vt, coeff)
-        out = np.where(ok[..., None], F, np.nan)
+        out = least_squares_forces(self.force_map, self.affinity)
         out.setflags(write=False)
         return out
+
+
+#: ``engine="auto"`` of :func:`least_squares_forces` takes the compiled route from this many points: LAPACK's
+#: SVD costs ~2.3 us a point however small the map (0.43 M points/s on the paper's device), the compiled Jacobi
+#: SVD 7.5 M points/s, and its one-off cost (importing Numba, loading the kernel) is ~0.5 s
+#: (``benchmarks/results/cycles.json``)
+COMPILED_MIN_POINTS = 200_000
+
+
+def least_squares_forces(M: Array, affinity: Array, *, engine: str = "auto") -> Array:
+    """Least-squares forces ``F`` of ``affinity = M F`` per point, NaN where ``M`` has not full column rank.
+
+    Parameters
+    ----------
+    M : ndarray, shape (*batch, n_cycles, n_forces)
+        Force map (units of affinity over force).
+    affinity : ndarray, shape (*batch, n_cycles)
+        Cycle affinities (dimensionless).
+    engine : {"auto", "numpy", "compiled"}
+        ``"numpy"``: LAPACK's SVD (each distinct map once, :func:`_svd_of_distinct`); ``"compiled"``: one-sided
+        Jacobi SVD per point (:mod:`qdthermo.thermo._cycles_kernel`; where Numba is unavailable, the NumPy
+        route); ``"auto"``: the compiled route from :data:`COMPILED_MIN_POINTS` points.  Both give the same
+        forces to round-off times the condition number of ``M``.
+
+    Returns
+    -------
+    ndarray, shape (*batch, n_forces)
+        NaN where a singular value of ``M`` is at most 1e-12 of the largest (or all are 0), where ``M`` has
+        fewer cycles than forces, and where ``M`` or the affinities are not finite.
+    """
+    if engine not in ("auto", "numpy", "compiled"):
+        raise ValueError(f"engine must be 'auto', 'numpy' or 'compiled', got {engine!r}")
+    n_forces = M.shape[-1]
+    batch = np.broadcast_shapes(M.shape[:-2], affinity.shape[:-1])
+    if min(M.shape[-2:]) < n_forces:
+        return np.full(batch + (n_forces,), np.nan)
+    from qdthermo import _compiled
+
+    n_points = int(np.prod(batch))
+    if _compiled.available() and (engine == "compiled" or (engine == "auto" and n_points >= COMPILED_MIN_POINTS)):
+        from qdthermo.thermo._cycles_kernel import least_squares_compiled
+
+        return least_squares_compiled(M, affinity)
+    finite = np.all(np.isfinite(M), axis=(-2, -1))
+    if not np.all(finite):  # LAPACK fails on the whole batch: a map of zeros there (NaN below)
+        M = np.where(finite[..., None, None], M, 0.0)
+    u, s, vt = _svd_of_distinct(M)
+    smax = s[..., :1]
+    ok = np.all(s > 1e-12 * np.where(smax > 0, smax, 1.0), axis=-1) & (smax[..., 0] > 0)
+    ok &= np.all(np.isfinite(affinity), axis=-1)
+    s_safe = np.where(s > 0, s, 1.0)
+    coeff = np.einsum("...ki,...k->...i", u, affinity) / s_safe
+    F = np.einsum("...ik,...i->...k", vt, coeff)
+    return np.asarray(np.where(ok[..., None], F, np.nan))
 
 
 def distinct_rows(flat: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
