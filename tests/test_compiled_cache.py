@@ -48,3 +48,34 @@ def test_changed_callee_recompiles_the_caller(tmp_path: Path) -> None:
     assert run(2.0) == "3.0"  # from the cache
     assert any((tmp_path / "cache").rglob("*.nbi"))
     assert run(5.0) == "6.0"  # the callee changed: not the stale machine code of the caller
+
+
+LOADED = textwrap.dedent('''
+    import json, sys
+    import numpy as np
+    import qdthermo as qd
+
+    dev = qd.three_terminal(np.linspace(-1.0, 2.0, 50), 0.3, U=1.0, J=0.5, T={"t": 2.0, "b": 1.0, "r": 1.0},
+                            mu={"t": 0.2, "b": 0.0, "r": 0.0})
+    res = qd.solve(dev, method="compiled")
+    values = [np.asarray(res.populations).tolist(), np.asarray(res.entropy_production).tolist(),
+              np.asarray(res.particle_current["t"]).tolist()]
+    print(json.dumps({"values": values, "registries": "numba.np.arraymath" in sys.modules}))
+    ''')
+
+
+@pytest.mark.skipif(not _compiled.available(), reason="Numba unavailable or disabled")
+def test_cached_kernels_load_without_the_compiler_registries() -> None:
+    """A process that finds its kernels cached loads them without Numba's lowering registries (~0.6 s) and
+    gets the results of the process that compiled them."""
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(SRC)}  # the usual cache (compiled by the first run if not yet)
+
+    def run() -> dict[str, object]:
+        out = subprocess.run([sys.executable, "-c", LOADED], env=env, check=True, capture_output=True, text=True)
+        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    first, loaded = run(), run()
+    assert not loaded["registries"]  # the second process read the machine code only
+    assert loaded["values"] == first["values"]

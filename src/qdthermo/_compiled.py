@@ -141,7 +141,29 @@ def _cache(py_func: Callable[..., Any], deps: frozenset[str]) -> Any:
 
     impl = type("StampedImpl", (caching.CompileResultCacheImpl,), {"_locator_classes": [
         stamped(cls) for cls in caching.CompileResultCacheImpl._locator_classes]})
-    return type("StampedFunctionCache", (caching.FunctionCache,), {"_impl_class": impl})(py_func)
+    return type("StampedFunctionCache", (caching.FunctionCache,), {"_impl_class": impl,
+                                                                   "load_overload": _load_overload})(py_func)
+
+
+def _load_overload(self: Any, sig: Any, target_context: Any) -> Any:
+    """``FunctionCache.load_overload`` without loading Numba's compiler registries first.
+
+    Numba's version refreshes the target context (imports every lowering registry, ~0.6 s, a third of it
+    SciPy's BLAS check) before it reads the cache, although machine code read from the cache needs only
+    the runtime (NRT) and the C symbols the context installs when it is created.  Here only the runtime is
+    initialised; the registries are loaded when something is compiled (Numba's compiler refreshes the
+    context itself).  Any failure: Numba's own path.
+    """
+    from numba.core.runtime import rtsys
+
+    try:
+        rtsys.initialize(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+    except Exception:  # noqa: BLE001 - anything unexpected: load as Numba does
+        target_context.refresh()
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
 
 
 def kernel(**options: Any) -> Callable[[F], F]:
