@@ -33,8 +33,11 @@ REGIME_COLORS = palette.REGIME_COLORS
 REGIME_LABELS = palette.REGIME_LABELS
 
 
-#: largest number of parameter points solved in one batch by :func:`solve_grid` (bounds the peak memory)
-MAX_POINTS = 100_000
+#: largest number of parameter points solved in one batch by :func:`solve_grid` (bounds the peak memory: the
+#: NumPy route's temporaries, ~1.1 kB a point; 10^5 gave 560 MB peak RSS for `qdthermo paper`, 5 x 10^4 450-470 MB
+#: at the same CPU time)
+MAX_POINTS = 50_000
+
 
 #: what :func:`solve_grid` keeps of each solved chunk: name -> array over the chunk's grid
 Extract = Callable[[qd.SteadyState, PaperConfig], Mapping[str, ArrayLike]]
@@ -105,8 +108,8 @@ def solve_grid(cfg: PaperConfig, F_E_scaled: ArrayLike, F_N: ArrayLike, x: Array
         chunk = [a[start:start + max_points] for a in flat]
         fe, fn, xc, eR, T = chunk[:5]
         res = qd.solve(_device(cfg, fe, fn, xc, eR, T, dict(zip("tbr", chunk[5:]))))
-        for name, value in extract(res, cfg).items():
-            parts[name].append(np.broadcast_to(np.asarray(value), chunk[0].shape))
+        for name, value in extract(res, cfg).items():  # a copy: a view would keep the whole result alive
+            parts[name].append(np.broadcast_to(np.array(value), chunk[0].shape))
         diags.append(diagnostics(res))
     arrays = {name: np.concatenate(v).reshape(shape) for name, v in parts.items()}
     return arrays, merge_diagnostics(diags)
